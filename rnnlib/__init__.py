@@ -1,0 +1,72 @@
+"""rnnlib: the small, tested, pure-numpy library behind the course
+"Recurrent Neural Networks from Basic to Advanced".
+
+Conventions, once for the whole package:
+
+- arrays are batch-first: inputs x (N, T, D), token ids (N, T), masks (N, T),
+  hidden states h (N, H) and hs (N, T, H), scores (N, T, V);
+- every layer is a ``*_forward(...) -> (out, cache)`` and ``*_backward(dout, cache)``
+  pair, the backward returning gradients in the order of the forward inputs;
+- anything random takes ``rng: np.random.Generator``; there is no global seed;
+- public functions check their inputs and say what they expected and received.
+"""
+
+from rnnlib.activations import log_sigmoid, log_softmax, logsumexp, relu, sigmoid, softmax, softplus
+from rnnlib.data import PAD, UNK, Vocabulary, bag_of_words, minibatches, one_hot, pad_sequences, tokenize
+from rnnlib.gradcheck import numerical_gradient, numerical_gradient_array, rel_error
+from rnnlib.layers import (
+    embedding_backward,
+    embedding_forward,
+    last_step_affine_backward,
+    last_step_affine_forward,
+    temporal_affine_backward,
+    temporal_affine_forward,
+)
+from rnnlib.losses import binary_cross_entropy, mean_squared_error, softmax_cross_entropy
+from rnnlib.models import BagOfWordsClassifier, ManyToOneClassifier, fit
+from rnnlib.optim import SGD, Adam, clip_grad_norm, global_norm
+from rnnlib.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "PAD",
+    "SGD",
+    "UNK",
+    "Adam",
+    "BagOfWordsClassifier",
+    "ManyToOneClassifier",
+    "Vocabulary",
+    "__version__",
+    "bag_of_words",
+    "binary_cross_entropy",
+    "clip_grad_norm",
+    "embedding_backward",
+    "embedding_forward",
+    "fit",
+    "global_norm",
+    "last_step_affine_backward",
+    "last_step_affine_forward",
+    "log_sigmoid",
+    "log_softmax",
+    "logsumexp",
+    "mean_squared_error",
+    "minibatches",
+    "numerical_gradient",
+    "numerical_gradient_array",
+    "one_hot",
+    "pad_sequences",
+    "rel_error",
+    "relu",
+    "rnn_backward",
+    "rnn_forward",
+    "rnn_step_backward",
+    "rnn_step_forward",
+    "sigmoid",
+    "softmax",
+    "softmax_cross_entropy",
+    "softplus",
+    "temporal_affine_backward",
+    "temporal_affine_forward",
+    "tokenize",
+]

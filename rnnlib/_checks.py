@@ -1,0 +1,157 @@
+"""Input validation shared by every public function of rnnlib.
+
+Each helper raises ``TypeError`` (wrong kind of object or dtype) or ``ValueError``
+(wrong shape, value or range) with a message that names the argument, what was
+expected and what was received, so a student can fix the call without reading
+the library source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from numbers import Integral, Real
+
+import numpy as np
+
+
+def _describe(x: object) -> str:
+    if isinstance(x, np.ndarray):
+        return f"an array of dtype {x.dtype} and shape {x.shape}"
+    return f"{type(x).__name__} {x!r}" if np.isscalar(x) else type(x).__name__
+
+
+class Shapes:
+    """Check several arrays against one set of named dimensions.
+
+    A dimension named by a string (``"N"``) is bound by the first array that uses
+    it; later arrays must agree.  A dimension given as an int must match exactly.
+
+    >>> s = Shapes()
+    >>> x = s.floats("x", np.zeros((2, 3, 4)), ("N", "T", "D"))
+    >>> h0 = s.floats("h0", np.zeros((2, 5)), ("N", "H"))
+    """
+
+    def __init__(self) -> None:
+        self.dims: dict[str, int] = {}
+        self._bound_by: dict[str, str] = {}
+
+    def _expected(self, spec: Sequence[str | int]) -> str:
+        parts = []
+        for d in spec:
+            if isinstance(d, str) and d in self.dims:
+                parts.append(f"{d}={self.dims[d]}")
+            else:
+                parts.append(str(d))
+        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+    def check(self, name: str, x: np.ndarray, spec: Sequence[str | int]) -> None:
+        """Check ``x.shape`` against ``spec`` and bind any new dimension names."""
+        if x.ndim != len(spec):
+            raise ValueError(
+                f"{name} must have {len(spec)} dimensions, shape {self._expected(spec)}; "
+                f"got {x.ndim} dimensions, shape {x.shape}"
+            )
+        for axis, (d, n) in enumerate(zip(spec, x.shape)):
+            if isinstance(d, str) and d not in self.dims:
+                continue
+            want = self.dims[d] if isinstance(d, str) else d
+            if n != want:
+                origin = f" (set by {self._bound_by[d]})" if isinstance(d, str) else ""
+                raise ValueError(
+                    f"{name} must have shape {self._expected(spec)}{origin}; got {x.shape} "
+                    f"(axis {axis} is {n}, expected {want})"
+                )
+        for d, n in zip(spec, x.shape):
+            if isinstance(d, str) and d not in self.dims:
+                self.dims[d] = n
+                self._bound_by[d] = name
+
+    def floats(self, name: str, x: object, spec: Sequence[str | int]) -> np.ndarray:
+        """A finite floating-point array of the given shape."""
+        x = as_float_array(name, x)
+        self.check(name, x, spec)
+        return x
+
+    def ints(self, name: str, x: object, spec: Sequence[str | int], high: int | None = None) -> np.ndarray:
+        """An integer array of the given shape, every entry in ``[0, high)``."""
+        x = as_int_array(name, x, high)
+        self.check(name, x, spec)
+        return x
+
+    def mask(self, name: str, mask: object | None, spec: Sequence[str | int]) -> np.ndarray | None:
+        """``None`` or a 0/1 (or boolean) array of the given shape, returned as bool."""
+        if mask is None:
+            return None
+        m = np.asarray(mask)
+        if m.dtype != bool:
+            if not np.issubdtype(m.dtype, np.number):
+                raise TypeError(f"{name} must be a boolean or 0/1 array; got {_describe(mask)}")
+            if not np.isin(m, (0, 1)).all():
+                raise ValueError(f"{name} must contain only 0 and 1 (or True and False); got other values")
+            m = m.astype(bool)
+        self.check(name, m, spec)
+        return m
+
+
+def as_float_array(name: str, x: object) -> np.ndarray:
+    """Return ``x`` as a floating ndarray, refusing ints, objects, NaN and infinities.
+
+    float32 and float64 arrays are returned unchanged (no copy, no upcast); nested lists
+    of Python floats become float64.
+    """
+    if isinstance(x, np.ndarray):
+        arr = x
+    elif isinstance(x, (list, tuple, Real)) and not isinstance(x, bool):
+        arr = np.asarray(x, dtype=np.float64)
+    else:
+        raise TypeError(f"{name} must be a floating-point numpy array; got {_describe(x)}")
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise TypeError(
+            f"{name} must be a floating-point array (float32 or float64); got dtype {arr.dtype}. "
+            f"Convert it with {name}.astype(np.float64)."
+        )
+    if arr.size and not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(f"{name} must be finite; got {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
+    return arr
+
+
+def as_int_array(name: str, x: object, high: int | None = None) -> np.ndarray:
+    """Return ``x`` as an integer ndarray with every entry in ``[0, high)``."""
+    arr = np.asarray(x) if isinstance(x, (np.ndarray, list, tuple)) else None
+    if arr is None or not (np.issubdtype(arr.dtype, np.integer) or (arr.size == 0 and arr.dtype == np.float64)):
+        raise TypeError(f"{name} must be an integer array of token ids; got {_describe(x)}")
+    arr = arr.astype(np.int64, copy=False)
+    if arr.size and (arr.min() < 0 or (high is not None and arr.max() >= high)):
+        bad = int(arr.min()) if arr.min() < 0 else int(arr.max())
+        rng = f"[0, {high})" if high is not None else "[0, inf)"
+        raise ValueError(f"{name} must hold ids in {rng}; got {bad}")
+    return arr
+
+
+def positive_int(name: str, value: object) -> int:
+    """A strictly positive Python or numpy integer (booleans refused)."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be a positive int; got {_describe(value)}")
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive int; got {value}")
+    return int(value)
+
+
+def positive_float(name: str, value: object, allow_zero: bool = False) -> float:
+    """A strictly positive (or, with ``allow_zero``, non-negative) finite real number."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(
+            f"{name} must be a {'non-negative' if allow_zero else 'positive'} number; got {_describe(value)}"
+        )
+    v = float(value)
+    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        raise ValueError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} finite number; got {value}")
+    return v
+
+
+def check_rng(rng: object) -> np.random.Generator:
+    """The injected random generator every sampling function takes."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy Generator, e.g. np.random.default_rng(0); got {_describe(rng)}")
+    return rng

@@ -1,0 +1,126 @@
+"""Optimisers sharing one interface, and gradient-norm clipping.
+
+An optimiser is created once with its hyperparameters and then called as
+``opt.step(params, grads)``: it updates every array in ``params`` in place, using
+the gradient stored under the same key in ``grads``.  Per-parameter state
+(momentum, Adam's moments) is kept inside the optimiser, keyed by name.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnnlib._checks import positive_float
+
+Params = dict[str, NDArray[np.floating]]
+
+
+def _check_keys(params: Params, grads: Params) -> None:
+    if not isinstance(params, dict) or not isinstance(grads, dict):
+        raise TypeError(
+            f"params and grads must be dicts of arrays; got {type(params).__name__} and {type(grads).__name__}"
+        )
+    if params.keys() != grads.keys():
+        raise ValueError(
+            f"grads must have the same keys as params; missing {sorted(params.keys() - grads.keys())}, "
+            f"unexpected {sorted(grads.keys() - params.keys())}"
+        )
+    for k, p in params.items():
+        if np.shape(grads[k]) != p.shape:
+            raise ValueError(f"grads[{k!r}] must have shape {p.shape} like params[{k!r}]; got {np.shape(grads[k])}")
+
+
+class Optimizer:
+    """Base class: subclasses implement ``_update(name, param, grad)``."""
+
+    def __init__(self, lr: float) -> None:
+        self.lr = positive_float("lr", lr)
+
+    def step(self, params: Params, grads: Params) -> None:
+        """Update every ``params[k]`` in place from ``grads[k]``."""
+        _check_keys(params, grads)
+        for k in params:
+            self._update(k, params[k], grads[k])
+
+    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (heavy-ball) momentum.
+
+    v <- momentum * v - lr * g;   p <- p + v
+    """
+
+    def __init__(self, lr: float = 0.1, momentum: float = 0.0) -> None:
+        super().__init__(lr)
+        self.momentum = positive_float("momentum", momentum, allow_zero=True)
+        if self.momentum >= 1:
+            raise ValueError(f"momentum must be in [0, 1); got {momentum}")
+        self.velocity: Params = {}
+
+    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
+        if self.momentum == 0:
+            p -= self.lr * g
+            return
+        v = self.velocity.setdefault(name, np.zeros_like(p))
+        v *= self.momentum
+        v -= self.lr * g
+        p += v
+
+    def __repr__(self) -> str:
+        return f"SGD(lr={self.lr}, momentum={self.momentum})"
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba, 2015) with bias-corrected first and second moments."""
+
+    def __init__(self, lr: float = 0.01, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+        super().__init__(lr)
+        for name, b in (("beta1", beta1), ("beta2", beta2)):
+            if not 0 <= positive_float(name, b, allow_zero=True) < 1:
+                raise ValueError(f"{name} must be in [0, 1); got {b}")
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), positive_float("eps", eps)
+        self.m: Params = {}
+        self.v: Params = {}
+        self.t: dict[str, int] = {}
+
+    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
+        m = self.m.setdefault(name, np.zeros_like(p))
+        v = self.v.setdefault(name, np.zeros_like(p))
+        t = self.t[name] = self.t.get(name, 0) + 1
+        m *= self.beta1
+        m += (1 - self.beta1) * g
+        v *= self.beta2
+        v += (1 - self.beta2) * g * g
+        m_hat = m / (1 - self.beta1**t)
+        v_hat = v / (1 - self.beta2**t)
+        p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+    def __repr__(self) -> str:
+        return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2})"
+
+
+def global_norm(grads: Params) -> float:
+    """Euclidean norm of all gradients taken together, sqrt(sum_k ||g_k||^2)."""
+    return float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
+
+
+def clip_grad_norm(grads: Params, max_norm: float) -> tuple[Params, float]:
+    """Rescale all gradients together so their global norm is at most ``max_norm``.
+
+    Clipping the global norm keeps the update's direction and only shortens it
+    (Pascanu, Mikolov and Bengio, 2013).
+
+    Returns
+    -------
+    clipped : dict with the same keys (new arrays when scaled, the inputs otherwise)
+    norm : the global norm before clipping
+    """
+    max_norm = positive_float("max_norm", max_norm)
+    norm = global_norm(grads)
+    if norm <= max_norm:
+        return dict(grads), norm
+    scale = max_norm / norm
+    return {k: g * scale for k, g in grads.items()}, norm

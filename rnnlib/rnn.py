@@ -1,0 +1,185 @@
+"""The vanilla (Elman) recurrent layer: one step, and a whole sequence with BPTT.
+
+Shapes are batch-first throughout: x (N, T, D), h0 (N, H), hs (N, T, H), with
+parameters W_xh (D, H), W_hh (H, H), b_h (H,).  The recurrence, for each step t,
+
+    a_t = x_t W_xh + h_{t-1} W_hh + b_h          (pre-activation, (N, H))
+    h_t = f(a_t)                                   (f = tanh by default)
+
+and with an (N, T) mask, a padded step (mask 0) copies the state forward,
+h_t = h_{t-1}, so the last state of a right-padded sequence is the state after
+its last real token.
+
+Backpropagation through time (chapter 4) walks the same loop backwards, carrying
+delta_t = dL/dh_t:
+
+    delta_t  = dhs_t + (dL/da_{t+1}) W_hh^T        (gradient arriving at h_t)
+    da_t     = delta_t * f'(a_t)
+    dW_xh   += x_t^T da_t,   dW_hh += h_{t-1}^T da_t,   db_h += sum_n da_t
+
+Every forward function returns ``(output, cache)``; the backward function below it
+takes ``(upstream gradient, cache)`` and returns the gradients in the order of the
+forward inputs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnnlib._checks import Shapes
+from rnnlib.activations import get_activation
+
+Array = NDArray[np.floating]
+
+
+def rnn_step_forward(
+    x: Array, h_prev: Array, W_xh: Array, W_hh: Array, b_h: Array, activation: str = "tanh"
+) -> tuple[Array, dict[str, Any]]:
+    """One time step of the recurrence, h = f(x W_xh + h_prev W_hh + b_h).
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, D)
+    h_prev : ndarray of shape (N, H)
+    W_xh : ndarray of shape (D, H)
+    W_hh : ndarray of shape (H, H)
+    b_h : ndarray of shape (H,)
+    activation : "tanh" (default), "relu", "sigmoid" or "linear"
+
+    Returns
+    -------
+    h : ndarray of shape (N, H)
+    cache : dict for :func:`rnn_step_backward`
+    """
+    s = Shapes()
+    x = s.floats("x", x, ("N", "D"))
+    h_prev = s.floats("h_prev", h_prev, ("N", "H"))
+    W_xh = s.floats("W_xh", W_xh, ("D", "H"))
+    W_hh = s.floats("W_hh", W_hh, ("H", "H"))
+    b_h = s.floats("b_h", b_h, ("H",))
+    f, _ = get_activation(activation)
+    h = f(x @ W_xh + h_prev @ W_hh + b_h)
+    return h, {"x": x, "h_prev": h_prev, "W_xh": W_xh, "W_hh": W_hh, "h": h, "activation": activation}
+
+
+def rnn_step_backward(dh: Array, cache: dict[str, Any]) -> tuple[Array, Array, Array, Array, Array]:
+    """Gradients of one step, given dL/dh.
+
+    Parameters
+    ----------
+    dh : ndarray of shape (N, H)
+    cache : from :func:`rnn_step_forward`
+
+    Returns
+    -------
+    dx (N, D), dh_prev (N, H), dW_xh (D, H), dW_hh (H, H), db_h (H,)
+    """
+    _, fprime = get_activation(cache["activation"])
+    dh = Shapes().floats("dh", dh, cache["h"].shape)
+    da = dh * fprime(cache["h"])
+    return (
+        da @ cache["W_xh"].T,
+        da @ cache["W_hh"].T,
+        cache["x"].T @ da,
+        cache["h_prev"].T @ da,
+        da.sum(axis=0),
+    )
+
+
+def rnn_forward(
+    x: Array,
+    h0: Array,
+    W_xh: Array,
+    W_hh: Array,
+    b_h: Array,
+    mask: NDArray[np.bool_] | None = None,
+    activation: str = "tanh",
+) -> tuple[Array, dict[str, Any]]:
+    """Run the recurrence over a whole batch of sequences.
+
+    The input projection of every step is one matrix product, x W_xh + b_h; the only
+    Python loop is over time, because h_t needs h_{t-1}.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, T, D)
+    h0 : ndarray of shape (N, H), the initial state
+    W_xh : ndarray of shape (D, H)
+    W_hh : ndarray of shape (H, H)
+    b_h : ndarray of shape (H,)
+    mask : optional ndarray of shape (N, T), 1 for real steps and 0 for padding;
+        a padded step copies the previous state forward.
+    activation : "tanh" (default), "relu", "sigmoid" or "linear"
+
+    Returns
+    -------
+    hs : ndarray of shape (N, T, H), the state after every step
+    cache : dict for :func:`rnn_backward`
+    """
+    s = Shapes()
+    x = s.floats("x", x, ("N", "T", "D"))
+    if x.shape[1] == 0:
+        raise ValueError(f"x must hold at least one time step; got shape {x.shape}")
+    h0 = s.floats("h0", h0, ("N", "H"))
+    W_xh = s.floats("W_xh", W_xh, ("D", "H"))
+    W_hh = s.floats("W_hh", W_hh, ("H", "H"))
+    b_h = s.floats("b_h", b_h, ("H",))
+    mask = s.mask("mask", mask, ("N", "T"))
+    f, _ = get_activation(activation)
+
+    N, T, _ = x.shape
+    xw = x @ W_xh + b_h  # (N, T, H): all input projections at once
+    hs = np.empty_like(xw)
+    h = h0
+    for t in range(T):
+        h_new = f(xw[:, t] + h @ W_hh)
+        if mask is not None:
+            h_new = np.where(mask[:, t, None], h_new, h)
+        hs[:, t] = h_new
+        h = h_new
+    cache = {"x": x, "h0": h0, "W_xh": W_xh, "W_hh": W_hh, "hs": hs, "mask": mask, "activation": activation}
+    return hs, cache
+
+
+def rnn_backward(dhs: Array, cache: dict[str, Any]) -> tuple[Array, Array, Array, Array, Array]:
+    """Backpropagation through time for :func:`rnn_forward`.
+
+    Parameters
+    ----------
+    dhs : ndarray of shape (N, T, H), dL/dh_t coming from the layers above each step
+        (zeros where a step has no output of its own).
+    cache : from :func:`rnn_forward`
+
+    Returns
+    -------
+    dx (N, T, D), dh0 (N, H), dW_xh (D, H), dW_hh (H, H), db_h (H,)
+    """
+    x, h0, W_xh, W_hh, hs, mask = (cache[k] for k in ("x", "h0", "W_xh", "W_hh", "hs", "mask"))
+    dhs = Shapes().floats("dhs", dhs, hs.shape)
+    _, fprime = get_activation(cache["activation"])
+    N, T, H = hs.shape
+
+    das = np.zeros_like(hs)  # dL/da_t for every step, filled backwards
+    dW_hh = np.zeros_like(W_hh)
+    dh_next = np.zeros_like(h0)  # dL/dh_t through h_{t+1}; zero after the last step
+    for t in reversed(range(T)):
+        delta = dhs[:, t] + dh_next  # total dL/dh_t
+        h_prev = hs[:, t - 1] if t > 0 else h0
+        if mask is None:
+            da = delta * fprime(hs[:, t])
+            dh_next = da @ W_hh.T
+        else:
+            m = mask[:, t, None]
+            da = np.where(m, delta * fprime(hs[:, t]), 0)
+            dh_next = da @ W_hh.T + np.where(m, 0, delta)  # padded step: h_t = h_{t-1}
+        dW_hh += h_prev.T @ da
+        das[:, t] = da
+
+    D = x.shape[2]
+    dx = das @ W_xh.T
+    dW_xh = x.reshape(N * T, D).T @ das.reshape(N * T, H)
+    db_h = das.sum(axis=(0, 1))
+    return dx, dh_next, dW_xh, dW_hh, db_h

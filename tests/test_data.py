@@ -1,0 +1,109 @@
+"""Tokens, vocabulary, padding with masks, one-hot, bag of words, mini-batches."""
+
+import numpy as np
+import pytest
+
+from rnnlib import PAD, UNK, Vocabulary, bag_of_words, minibatches, one_hot, pad_sequences, tokenize
+
+
+def test_tokenize():
+    assert tokenize("Not good, actually BAD!") == ["not", "good", ",", "actually", "bad", "!"]
+    assert tokenize("It isn't 42.") == ["it", "isn't", "42", "."]
+    with pytest.raises(TypeError, match="text must be a str; got list"):
+        tokenize(["a"])
+
+
+def test_vocabulary_fit_encode_decode():
+    docs = [tokenize("the film was good"), tokenize("the film was not good"), tokenize("bad")]
+    v = Vocabulary.fit(docs)
+    assert v.id_to_token[:2] == [PAD, UNK]
+    assert v.id_to_token[2:] == ["film", "good", "the", "was", "bad", "not"]  # by count, then a-z
+    assert len(v) == 8
+    ids = v.encode(tokenize("the film was dull"))
+    assert ids == [4, 2, 5, v.unk_id]
+    assert v.decode(ids + [0, 0]) == ["the", "film", "was", UNK]
+    assert v.decode([0, 3], skip_pad=False) == [PAD, "good"]
+    assert "good" in v and "dull" not in v
+    assert "size=8" in repr(v)
+
+
+def test_vocabulary_limits_and_errors():
+    docs = [["a", "a", "b", "c", "c", "c"]]
+    assert Vocabulary.fit(docs, min_count=2).id_to_token == [PAD, UNK, "c", "a"]
+    assert Vocabulary.fit(docs, max_size=3).id_to_token == [PAD, UNK, "c"]
+    with pytest.raises(TypeError, match="Use tokenize"):
+        Vocabulary.fit(["the film"])
+    with pytest.raises(TypeError, match="encode takes a list of tokens"):
+        Vocabulary.fit(docs).encode("a")
+    with pytest.raises(ValueError, match=r"ids must hold ids in \[0, 5\); got 9"):
+        Vocabulary.fit(docs).decode([9])
+    with pytest.raises(ValueError, match="min_count must be a positive int; got 0"):
+        Vocabulary.fit(docs, min_count=0)
+
+
+def test_pad_ids():
+    padded, mask = pad_sequences([[5, 6, 7], [8], [9, 10]])
+    np.testing.assert_array_equal(padded, [[5, 6, 7], [8, 0, 0], [9, 10, 0]])
+    np.testing.assert_array_equal(mask, [[1, 1, 1], [1, 0, 0], [1, 1, 0]])
+    assert padded.dtype == np.int64 and mask.dtype == bool
+    truncated, m = pad_sequences([[1, 2, 3], [4]], max_len=2)
+    np.testing.assert_array_equal(truncated, [[1, 2], [4, 0]])
+    assert m.sum() == 3
+
+
+def test_pad_features():
+    a, b = np.ones((3, 2)), 2 * np.ones((1, 2))
+    padded, mask = pad_sequences([a, b])
+    assert padded.shape == (2, 3, 2)
+    np.testing.assert_array_equal(padded[1, 1:], 0)
+    np.testing.assert_array_equal(mask.sum(axis=1), [3, 1])
+
+
+def test_pad_errors():
+    with pytest.raises(ValueError, match="sequence 1 is empty"):
+        pad_sequences([[1], []])
+    with pytest.raises(ValueError, match="at least one sequence; got an empty list"):
+        pad_sequences([])
+    with pytest.raises(ValueError, match="sequence 1 must have D=2 features like sequence 0; got 3"):
+        pad_sequences([np.ones((2, 2)), np.ones((2, 3))])
+    with pytest.raises(TypeError, match="sequence 0 must be an integer array"):
+        pad_sequences([[0.5, 1.5]])
+
+
+def test_one_hot():
+    out = one_hot(np.array([[0, 2], [1, 1]]), 3)
+    assert out.shape == (2, 2, 3)
+    np.testing.assert_array_equal(out[0, 1], [0, 0, 1])
+    with pytest.raises(ValueError, match=r"ids must hold ids in \[0, 3\); got 3"):
+        one_hot(np.array([3]), 3)
+
+
+def test_bag_of_words_forgets_order():
+    v = Vocabulary.fit([tokenize("not good , actually bad")])
+    a, _ = pad_sequences([v.encode(tokenize("not good, actually bad")), v.encode(tokenize("not bad, actually good"))])
+    counts = bag_of_words(a, len(v))
+    np.testing.assert_array_equal(counts[0], counts[1])
+    assert counts[0, 0] == 0 and counts.sum() == 10
+    padded, mask = pad_sequences([[2, 2, 3], [4]])
+    np.testing.assert_array_equal(bag_of_words(padded, 5, mask), [[0, 0, 2, 1, 0], [0, 0, 0, 0, 1]])
+
+
+def test_minibatches_cover_every_example_once():
+    x, y = np.arange(10), np.arange(10) * 2
+    batches = list(minibatches(x, y, batch_size=4, rng=np.random.default_rng(0)))
+    assert [len(b[0]) for b in batches] == [4, 4, 2]
+    seen = np.concatenate([b[0] for b in batches])
+    np.testing.assert_array_equal(np.sort(seen), x)
+    for bx, by in batches:
+        np.testing.assert_array_equal(by, 2 * bx)
+    again = list(minibatches(x, y, batch_size=4, rng=np.random.default_rng(0)))
+    np.testing.assert_array_equal(again[0][0], batches[0][0])  # same seed, same order
+
+
+def test_minibatch_errors():
+    with pytest.raises(ValueError, match="array 1 has 3"):
+        next(minibatches(np.zeros(4), np.zeros(3), batch_size=2, rng=np.random.default_rng(0)))
+    with pytest.raises(TypeError, match=r"rng must be a numpy Generator, e.g. np.random.default_rng\(0\); got int"):
+        next(minibatches(np.zeros(4), batch_size=2, rng=0))
+    with pytest.raises(ValueError, match="batch_size must be a positive int; got 0"):
+        next(minibatches(np.zeros(4), batch_size=0, rng=np.random.default_rng(0)))

@@ -1,0 +1,106 @@
+"""Losses from logits: pinned values, gradients, masks, and stability at +-40 and +-1000."""
+
+import numpy as np
+import pytest
+
+from rnnlib import (
+    binary_cross_entropy,
+    mean_squared_error,
+    numerical_gradient,
+    rel_error,
+    softmax_cross_entropy,
+)
+
+
+def test_bce_pinned():
+    loss, d = binary_cross_entropy(np.array([0.0, 2.0]), np.array([1.0, 0.0]))
+    expected = (np.log(2) + np.log1p(np.exp(2.0))) / 2
+    assert loss == pytest.approx(expected, abs=1e-15)
+    assert loss == pytest.approx(1.410037595801459, abs=1e-12)
+    np.testing.assert_allclose(d, [(0.5 - 1) / 2, (1 / (1 + np.exp(-2.0))) / 2], atol=1e-15)
+
+
+@pytest.mark.parametrize("z", [40.0, 1000.0])
+def test_bce_exact_and_finite_at_extreme_logits(z):
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        logits = np.array([z, -z, z, -z])
+        loss, d = binary_cross_entropy(logits, np.array([1.0, 0.0, 0.0, 1.0]))
+    # confident and right costs log1p(exp(-z)); confident and wrong costs z + log1p(exp(-z))
+    assert loss == pytest.approx((2 * np.log1p(np.exp(-z)) + 2 * (z + np.log1p(np.exp(-z)))) / 4, rel=1e-15)
+    assert np.isfinite(d).all()
+    np.testing.assert_allclose(d, [0, 0, 0.25, -0.25], atol=1e-17 if z == 40 else 0)
+
+
+def test_bce_gradient(rng):
+    z, y = rng.standard_normal(6), rng.integers(0, 2, 6).astype(float)
+    _, d = binary_cross_entropy(z, y)
+    assert rel_error(numerical_gradient(lambda: binary_cross_entropy(z, y)[0], z), d) < 1e-7
+
+
+def test_bce_errors():
+    with pytest.raises(ValueError, match=r"y must have shape \(N=3,\).*got \(2,\)"):
+        binary_cross_entropy(np.zeros(3), np.zeros(2))
+    with pytest.raises(ValueError, match=r"y must hold targets in \[0, 1\]; got values from 0.0 to 2.0"):
+        binary_cross_entropy(np.zeros(2), np.array([0.0, 2.0]))
+    with pytest.raises(ValueError, match="at least one example"):
+        binary_cross_entropy(np.zeros(0), np.zeros(0))
+
+
+def test_softmax_ce_pinned():
+    scores = np.array([[[0.0, 0.0, 0.0], [1.0, 2.0, 3.0]]])
+    loss, _ = softmax_cross_entropy(scores, np.array([[0, 2]]))
+    expected = (np.log(3) + (np.log(np.exp(1) + np.exp(2) + np.exp(3)) - 3)) / 2
+    assert loss == pytest.approx(expected, abs=1e-15)
+    assert loss == pytest.approx(0.7531091265562452, abs=1e-12)
+
+
+@pytest.mark.parametrize("mask", [None, np.array([[1, 1, 0], [1, 0, 0]], bool)])
+def test_softmax_ce_gradient(rng, mask):
+    scores, y = rng.standard_normal((2, 3, 4)), rng.integers(0, 4, (2, 3))
+    loss, d = softmax_cross_entropy(scores, y, mask)
+    num = numerical_gradient(lambda: softmax_cross_entropy(scores, y, mask)[0], scores)
+    assert rel_error(num, d) < 1e-7
+    if mask is not None:
+        np.testing.assert_array_equal(d[~mask], 0)
+        # the masked loss is the mean over real entries only
+        full = softmax_cross_entropy(scores[mask][None], y[mask][None])[0]
+        assert loss == pytest.approx(full, abs=1e-14)
+
+
+def test_softmax_ce_two_dimensional(rng):
+    scores, y = rng.standard_normal((5, 3)), rng.integers(0, 3, 5)
+    loss, d = softmax_cross_entropy(scores, y)
+    assert d.shape == (5, 3)
+    assert rel_error(numerical_gradient(lambda: softmax_cross_entropy(scores, y)[0], scores), d) < 1e-7
+
+
+@pytest.mark.parametrize("z", [40.0, 1000.0])
+def test_softmax_ce_extreme(z):
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        loss, d = softmax_cross_entropy(np.array([[z, -z, 0.0]]), np.array([1]))
+    assert loss == pytest.approx(2 * z + np.log1p(np.exp(-z) + np.exp(-2 * z)), rel=1e-15)
+    assert np.isfinite(d).all()
+
+
+def test_softmax_ce_errors():
+    with pytest.raises(ValueError, match=r"y must hold ids in \[0, 3\); got 3"):
+        softmax_cross_entropy(np.zeros((1, 2, 3)), np.array([[0, 3]]))
+    with pytest.raises(ValueError, match="mask selects no entries"):
+        softmax_cross_entropy(np.zeros((1, 2, 3)), np.array([[0, 1]]), np.zeros((1, 2)))
+    with pytest.raises(ValueError, match=r"scores must have shape \(N, T, V\) or \(N, V\); got \(3,\)"):
+        softmax_cross_entropy(np.zeros(3), np.array([0]))
+
+
+@pytest.mark.parametrize("mask", [None, np.array([[1, 0, 0], [1, 1, 1]], bool)])
+def test_mse(rng, mask):
+    p, t = rng.standard_normal((2, 3, 2)), rng.standard_normal((2, 3, 2))
+    loss, d = mean_squared_error(p, t, mask)
+    if mask is None:
+        assert loss == pytest.approx(np.mean((p - t) ** 2), abs=1e-15)
+    else:
+        assert loss == pytest.approx(np.mean((p - t)[mask] ** 2), abs=1e-15)
+    assert rel_error(numerical_gradient(lambda: mean_squared_error(p, t, mask)[0], p), d) < 1e-7
+    with pytest.raises(
+        ValueError, match=r"target must have 3 dimensions, shape \(2, 3, 2\); got 2 dimensions, shape \(2, 3\)"
+    ):
+        mean_squared_error(p, t[..., 0])

@@ -1,0 +1,96 @@
+"""Many-to-one classifier, the bag-of-words baseline, and the training loop."""
+
+import numpy as np
+import pytest
+
+from rnnlib import Adam, BagOfWordsClassifier, ManyToOneClassifier, fit, numerical_gradient, pad_sequences, rel_error
+
+
+@pytest.mark.parametrize("embedding_size", [None, 3])
+def test_classifier_gradients_all_params(rng, embedding_size):
+    model = ManyToOneClassifier(vocab_size=7, hidden_size=4, rng=rng, embedding_size=embedding_size)
+    ids, mask = pad_sequences([[2, 3, 4, 5], [6, 2], [3]])
+    y = np.array([1.0, 0.0, 1.0])
+    _, grads = model.loss(ids, y, mask)
+    assert grads.keys() == model.params.keys()
+    for k, p in model.params.items():
+        num = numerical_gradient(lambda: model.loss(ids, y, mask)[0], p)
+        assert rel_error(num, grads[k]) < 1e-7, k
+
+
+def test_classifier_reads_the_last_real_step(rng):
+    model = ManyToOneClassifier(vocab_size=5, hidden_size=3, rng=rng)
+    padded, mask = pad_sequences([[2, 3], [2, 3, 4]])
+    alone = model.predict_proba(np.array([[2, 3]]))
+    np.testing.assert_allclose(model.predict_proba(padded, mask)[0], alone[0], atol=1e-15)
+
+
+def test_classifier_param_count_and_repr(rng):
+    model = ManyToOneClassifier(vocab_size=10, hidden_size=4, rng=rng, embedding_size=3)
+    assert model.num_parameters() == 10 * 3 + 3 * 4 + 4 * 4 + 4 + 4 + 1
+    assert "hidden_size=4" in repr(model) and "parameters=67" in repr(model)
+
+
+def test_classifier_errors(rng):
+    model = ManyToOneClassifier(vocab_size=5, hidden_size=3, rng=rng)
+    with pytest.raises(ValueError, match=r"ids must hold ids in \[0, 5\); got 5"):
+        model.predict(np.array([[1, 5]]))
+    with pytest.raises(ValueError, match=r"mask must have shape \(N=1, T=2\)"):
+        model.predict(np.array([[1, 2]]), np.ones((1, 3), bool))
+    with pytest.raises(ValueError, match="hidden_size must be a positive int; got 0"):
+        ManyToOneClassifier(vocab_size=5, hidden_size=0, rng=rng)
+    with pytest.raises(TypeError, match="rng must be a numpy Generator"):
+        ManyToOneClassifier(vocab_size=5, hidden_size=3, rng=42)
+
+
+def order_task(rng, n=200):
+    """Label 1 when token 2 comes before token 3: invisible to a bag of words."""
+    ids = np.where(rng.random(n)[:, None] < 0.5, [[2, 3]], [[3, 2]])
+    ids = np.concatenate([ids, rng.integers(4, 6, (n, 2))], axis=1)
+    return ids, (ids[:, 0] == 2).astype(float)
+
+
+def test_fit_learns_order_bag_of_words_cannot(rng):
+    ids, y = order_task(rng)
+    rnn = ManyToOneClassifier(vocab_size=6, hidden_size=8, rng=rng, embedding_size=4)
+    history = fit(rnn, (ids, y), Adam(lr=0.05), rng=rng, epochs=15, batch_size=20)
+    assert len(history) == 15 and history[-1] < 0.1 * history[0]
+    assert np.mean(rnn.predict(ids) == y) == 1.0
+    bow = BagOfWordsClassifier(vocab_size=6)
+    fit(bow, (ids, y), Adam(lr=0.05), rng=rng, epochs=15, batch_size=20)
+    swapped = bow.predict_proba(np.array([[2, 3, 4, 5], [3, 2, 4, 5]]))
+    assert swapped[0] == swapped[1]  # identical counts, identical output
+    assert np.mean(bow.predict(ids) == y) < 0.75
+
+
+def test_fit_is_reproducible(rng):
+    ids, y = order_task(np.random.default_rng(0), n=40)
+    runs = []
+    for _ in range(2):
+        r = np.random.default_rng(7)
+        model = ManyToOneClassifier(vocab_size=6, hidden_size=4, rng=r)
+        runs.append(fit(model, (ids, y), Adam(lr=0.01), rng=r, epochs=2, batch_size=8))
+    assert runs[0] == runs[1]
+
+
+def test_bag_of_words_gradients(rng):
+    model = BagOfWordsClassifier(vocab_size=5)
+    model.params["w"] = rng.standard_normal(5)
+    ids, mask = pad_sequences([[1, 2, 2], [3]])
+    y = np.array([1.0, 0.0])
+    _, grads = model.loss(ids, y, mask)
+    for k, p in model.params.items():
+        assert rel_error(numerical_gradient(lambda: model.loss(ids, y, mask)[0], p), grads[k]) < 1e-7
+
+
+def test_fit_errors(rng):
+    model = BagOfWordsClassifier(vocab_size=3)
+    data = (np.array([[1, 2]]), np.array([1.0]))
+    with pytest.raises(
+        TypeError, match=r"optimizer must be an rnnlib.optim optimizer such as Adam\(lr=0.01\); got str"
+    ):
+        fit(model, data, "adam", rng=rng)
+    with pytest.raises(TypeError, match="data must be a tuple of arrays"):
+        fit(model, list(data), Adam(), rng=rng)
+    with pytest.raises(ValueError, match="epochs must be a positive int; got 0"):
+        fit(model, data, Adam(), rng=rng, epochs=0)

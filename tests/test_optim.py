@@ -1,0 +1,63 @@
+"""Optimisers: one step by hand, convergence on a quadratic, clipping, errors."""
+
+import numpy as np
+import pytest
+
+from rnnlib import SGD, Adam, clip_grad_norm, global_norm
+
+
+def test_sgd_step_by_hand():
+    p = {"w": np.array([1.0, -1.0])}
+    SGD(lr=0.1).step(p, {"w": np.array([2.0, 4.0])})
+    np.testing.assert_allclose(p["w"], [0.8, -1.4])
+
+
+def test_sgd_momentum_by_hand():
+    p, g = {"w": np.array([0.0])}, {"w": np.array([1.0])}
+    opt = SGD(lr=0.1, momentum=0.9)
+    opt.step(p, g)
+    opt.step(p, g)
+    np.testing.assert_allclose(p["w"], [-0.1 - 0.19])
+
+
+def test_adam_first_step_is_lr_times_sign():
+    p = {"w": np.array([1.0, 1.0])}
+    Adam(lr=0.01).step(p, {"w": np.array([3.0, -0.002])})
+    np.testing.assert_allclose(p["w"], [0.99, 1.01], atol=1e-7)
+
+
+@pytest.mark.parametrize("opt", [SGD(lr=0.1), SGD(lr=0.05, momentum=0.9), Adam(lr=0.1)])
+def test_minimises_quadratic(opt):
+    target = np.array([3.0, -2.0])
+    p = {"w": np.zeros(2)}
+    for _ in range(300):
+        opt.step(p, {"w": 2 * (p["w"] - target)})
+    np.testing.assert_allclose(p["w"], target, atol=1e-3)
+
+
+def test_clip_grad_norm():
+    g = {"a": np.array([3.0]), "b": np.array([4.0])}
+    assert global_norm(g) == 5.0
+    clipped, norm = clip_grad_norm(g, 1.0)
+    assert norm == 5.0
+    np.testing.assert_allclose([clipped["a"][0], clipped["b"][0]], [0.6, 0.8])
+    same, _ = clip_grad_norm(g, 10.0)
+    np.testing.assert_array_equal(same["a"], g["a"])
+    np.testing.assert_array_equal(g["a"], [3.0])  # inputs untouched
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="lr must be a positive finite number; got 0"):
+        SGD(lr=0)
+    with pytest.raises(ValueError, match="lr must be a positive finite number; got -0.1"):
+        Adam(lr=-0.1)
+    with pytest.raises(TypeError, match="lr must be a positive number; got str"):
+        Adam(lr="fast")
+    with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\); got 1.0"):
+        SGD(momentum=1.0)
+    with pytest.raises(ValueError, match=r"missing \['b'\], unexpected \['c'\]"):
+        SGD().step({"a": np.zeros(1), "b": np.zeros(1)}, {"a": np.zeros(1), "c": np.zeros(1)})
+    with pytest.raises(ValueError, match=r"grads\['a'\] must have shape \(2,\)"):
+        SGD().step({"a": np.zeros(2)}, {"a": np.zeros(3)})
+    with pytest.raises(ValueError, match="max_norm must be a positive finite number; got 0"):
+        clip_grad_norm({"a": np.zeros(1)}, 0)

@@ -1,0 +1,28 @@
+"""Property-based: BPTT agrees with finite differences for random shapes and masks."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rnnlib import numerical_gradient_array, rel_error, rnn_backward, rnn_forward
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    N=st.integers(1, 3),
+    T=st.integers(1, 5),
+    D=st.integers(1, 3),
+    H=st.integers(1, 4),
+    seed=st.integers(0, 2**32 - 1),
+    masked=st.booleans(),
+)
+def test_bptt_random_shapes(N, T, D, H, seed, masked):
+    rng = np.random.default_rng(seed)
+    x, h0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H))
+    Wx, Wh, b = 0.5 * rng.standard_normal((D, H)), 0.5 * rng.standard_normal((H, H)), rng.standard_normal(H)
+    mask = rng.random((N, T)) < 0.7 if masked else None
+    hs, cache = rnn_forward(x, h0, Wx, Wh, b, mask)
+    dhs = rng.standard_normal(hs.shape)
+    for arr, g in zip((x, h0, Wx, Wh, b), rnn_backward(dhs, cache)):
+        num = numerical_gradient_array(lambda: rnn_forward(x, h0, Wx, Wh, b, mask)[0], arr, dhs)
+        assert rel_error(num, g) < 1e-7
