@@ -14,6 +14,8 @@ Conventions, once for the whole package:
 from rnnlib.activations import log_sigmoid, log_softmax, logsumexp, relu, sigmoid, softmax, softplus
 from rnnlib.data import PAD, UNK, Vocabulary, bag_of_words, minibatches, one_hot, pad_sequences, tokenize
 from rnnlib.gradcheck import numerical_gradient, numerical_gradient_array, rel_error
+from rnnlib.gru import gru_backward, gru_forward
+from rnnlib.io import load_into, load_params, save_params
 from rnnlib.layers import (
     embedding_backward,
     embedding_forward,
@@ -23,13 +25,26 @@ from rnnlib.layers import (
     temporal_affine_forward,
 )
 from rnnlib.losses import binary_cross_entropy, mean_squared_error, softmax_cross_entropy
+from rnnlib.lstm import lstm_backward, lstm_forward
 from rnnlib.models import BagOfWordsClassifier, ManyToOneClassifier, fit
-from rnnlib.optim import SGD, Adam, clip_grad_norm, global_norm
+from rnnlib.optim import SGD, Adam, clip_grad_norm, cosine_schedule, exponential_schedule, global_norm
+from rnnlib.recurrent import CELLS, Recurrent
 from rnnlib.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CELLS",
+    "Recurrent",
+    "cosine_schedule",
+    "exponential_schedule",
+    "gru_backward",
+    "gru_forward",
+    "load_into",
+    "load_params",
+    "lstm_backward",
+    "lstm_forward",
+    "save_params",
     "PAD",
     "SGD",
     "UNK",

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from rnnlib._checks import Shapes, check_rng, positive_int
 from rnnlib.activations import sigmoid
 from rnnlib.data import bag_of_words, minibatches, one_hot
+from rnnlib.init import normal
 from rnnlib.layers import (
     embedding_backward,
     embedding_forward,
@@ -23,23 +24,21 @@ from rnnlib.layers import (
 )
 from rnnlib.losses import binary_cross_entropy
 from rnnlib.optim import Optimizer, clip_grad_norm
-from rnnlib.rnn import rnn_backward, rnn_forward
+from rnnlib.recurrent import Recurrent
 
 Array = NDArray[np.floating]
 
 
-def init_normal(rng: np.random.Generator, fan_in: int, shape: tuple[int, ...], dtype: type = np.float64) -> Array:
-    """Gaussian weights with variance 1/fan_in, so pre-activations start near unit scale."""
-    return (rng.standard_normal(shape) / np.sqrt(fan_in)).astype(dtype)
-
-
 class ManyToOneClassifier:
-    """Tokens -> (embedding or one-hot) -> RNN -> sigmoid of the last real state.
+    """Tokens -> (embedding or one-hot) -> recurrent layer -> sigmoid of the last real state.
 
     The binary classifier of chapter 2 (sentiment of a review):
 
         h_t   = tanh(x_t W_xh + h_{t-1} W_hh + b_h),   h_0 = 0
         y_hat = sigmoid(h_T W_hy + b_y)
+
+    With ``cell="lstm"`` or ``"gru"`` the recurrence is replaced (chapter 6); with
+    ``bidirectional=True`` the output reads [forward h_T, backward h_1].
 
     Parameters
     ----------
@@ -48,6 +47,9 @@ class ManyToOneClassifier:
     rng : np.random.Generator for the initial weights
     embedding_size : D; None feeds one-hot vectors (D = V) and has no embedding table
     activation : the RNN's activation, "tanh" by default
+    cell : "rnn" (default), "lstm" or "gru"
+    num_layers : stacked recurrent layers
+    bidirectional : add a backward-reading direction
     """
 
     def __init__(
@@ -57,6 +59,9 @@ class ManyToOneClassifier:
         rng: np.random.Generator,
         embedding_size: int | None = None,
         activation: str = "tanh",
+        cell: str = "rnn",
+        num_layers: int = 1,
+        bidirectional: bool = False,
     ) -> None:
         V = self.vocab_size = positive_int("vocab_size", vocab_size)
         H = self.hidden_size = positive_int("hidden_size", hidden_size)
@@ -64,16 +69,12 @@ class ManyToOneClassifier:
         self.embedding_size = None if embedding_size is None else positive_int("embedding_size", embedding_size)
         self.activation = activation
         D = V if self.embedding_size is None else self.embedding_size
+        self.rnn = Recurrent(cell, D, H, num_layers, bidirectional, activation)
         self.params: dict[str, Array] = {}
         if self.embedding_size is not None:
             self.params["E"] = 0.1 * rng.standard_normal((V, D))
-        self.params |= {
-            "W_xh": init_normal(rng, D, (D, H)),
-            "W_hh": init_normal(rng, H, (H, H)),
-            "b_h": np.zeros(H),
-            "W_hy": init_normal(rng, H, (H, 1)),
-            "b_y": np.zeros(1),
-        }
+        self.params |= self.rnn.init(rng)
+        self.params |= {"W_hy": normal(rng, (self.rnn.output_size, 1)), "b_y": np.zeros(1)}
 
     def _inputs(self, ids: NDArray[np.integer]) -> tuple[Array, dict[str, Any] | None]:
         if self.embedding_size is None:
@@ -98,16 +99,27 @@ class ManyToOneClassifier:
         mask = s.mask("mask", mask, ("N", "T"))
         p = self.params
         x, emb_cache = self._inputs(ids)
-        h0 = np.zeros((ids.shape[0], self.hidden_size), dtype=p["W_hh"].dtype)
-        hs, rnn_cache = rnn_forward(x, h0, p["W_xh"], p["W_hh"], p["b_h"], mask, self.activation)
-        scores, out_cache = last_step_affine_forward(hs, p["W_hy"], p["b_y"], mask)
+        hs, rnn_cache = self.rnn.forward(x.astype(p["W_hy"].dtype, copy=False), p, mask)
+        if self.rnn.bidirectional:  # the backward direction has read everything by step 1
+            H = self.hidden_size
+            summary = np.concatenate([hs[:, :, :H], np.repeat(hs[:, :1, H:], hs.shape[1], axis=1)], axis=2)
+        else:
+            summary = hs
+        scores, out_cache = last_step_affine_forward(summary, p["W_hy"], p["b_y"], mask)
         return scores[:, 0], {"emb": emb_cache, "rnn": rnn_cache, "out": out_cache, "hs": hs}
 
     def backward(self, dlogits: Array, cache: dict[str, Any]) -> dict[str, Array]:
         """Gradients of every parameter from dL/dlogits of shape (N,)."""
-        dhs, dW_hy, db_y = last_step_affine_backward(dlogits[:, None], cache["out"])
-        dx, _, dW_xh, dW_hh, db_h = rnn_backward(dhs, cache["rnn"])
-        grads = {"W_xh": dW_xh, "W_hh": dW_hh, "b_h": db_h, "W_hy": dW_hy, "b_y": db_y}
+        dsummary, dW_hy, db_y = last_step_affine_backward(dlogits[:, None], cache["out"])
+        if self.rnn.bidirectional:
+            H = self.hidden_size
+            dhs = dsummary.copy()
+            dhs[:, :, H:] = 0
+            dhs[:, 0, H:] = dsummary[:, :, H:].sum(axis=1)
+        else:
+            dhs = dsummary
+        dx, _, grads = self.rnn.backward(dhs, cache["rnn"])
+        grads |= {"W_hy": dW_hy, "b_y": db_y}
         if cache["emb"] is not None:
             grads["E"] = embedding_backward(dx, cache["emb"])
         return {k: grads[k] for k in self.params}
@@ -137,9 +149,14 @@ class ManyToOneClassifier:
 
     def __repr__(self) -> str:
         inp = "one-hot" if self.embedding_size is None else f"embedding_size={self.embedding_size}"
+        rec = f"cell={self.rnn.cell.name!r}" + (
+            f", activation={self.activation!r}" if self.rnn.cell.name == "rnn" else ""
+        )
+        rec += f", num_layers={self.rnn.num_layers}" if self.rnn.num_layers > 1 else ""
+        rec += ", bidirectional=True" if self.rnn.bidirectional else ""
         return (
             f"ManyToOneClassifier(vocab_size={self.vocab_size}, {inp}, hidden_size={self.hidden_size}, "
-            f"activation={self.activation!r}, parameters={self.num_parameters()})"
+            f"{rec}, parameters={self.num_parameters()})"
         )
 
 

@@ -124,3 +124,29 @@ def clip_grad_norm(grads: Params, max_norm: float) -> tuple[Params, float]:
         return dict(grads), norm
     scale = max_norm / norm
     return {k: g * scale for k, g in grads.items()}, norm
+
+
+def cosine_schedule(step: int, total_steps: int, lr_max: float, lr_min: float = 0.0, warmup_steps: int = 0) -> float:
+    """Learning rate at ``step`` (0-based): linear warm-up, then a half cosine from lr_max to lr_min.
+
+    Set ``optimizer.lr = cosine_schedule(...)`` before each step.
+    """
+    total = positive_float("total_steps", total_steps)
+    lr_max, lr_min = positive_float("lr_max", lr_max), positive_float("lr_min", lr_min, allow_zero=True)
+    warm = positive_float("warmup_steps", warmup_steps, allow_zero=True)
+    if not 0 <= step <= total:
+        raise ValueError(f"step must be in [0, total_steps={total_steps}]; got {step}")
+    if step < warm:
+        return lr_max * (step + 1) / warm
+    progress = (step - warm) / max(total - warm, 1)
+    return lr_min + 0.5 * (lr_max - lr_min) * (1 + np.cos(np.pi * progress))
+
+
+def exponential_schedule(step: int, lr0: float, decay: float, every: int = 1) -> float:
+    """lr0 * decay ** (step // every): multiply the rate by ``decay`` every ``every`` steps."""
+    lr0 = positive_float("lr0", lr0)
+    if not 0 < positive_float("decay", decay) <= 1:
+        raise ValueError(f"decay must be in (0, 1]; got {decay}")
+    if step < 0:
+        raise ValueError(f"step must be non-negative; got {step}")
+    return lr0 * decay ** (step // int(positive_float("every", every)))

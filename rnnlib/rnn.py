@@ -144,7 +144,7 @@ def rnn_forward(
     return hs, cache
 
 
-def rnn_backward(dhs: Array, cache: dict[str, Any]) -> tuple[Array, Array, Array, Array, Array]:
+def rnn_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False) -> tuple[Array, ...]:
     """Backpropagation through time for :func:`rnn_forward`.
 
     Parameters
@@ -152,10 +152,14 @@ def rnn_backward(dhs: Array, cache: dict[str, Any]) -> tuple[Array, Array, Array
     dhs : ndarray of shape (N, T, H), dL/dh_t coming from the layers above each step
         (zeros where a step has no output of its own).
     cache : from :func:`rnn_forward`
+    return_deltas : also return delta_t = dL/dh_t, the *total* gradient reaching each
+        state (from its own output and from all later steps): the quantity whose norm
+        chapter 5 plots to watch gradients vanish.
 
     Returns
     -------
     dx (N, T, D), dh0 (N, H), dW_xh (D, H), dW_hh (H, H), db_h (H,)
+    and, with ``return_deltas``, deltas (N, T, H)
     """
     x, h0, W_xh, W_hh, hs, mask = (cache[k] for k in ("x", "h0", "W_xh", "W_hh", "hs", "mask"))
     dhs = Shapes().floats("dhs", dhs, hs.shape)
@@ -163,10 +167,13 @@ def rnn_backward(dhs: Array, cache: dict[str, Any]) -> tuple[Array, Array, Array
     N, T, H = hs.shape
 
     das = np.zeros_like(hs)  # dL/da_t for every step, filled backwards
+    deltas = np.empty_like(hs) if return_deltas else None
     dW_hh = np.zeros_like(W_hh)
     dh_next = np.zeros_like(h0)  # dL/dh_t through h_{t+1}; zero after the last step
     for t in reversed(range(T)):
         delta = dhs[:, t] + dh_next  # total dL/dh_t
+        if deltas is not None:
+            deltas[:, t] = delta
         h_prev = hs[:, t - 1] if t > 0 else h0
         if mask is None:
             da = delta * fprime(hs[:, t])
@@ -182,4 +189,5 @@ def rnn_backward(dhs: Array, cache: dict[str, Any]) -> tuple[Array, Array, Array
     dx = das @ W_xh.T
     dW_xh = x.reshape(N * T, D).T @ das.reshape(N * T, H)
     db_h = das.sum(axis=(0, 1))
-    return dx, dh_next, dW_xh, dW_hh, db_h
+    grads = (dx, dh_next, dW_xh, dW_hh, db_h)
+    return grads + (deltas,) if deltas is not None else grads

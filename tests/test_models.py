@@ -94,3 +94,18 @@ def test_fit_errors(rng):
         fit(model, list(data), Adam(), rng=rng)
     with pytest.raises(ValueError, match="epochs must be a positive int; got 0"):
         fit(model, data, Adam(), rng=rng, epochs=0)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("layers, bidi", [(1, False), (2, True)])
+def test_classifier_gated_cells_are_drop_in(rng, cell, layers, bidi):
+    model = ManyToOneClassifier(7, 3, rng, embedding_size=2, cell=cell, num_layers=layers, bidirectional=bidi)
+    ids, mask = pad_sequences([[2, 3, 4], [6, 2], [3]])
+    y = np.array([1.0, 0.0, 1.0])
+    _, grads = model.loss(ids, y, mask)
+    assert grads.keys() == model.params.keys()
+    for k, p in model.params.items():
+        assert rel_error(numerical_gradient(lambda: model.loss(ids, y, mask)[0], p), grads[k]) < 1e-7, k
+    alone = model.predict_proba(np.array([[6, 2]]))
+    np.testing.assert_allclose(model.predict_proba(ids, mask)[1], alone[0], atol=1e-14)
+    assert f"cell='{cell}'" in repr(model)

@@ -61,3 +61,18 @@ def test_errors():
         SGD().step({"a": np.zeros(2)}, {"a": np.zeros(3)})
     with pytest.raises(ValueError, match="max_norm must be a positive finite number; got 0"):
         clip_grad_norm({"a": np.zeros(1)}, 0)
+
+
+def test_schedules():
+    from rnnlib.optim import cosine_schedule, exponential_schedule
+
+    assert cosine_schedule(0, 100, 1.0) == pytest.approx(1.0)
+    assert cosine_schedule(50, 100, 1.0, 0.1) == pytest.approx(0.55)
+    assert cosine_schedule(100, 100, 1.0, 0.1) == pytest.approx(0.1)
+    assert cosine_schedule(0, 100, 1.0, warmup_steps=10) == pytest.approx(0.1)
+    assert cosine_schedule(9, 100, 1.0, warmup_steps=10) == pytest.approx(1.0)
+    assert exponential_schedule(25, 0.1, 0.5, every=10) == pytest.approx(0.025)
+    with pytest.raises(ValueError, match=r"step must be in \[0, total_steps=100\]; got 101"):
+        cosine_schedule(101, 100, 1.0)
+    with pytest.raises(ValueError, match=r"decay must be in \(0, 1\]; got 2"):
+        exponential_schedule(0, 0.1, 2)

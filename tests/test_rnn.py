@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from rnnlib import numerical_gradient_array, rel_error, rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+from rnnlib import (
+    numerical_gradient,
+    numerical_gradient_array,
+    rel_error,
+    rnn_backward,
+    rnn_forward,
+    rnn_step_backward,
+    rnn_step_forward,
+)
 
 ACTS = ["tanh", "relu", "sigmoid", "linear"]
 
@@ -171,3 +179,23 @@ def test_backward_checks_upstream_shape(rng):
     hs, cache = rnn_forward(*problem(rng))
     with pytest.raises(ValueError, match=r"dhs must have shape \(3, 4, 6\); got \(3, 4, 5\)"):
         rnn_backward(np.zeros((3, 4, 5)), cache)
+
+
+def test_deltas_are_total_state_gradients(rng):
+    x, h0, Wx, Wh, b = problem(rng)
+    hs, cache = rnn_forward(x, h0, Wx, Wh, b)
+    dhs = np.zeros_like(hs)
+    dhs[:, -1] = rng.standard_normal(dhs[:, -1].shape)  # loss reads only the last state
+    *grads, deltas = rnn_backward(dhs, cache, return_deltas=True)
+    for g, g2 in zip(grads, rnn_backward(dhs, cache)):
+        np.testing.assert_array_equal(g, g2)
+    np.testing.assert_array_equal(deltas[:, -1], dhs[:, -1])
+
+    # delta_1 is dL/dh_1: perturb h_1 by restarting the recurrence from it
+    def loss_from_h1(h1):
+        rest, _ = rnn_forward(x[:, 2:], h1, Wx, Wh, b)
+        return float(np.sum(rest[:, -1] * dhs[:, -1]))
+
+    h1 = hs[:, 1].copy()
+    num = numerical_gradient(lambda: loss_from_h1(h1), h1)
+    assert rel_error(num, deltas[:, 1]) < 1e-7

@@ -1,0 +1,141 @@
+"""Long short-term memory (Hochreiter and Schmidhuber, 1997), batch-first (chapter 6).
+
+Gate layout: the four gates are packed side by side in one matrix, in the order
+input, forget, cell candidate, output ([i, f, g, o], the order PyTorch uses), so
+one product computes all of them:
+
+    a_t = x_t W_x + h_{t-1} W_h + b              (N, 4H), W_x (D, 4H), W_h (H, 4H), b (4H,)
+    i = sigmoid(a[:, :H])      f = sigmoid(a[:, H:2H])
+    g = tanh(a[:, 2H:3H])      o = sigmoid(a[:, 3H:])
+    c_t = f * c_{t-1} + i * g                    (the additive cell path)
+    h_t = o * tanh(c_t)
+
+With an (N, T) mask, a padded step copies both h and c forward unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnnlib._checks import Shapes
+from rnnlib.activations import sigmoid
+
+Array = NDArray[np.floating]
+
+
+def lstm_forward(
+    x: Array,
+    h0: Array,
+    W_x: Array,
+    W_h: Array,
+    b: Array,
+    mask: NDArray[np.bool_] | None = None,
+    c0: Array | None = None,
+) -> tuple[Array, dict[str, Any]]:
+    """Run an LSTM over a batch of sequences.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, T, D)
+    h0 : ndarray of shape (N, H), initial hidden state
+    W_x : ndarray of shape (D, 4H), input weights of the gates [i, f, g, o]
+    W_h : ndarray of shape (H, 4H), recurrent weights of the gates
+    b : ndarray of shape (4H,)
+    mask : optional ndarray of shape (N, T); padded steps carry (h, c) forward
+    c0 : optional ndarray of shape (N, H), initial cell state (zeros by default)
+
+    Returns
+    -------
+    hs : ndarray of shape (N, T, H)
+    cache : dict for :func:`lstm_backward`; ``cache["cs"]`` holds the cell states (N, T, H)
+    """
+    s = Shapes()
+    x = s.floats("x", x, ("N", "T", "D"))
+    if x.shape[1] == 0:
+        raise ValueError(f"x must hold at least one time step; got shape {x.shape}")
+    h0 = s.floats("h0", h0, ("N", "H"))
+    H = h0.shape[1]
+    W_x = s.floats("W_x", W_x, ("D", 4 * H))
+    W_h = s.floats("W_h", W_h, ("H", 4 * H))
+    b = s.floats("b", b, (4 * H,))
+    c0 = np.zeros_like(h0) if c0 is None else s.floats("c0", c0, ("N", "H"))
+    mask = s.mask("mask", mask, ("N", "T"))
+
+    N, T, _ = x.shape
+    xa = x @ W_x + b  # (N, T, 4H): every step's input projection in one product
+    gates = np.empty_like(xa)  # activated [i, f, g, o]
+    hs = np.empty((N, T, H), dtype=xa.dtype)
+    cs = np.empty_like(hs)
+    tanh_cs = np.empty_like(hs)
+    h, c = h0, c0
+    for t in range(T):
+        a = xa[:, t] + h @ W_h
+        gt = gates[:, t]
+        gt[:, : 2 * H] = sigmoid(a[:, : 2 * H])
+        gt[:, 2 * H : 3 * H] = np.tanh(a[:, 2 * H : 3 * H])
+        gt[:, 3 * H :] = sigmoid(a[:, 3 * H :])
+        i, f, g, o = gt[:, :H], gt[:, H : 2 * H], gt[:, 2 * H : 3 * H], gt[:, 3 * H :]
+        c_new = f * c + i * g
+        tc = np.tanh(c_new)
+        h_new = o * tc
+        if mask is not None:
+            m = mask[:, t, None]
+            c_new, h_new = np.where(m, c_new, c), np.where(m, h_new, h)
+        hs[:, t], cs[:, t], tanh_cs[:, t] = h_new, c_new, tc
+        h, c = h_new, c_new
+    cache = {"x": x, "h0": h0, "c0": c0, "W_x": W_x, "W_h": W_h, "gates": gates, "hs": hs, "cs": cs,
+             "tanh_cs": tanh_cs, "mask": mask}  # fmt: skip
+    return hs, cache
+
+
+def lstm_backward(dhs: Array, cache: dict[str, Any]) -> tuple[Array, Array, Array, Array, Array, Array]:
+    """Backpropagation through time for :func:`lstm_forward`.
+
+    Parameters
+    ----------
+    dhs : ndarray of shape (N, T, H), dL/dh_t from the layers above each step
+
+    Returns
+    -------
+    dx (N, T, D), dh0 (N, H), dW_x (D, 4H), dW_h (H, 4H), db (4H,), dc0 (N, H)
+    """
+    x, h0, c0, W_x, W_h = (cache[k] for k in ("x", "h0", "c0", "W_x", "W_h"))
+    gates, hs, cs, tanh_cs, mask = (cache[k] for k in ("gates", "hs", "cs", "tanh_cs", "mask"))
+    dhs = Shapes().floats("dhs", dhs, hs.shape)
+    N, T, H = hs.shape
+
+    das = np.empty_like(gates)  # dL/da_t, (N, T, 4H)
+    dW_h = np.zeros_like(W_h)
+    dh_next = np.zeros_like(h0)
+    dc_next = np.zeros_like(c0)
+    for t in reversed(range(T)):
+        i, f, g, o = (gates[:, t, k * H : (k + 1) * H] for k in range(4))
+        h_prev = hs[:, t - 1] if t > 0 else h0
+        c_prev = cs[:, t - 1] if t > 0 else c0
+        dh = dhs[:, t] + dh_next
+        tc = tanh_cs[:, t]
+        dc = dc_next + dh * o * (1 - tc * tc)  # through h_t = o tanh(c_t), plus from c_{t+1}
+        da = das[:, t]
+        da[:, :H] = dc * g * i * (1 - i)  # input gate
+        da[:, H : 2 * H] = dc * c_prev * f * (1 - f)  # forget gate
+        da[:, 2 * H : 3 * H] = dc * i * (1 - g * g)  # candidate
+        da[:, 3 * H :] = dh * tc * o * (1 - o)  # output gate
+        dc_prev = dc * f  # the additive path: only multiplied by the forget gate
+        if mask is not None:
+            m = mask[:, t, None]
+            da *= m
+            dh_next = da @ W_h.T + np.where(m, 0, dh)
+            dc_next = np.where(m, dc_prev, dc_next)  # padded step: c_t = c_{t-1}
+        else:
+            dh_next = da @ W_h.T
+            dc_next = dc_prev
+        dW_h += h_prev.T @ da
+
+    D = x.shape[2]
+    dx = das @ W_x.T
+    dW_x = x.reshape(N * T, D).T @ das.reshape(N * T, 4 * H)
+    db = das.sum(axis=(0, 1))
+    return dx, dh_next, dW_x, dW_h, db, dc_next

@@ -1,0 +1,259 @@
+"""One interface over the three recurrent cells, and layers built from it:
+stacked (several layers) and bidirectional (chapters 6 and 7).
+
+A *cell* is one of ``"rnn"``, ``"lstm"``, ``"gru"``.  :data:`CELLS` maps each to its
+parameter names and shapes, an initialiser, and its forward/backward pair, so a
+model that routes its recurrence through :class:`Recurrent` takes any of them:
+the LSTM and GRU are drop-in replacements for the vanilla RNN.
+
+Parameter names (a prefix is added when a layer has several parts):
+
+    rnn:  W_xh (D, H),  W_hh (H, H),  b_h (H,)
+    lstm: W_x (D, 4H),  W_h (H, 4H),  b (4H,)            gates [i, f, g, o]
+    gru:  W_x (D, 3H),  W_h (H, 3H),  b (3H,), b_hn (H,) gates [r, z, n]
+
+Shapes are batch-first: x (N, T, D), hs (N, T, H) or (N, T, 2H) when bidirectional.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnnlib import init
+from rnnlib._checks import Shapes, check_rng, positive_int
+from rnnlib.gru import gru_backward, gru_forward
+from rnnlib.lstm import lstm_backward, lstm_forward
+from rnnlib.rnn import rnn_backward, rnn_forward
+
+Array = NDArray[np.floating]
+Params = dict[str, Array]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A recurrent cell: its parameter names, how to initialise them, forward and backward."""
+
+    name: str
+    param_names: tuple[str, ...]
+    gates: int  # how many H-wide blocks the packed matrices hold
+    forward: Callable[..., tuple[Array, dict[str, Any]]]  # (x, h0, *params, mask) -> hs, cache
+    backward: Callable[..., tuple[Array, ...]]  # (dhs, cache) -> dx, dh0, *dparams
+
+    def init(self, rng: np.random.Generator, input_size: int, hidden_size: int) -> Params:
+        """Initial parameters: variance-1/fan_in Gaussian input weights; for the vanilla
+        RNN a Gaussian W_hh too (the plain start whose problems chapters 5 and 7 study),
+        for the gated cells orthogonal recurrent blocks; zero biases except the LSTM
+        forget gate's, which starts at 1 so that the cell remembers by default
+        (Jozefowicz, Zaremba and Sutskever, 2015)."""
+        D, H, G = input_size, hidden_size, self.gates
+        W_in = init.normal(rng, (D, G * H))
+        if self.name == "rnn":
+            W_rec = init.normal(rng, (H, H))
+        else:
+            W_rec = np.concatenate([init.orthogonal(rng, (H, H)) for _ in range(G)], axis=1)
+        b = np.zeros(G * H)
+        if self.name == "lstm":
+            b[H : 2 * H] = 1.0
+        values = [W_in, W_rec, b] + ([np.zeros(H)] if self.name == "gru" else [])
+        return dict(zip(self.param_names, values, strict=True))
+
+
+CELLS: dict[str, Cell] = {
+    "rnn": Cell("rnn", ("W_xh", "W_hh", "b_h"), 1, rnn_forward, rnn_backward),
+    "lstm": Cell("lstm", ("W_x", "W_h", "b"), 4, lstm_forward, lstm_backward),
+    "gru": Cell("gru", ("W_x", "W_h", "b", "b_hn"), 3, gru_forward, gru_backward),
+}
+
+
+def get_cell(name: str) -> Cell:
+    """Look up a cell by name, with a helpful error for a wrong one."""
+    if not isinstance(name, str) or name not in CELLS:
+        raise ValueError(f"cell must be one of {sorted(CELLS)}; got {name!r}")
+    return CELLS[name]
+
+
+def reverse_indices(mask: NDArray[np.bool_] | None, N: int, T: int) -> NDArray[np.intp]:
+    """Per-sequence time indices that reverse the real steps and leave padding in place.
+
+    For a row of length L, index t maps to L - 1 - t for t < L and to t otherwise, so
+    ``x[n, idx[n]]`` is sequence n read backwards, still right-padded.  Applying the
+    same gather twice restores the original order.
+    """
+    t = np.arange(T)
+    if mask is None:
+        return np.broadcast_to(t[::-1], (N, T)).copy()
+    lengths = mask.sum(axis=1)[:, None]
+    return np.where(t < lengths, lengths - 1 - t, t)
+
+
+def _gather(a: np.ndarray, idx: NDArray[np.intp]) -> np.ndarray:
+    return np.take_along_axis(a, idx[:, :, None], axis=1)
+
+
+class Recurrent:
+    """A recurrent layer: any cell, one or more stacked layers, one or two directions.
+
+    Parameters
+    ----------
+    cell : "rnn", "lstm" or "gru"
+    input_size : D
+    hidden_size : H (per direction)
+    num_layers : layers stacked, each reading the previous layer's states
+    bidirectional : add a second pass reading each sequence backwards; the output at
+        step t is [forward h_t, backward h_t], shape (N, T, 2H)
+    activation : the vanilla RNN's activation (ignored by LSTM and GRU)
+
+    The layer holds no parameters itself: :meth:`init` returns a dict, and
+    :meth:`forward` reads from one, so a model can keep them in its own ``params``.
+    With one layer and one direction the keys are the cell's own names (W_xh, ...);
+    otherwise they are prefixed ``l{k}_`` and, for the reverse direction, ``l{k}r_``.
+    """
+
+    def __init__(
+        self,
+        cell: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        activation: str = "tanh",
+    ) -> None:
+        self.cell = get_cell(cell)
+        self.input_size = positive_int("input_size", input_size)
+        self.hidden_size = positive_int("hidden_size", hidden_size)
+        self.num_layers = positive_int("num_layers", num_layers)
+        self.bidirectional = bool(bidirectional)
+        self.activation = activation
+        self.directions = 2 if self.bidirectional else 1
+        self.output_size = self.directions * self.hidden_size
+
+    def prefix(self, layer: int, reverse: bool) -> str:
+        if self.num_layers == 1 and not self.bidirectional:
+            return ""
+        return f"l{layer}{'r' if reverse else ''}_"
+
+    def _parts(self) -> list[tuple[int, bool, str]]:
+        return [(k, r, self.prefix(k, r)) for k in range(self.num_layers) for r in (False, True)[: self.directions]]
+
+    def init(self, rng: np.random.Generator, prefix: str = "") -> Params:
+        """Fresh parameters for every layer and direction, keys prefixed by ``prefix``."""
+        rng = check_rng(rng)
+        params: Params = {}
+        for k, _, p in self._parts():
+            D = self.input_size if k == 0 else self.output_size
+            params |= {prefix + p + n: v for n, v in self.cell.init(rng, D, self.hidden_size).items()}
+        return params
+
+    def _run(self, x: Array, h0: Array, params: Params, prefix: str, mask: Any) -> tuple[Array, dict[str, Any]]:
+        args = [params[prefix + n] for n in self.cell.param_names]
+        if self.cell.name == "rnn":
+            return rnn_forward(x, h0, *args, mask, self.activation)
+        return self.cell.forward(x, h0, *args, mask)
+
+    def forward(
+        self, x: Array, params: Params, mask: NDArray[np.bool_] | None = None, h0: Array | None = None, prefix: str = ""
+    ) -> tuple[Array, dict[str, Any]]:
+        """Run every layer and direction.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, T, D)
+        params : dict holding this layer's parameters (under ``prefix``)
+        mask : optional ndarray of shape (N, T)
+        h0 : initial states: None (zeros), ndarray of shape (N, H) for a single
+            layer and direction, or (num_layers * directions, N, H).  An LSTM's cell
+            state always starts at zero here.
+
+        Returns
+        -------
+        hs : ndarray of shape (N, T, directions * H), the top layer's states
+        cache : for :meth:`backward`; ``cache["final"]`` holds each part's last real
+            state, shape (num_layers * directions, N, H)
+        """
+        s = Shapes()
+        x = s.floats("x", x, ("N", "T", self.input_size))
+        mask = s.mask("mask", mask, ("N", "T"))
+        N, T, _ = x.shape
+        P, H = self.num_layers * self.directions, self.hidden_size
+        if h0 is None:
+            h0s = np.zeros((P, N, H), dtype=x.dtype)
+        elif P == 1 and np.ndim(h0) == 2:
+            h0s = s.floats("h0", h0, ("N", H))[None]
+        else:
+            h0s = s.floats("h0", h0, (P, "N", H))
+        rev = reverse_indices(mask, N, T) if self.bidirectional else None
+        caches, finals, inp = [], [], x
+        for k in range(self.num_layers):
+            outs = []
+            for r in (False, True)[: self.directions]:
+                j = k * self.directions + r
+                xin = _gather(inp, rev) if r else inp
+                hs, c = self._run(xin, h0s[j], params, prefix + self.prefix(k, r), mask)
+                finals.append(hs[:, -1])  # padded steps carry the last real state to T - 1
+                outs.append(_gather(hs, rev) if r else hs)
+                caches.append(c)
+            inp = np.concatenate(outs, axis=2) if self.bidirectional else outs[0]
+        return inp, {
+            "caches": caches,
+            "rev": rev,
+            "prefix": prefix,
+            "final": np.stack(finals),
+            "h0_shape": np.shape(h0),
+        }
+
+    def backward(
+        self, dhs: Array, cache: dict[str, Any], dfinal: Array | None = None
+    ) -> tuple[Array, Array | None, Params]:
+        """Gradients of :meth:`forward`.
+
+        Parameters
+        ----------
+        dhs : ndarray of shape (N, T, directions * H), dL/d(top-layer states)
+        cache : from :meth:`forward`
+        dfinal : optional ndarray of shape (num_layers * directions, N, H), dL/d(final
+            states), for models (such as an encoder) that pass them on
+
+        Returns
+        -------
+        dx : ndarray of shape (N, T, D)
+        dh0 : gradient of h0 in the shape it was given (None if h0 was None)
+        grads : dict keyed like the parameters
+        """
+        H, rev, prefix = self.hidden_size, cache["rev"], cache["prefix"]
+        grads: Params = {}
+        dh0s = []
+        dout = dhs
+        for k in reversed(range(self.num_layers)):
+            din = None
+            for r in reversed((False, True)[: self.directions]):
+                j = k * self.directions + r
+                c = cache["caches"][j]
+                d = dout[:, :, r * H : (r + 1) * H] if self.bidirectional else dout
+                if r:
+                    d = _gather(d, rev)
+                if dfinal is not None:
+                    d = d.copy()
+                    d[:, -1] += dfinal[j]
+                dx, dh0, *dp = self.cell.backward(d, c)
+                if r:
+                    dx = _gather(dx, rev)
+                din = dx if din is None else din + dx
+                dh0s.append((j, dh0))
+                p = prefix + self.prefix(k, r)
+                grads |= {p + n: g for n, g in zip(self.cell.param_names, dp[: len(self.cell.param_names)])}
+            dout = din
+        dh0 = np.zeros((len(dh0s),) + dh0s[0][1].shape, dtype=dhs.dtype)
+        for j, g in dh0s:
+            dh0[j] = g
+        shape = cache["h0_shape"]
+        return dout, (None if shape == () else dh0.reshape(shape)), grads
+
+    def __repr__(self) -> str:
+        extra = f", num_layers={self.num_layers}" if self.num_layers > 1 else ""
+        extra += ", bidirectional=True" if self.bidirectional else ""
+        return f"Recurrent({self.cell.name!r}, input_size={self.input_size}, hidden_size={self.hidden_size}{extra})"

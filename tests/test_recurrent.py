@@ -1,0 +1,140 @@
+"""LSTM, GRU and the Recurrent layer (any cell, stacked, bidirectional)."""
+
+import numpy as np
+import pytest
+
+from rnnlib import numerical_gradient, numerical_gradient_array, rel_error
+from rnnlib.gru import gru_backward, gru_forward
+from rnnlib.lstm import lstm_backward, lstm_forward
+from rnnlib.recurrent import CELLS, Recurrent, get_cell, reverse_indices
+
+MASK = np.array([[1, 1, 1, 1], [1, 1, 0, 0], [1, 0, 0, 0]], bool)
+
+
+def lstm_problem(rng, N=3, T=4, D=5, H=3):
+    return (rng.standard_normal((N, T, D)), rng.standard_normal((N, H)), 0.5 * rng.standard_normal((D, 4 * H)),
+            0.5 * rng.standard_normal((H, 4 * H)), rng.standard_normal(4 * H))  # fmt: skip
+
+
+def gru_problem(rng, N=3, T=4, D=5, H=3):
+    return (rng.standard_normal((N, T, D)), rng.standard_normal((N, H)), 0.5 * rng.standard_normal((D, 3 * H)),
+            0.5 * rng.standard_normal((H, 3 * H)), rng.standard_normal(3 * H), rng.standard_normal(H))  # fmt: skip
+
+
+def test_lstm_one_step_by_hand():
+    # D = H = 1, all gate pre-activations equal to a = x w + b
+    x, h0, c0 = np.array([[[1.0]]]), np.zeros((1, 1)), np.array([[0.5]])
+    W_x, W_h, b = np.full((1, 4), 0.5), np.zeros((1, 4)), np.zeros(4)
+    hs, _ = lstm_forward(x, h0, W_x, W_h, b, c0=c0)
+    s, g = 1 / (1 + np.exp(-0.5)), np.tanh(0.5)
+    c = s * 0.5 + s * g
+    assert hs[0, 0, 0] == pytest.approx(s * np.tanh(c), abs=1e-15)
+    assert hs[0, 0, 0] == pytest.approx(0.33379460517234055, abs=1e-12)
+
+
+def test_gru_one_step_by_hand():
+    x, h0 = np.array([[[1.0]]]), np.array([[0.5]])
+    W_x, W_h, b, b_hn = np.full((1, 3), 0.5), np.full((1, 3), -1.0), np.zeros(3), np.array([0.2])
+    hs, _ = gru_forward(x, h0, W_x, W_h, b, b_hn)
+    r = z = 1 / (1 + np.exp(-(0.5 - 0.5)))
+    n = np.tanh(0.5 + r * (-0.5 + 0.2))
+    assert hs[0, 0, 0] == pytest.approx((1 - z) * n + z * 0.5, abs=1e-15)
+    assert hs[0, 0, 0] == pytest.approx(0.4181877721681661, abs=1e-12)
+
+
+@pytest.mark.parametrize("mask", [None, MASK, np.array([[1, 1, 1, 1], [0, 0, 0, 0], [1, 1, 0, 0]], bool)])
+def test_lstm_gradients(rng, mask):
+    x, h0, W_x, W_h, b = lstm_problem(rng)
+    c0 = rng.standard_normal(h0.shape)
+    hs, cache = lstm_forward(x, h0, W_x, W_h, b, mask, c0)
+    dhs = rng.standard_normal(hs.shape)
+    for name, arr, g in zip(("x", "h0", "W_x", "W_h", "b", "c0"), (x, h0, W_x, W_h, b, c0), lstm_backward(dhs, cache)):
+        num = numerical_gradient_array(lambda: lstm_forward(x, h0, W_x, W_h, b, mask, c0)[0], arr, dhs)
+        assert rel_error(num, g) < 1e-7, name
+
+
+@pytest.mark.parametrize("mask", [None, MASK])
+def test_gru_gradients(rng, mask):
+    args = gru_problem(rng)
+    hs, cache = gru_forward(*args, mask)
+    dhs = rng.standard_normal(hs.shape)
+    for name, arr, g in zip(("x", "h0", "W_x", "W_h", "b", "b_hn"), args, gru_backward(dhs, cache)):
+        num = numerical_gradient_array(lambda: gru_forward(*args, mask)[0], arr, dhs)
+        assert rel_error(num, g) < 1e-7, name
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_padding_does_not_change_real_steps(rng, cell):
+    layer = Recurrent(cell, 2, 3)
+    params = layer.init(rng)
+    seqs = [rng.standard_normal((L, 2)) for L in (4, 2, 1)]
+    x = np.zeros((3, 4, 2))
+    for n, s in enumerate(seqs):
+        x[n, : len(s)] = s
+    hs, cache = layer.forward(x, params, MASK)
+    for n, s in enumerate(seqs):
+        alone, _ = layer.forward(s[None], params)
+        np.testing.assert_allclose(hs[n, : len(s)], alone[0], atol=1e-14)
+        np.testing.assert_allclose(cache["final"][0, n], alone[0, -1], atol=1e-14)
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+@pytest.mark.parametrize("layers, bidi", [(1, False), (2, False), (1, True), (2, True)])
+def test_recurrent_layer_gradients(rng, cell, layers, bidi):
+    layer = Recurrent(cell, 2, 3, num_layers=layers, bidirectional=bidi)
+    params = layer.init(rng)
+    P = layers * (2 if bidi else 1)
+    x, h0 = rng.standard_normal((3, 4, 2)), rng.standard_normal((P, 3, 3))
+    hs, cache = layer.forward(x, params, MASK, h0)
+    assert hs.shape == (3, 4, layer.output_size)
+    dhs, dfinal = rng.standard_normal(hs.shape), rng.standard_normal(cache["final"].shape)
+
+    def f():
+        out, c = layer.forward(x, params, MASK, h0)
+        return float(np.sum(out * dhs) + np.sum(c["final"] * dfinal))
+
+    dx, dh0, grads = layer.backward(dhs, cache, dfinal)
+    assert grads.keys() == params.keys()
+    for name, arr, g in [("x", x, dx), ("h0", h0, dh0)] + [(k, params[k], grads[k]) for k in params]:
+        assert rel_error(numerical_gradient(f, arr), g) < 1e-7, name
+
+
+def test_single_layer_keeps_cell_names(rng):
+    assert set(Recurrent("rnn", 2, 3).init(rng)) == {"W_xh", "W_hh", "b_h"}
+    assert set(Recurrent("gru", 2, 3).init(rng, prefix="enc_")) == {"enc_W_x", "enc_W_h", "enc_b", "enc_b_hn"}
+    assert "l1r_W_x" in Recurrent("lstm", 2, 3, num_layers=2, bidirectional=True).init(rng)
+    lstm = CELLS["lstm"].init(rng, 2, 3)
+    np.testing.assert_array_equal(lstm["b"][3:6], 1.0)  # forget gate starts open
+    np.testing.assert_allclose(lstm["W_h"][:, :3].T @ lstm["W_h"][:, :3], np.eye(3), atol=1e-12)
+
+
+def test_reverse_indices():
+    idx = reverse_indices(MASK, 3, 4)
+    np.testing.assert_array_equal(idx, [[3, 2, 1, 0], [1, 0, 2, 3], [0, 1, 2, 3]])
+    x = np.arange(12.0).reshape(3, 4)
+    twice = np.take_along_axis(np.take_along_axis(x, idx, 1), idx, 1)
+    np.testing.assert_array_equal(twice, x)
+
+
+def test_errors(rng):
+    with pytest.raises(ValueError, match=r"cell must be one of \['gru', 'lstm', 'rnn'\]; got 'transformer'"):
+        get_cell("transformer")
+    layer = Recurrent("lstm", 2, 3)
+    with pytest.raises(ValueError, match=r"x must have shape \(N, T, 2\)"):
+        layer.forward(np.zeros((1, 4, 3)), layer.init(rng))
+    with pytest.raises(ValueError, match=r"W_h must have shape \(H=3, 12\)"):
+        lstm_forward(np.zeros((1, 2, 2)), np.zeros((1, 3)), np.zeros((2, 12)), np.zeros((3, 9)), np.zeros(12))
+    with pytest.raises(ValueError, match=r"b_hn must have shape \(H=3,\)"):
+        gru_forward(np.zeros((1, 2, 2)), np.zeros((1, 3)), np.zeros((2, 9)), np.zeros((3, 9)), np.zeros(9), np.zeros(2))
+    with pytest.raises(ValueError, match="num_layers must be a positive int; got 0"):
+        Recurrent("gru", 2, 3, num_layers=0)
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_float32_stays_float32(rng, cell):
+    layer = Recurrent(cell, 2, 3, bidirectional=True)
+    params = {k: v.astype(np.float32) for k, v in layer.init(rng).items()}
+    hs, cache = layer.forward(np.ones((2, 3, 2), np.float32), params, np.ones((2, 3), bool))
+    dx, _, grads = layer.backward(np.ones_like(hs), cache)
+    assert hs.dtype == dx.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in grads.values())
