@@ -89,16 +89,19 @@ def gru_forward(
     return hs, cache
 
 
-def gru_backward(dhs: Array, cache: dict[str, Any]) -> tuple[Array, Array, Array, Array, Array, Array]:
+def gru_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False) -> tuple[Array, ...]:
     """Backpropagation through time for :func:`gru_forward`.
 
     Parameters
     ----------
     dhs : ndarray of shape (N, T, H), dL/dh_t from the layers above each step
+    return_deltas : also return delta_t = dL/dh_t, the total gradient reaching each
+        hidden state, as in :func:`rnnlib.rnn.rnn_backward`
 
     Returns
     -------
     dx (N, T, D), dh0 (N, H), dW_x (D, 3H), dW_h (H, 3H), db (3H,), db_hn (H,)
+    and, with ``return_deltas``, deltas (N, T, H)
     """
     x, h0, W_x, W_h, gates, hns, hs, mask = (cache[k] for k in ("x", "h0", "W_x", "W_h", "gates", "hns", "hs", "mask"))
     dhs = Shapes().floats("dhs", dhs, hs.shape)
@@ -109,10 +112,13 @@ def gru_backward(dhs: Array, cache: dict[str, Any]) -> tuple[Array, Array, Array
     dW_h = np.zeros_like(W_h)
     db_hn = np.zeros(H, dtype=gates.dtype)
     dh_next = np.zeros_like(h0)
+    deltas = np.empty_like(hs) if return_deltas else None
     for t in reversed(range(T)):
         r, z, n = gates[:, t, :H], gates[:, t, H : 2 * H], gates[:, t, 2 * H :]
         h_prev = hs[:, t - 1] if t > 0 else h0
         dh = dhs[:, t] + dh_next
+        if deltas is not None:
+            deltas[:, t] = dh
         dn = dh * (1 - z)
         dan = dn * (1 - n * n)
         d = dxa[:, t]
@@ -134,4 +140,5 @@ def gru_backward(dhs: Array, cache: dict[str, Any]) -> tuple[Array, Array, Array
     D = x.shape[2]
     dx = dxa @ W_x.T
     dW_x = x.reshape(N * T, D).T @ dxa.reshape(N * T, 3 * H)
-    return dx, dh_next, dW_x, dW_h, dxa.sum(axis=(0, 1)), db_hn
+    grads = (dx, dh_next, dW_x, dW_h, dxa.sum(axis=(0, 1)), db_hn)
+    return grads + (deltas,) if deltas is not None else grads

@@ -91,16 +91,19 @@ def lstm_forward(
     return hs, cache
 
 
-def lstm_backward(dhs: Array, cache: dict[str, Any]) -> tuple[Array, Array, Array, Array, Array, Array]:
+def lstm_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False) -> tuple[Array, ...]:
     """Backpropagation through time for :func:`lstm_forward`.
 
     Parameters
     ----------
     dhs : ndarray of shape (N, T, H), dL/dh_t from the layers above each step
+    return_deltas : also return delta_t = dL/dh_t, the total gradient reaching each
+        hidden state, as in :func:`rnnlib.rnn.rnn_backward`
 
     Returns
     -------
     dx (N, T, D), dh0 (N, H), dW_x (D, 4H), dW_h (H, 4H), db (4H,), dc0 (N, H)
+    and, with ``return_deltas``, deltas (N, T, H)
     """
     x, h0, c0, W_x, W_h = (cache[k] for k in ("x", "h0", "c0", "W_x", "W_h"))
     gates, hs, cs, tanh_cs, mask = (cache[k] for k in ("gates", "hs", "cs", "tanh_cs", "mask"))
@@ -110,12 +113,15 @@ def lstm_backward(dhs: Array, cache: dict[str, Any]) -> tuple[Array, Array, Arra
     das = np.empty_like(gates)  # dL/da_t, (N, T, 4H)
     dW_h = np.zeros_like(W_h)
     dh_next = np.zeros_like(h0)
+    deltas = np.empty_like(hs) if return_deltas else None
     dc_next = np.zeros_like(c0)
     for t in reversed(range(T)):
         i, f, g, o = (gates[:, t, k * H : (k + 1) * H] for k in range(4))
         h_prev = hs[:, t - 1] if t > 0 else h0
         c_prev = cs[:, t - 1] if t > 0 else c0
         dh = dhs[:, t] + dh_next
+        if deltas is not None:
+            deltas[:, t] = dh
         tc = tanh_cs[:, t]
         dc = dc_next + dh * o * (1 - tc * tc)  # through h_t = o tanh(c_t), plus from c_{t+1}
         da = das[:, t]
@@ -138,4 +144,5 @@ def lstm_backward(dhs: Array, cache: dict[str, Any]) -> tuple[Array, Array, Arra
     dx = das @ W_x.T
     dW_x = x.reshape(N * T, D).T @ das.reshape(N * T, 4 * H)
     db = das.sum(axis=(0, 1))
-    return dx, dh_next, dW_x, dW_h, db, dc_next
+    grads = (dx, dh_next, dW_x, dW_h, db, dc_next)
+    return grads + (deltas,) if deltas is not None else grads

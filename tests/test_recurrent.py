@@ -138,3 +138,20 @@ def test_float32_stays_float32(rng, cell):
     dx, _, grads = layer.backward(np.ones_like(hs), cache)
     assert hs.dtype == dx.dtype == np.float32
     assert all(g.dtype == np.float32 for g in grads.values())
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_gated_deltas_are_total_state_gradients(rng, kind):
+    fwd, bwd, args = (lstm_forward, lstm_backward, lstm_problem(rng)) if kind == "lstm" else (
+        gru_forward, gru_backward, gru_problem(rng))  # fmt: skip
+    x, h0, *weights = args
+    hs, cache = fwd(x, h0, *weights)
+    dhs = np.zeros_like(hs)
+    dhs[:, -1] = rng.standard_normal(dhs[:, -1].shape)
+    *grads, deltas = bwd(dhs, cache, return_deltas=True)
+    for g, g2 in zip(grads, bwd(dhs, cache)):
+        np.testing.assert_array_equal(g, g2)
+    # delta at the first step equals dL/dh0 propagated one step: check it against dh0 of the tail
+    _, tail_cache = fwd(x[:, 1:], hs[:, 0], *weights, **({"c0": cache["cs"][:, 0]} if kind == "lstm" else {}))
+    tail = bwd(dhs[:, 1:], tail_cache)
+    np.testing.assert_allclose(deltas[:, 0], tail[1], atol=1e-12)
