@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes
-from rnnlib.activations import sigmoid
+from rnnlib.activations import sigmoid_inplace
 
 Array = NDArray[np.floating]
 
@@ -68,25 +68,29 @@ def gru_forward(
     mask = s.mask("mask", mask, ("N", "T"))
 
     N, T, _ = x.shape
-    xa = x @ W_x + b  # (N, T, 3H)
-    gates = np.empty_like(xa)  # activated [r, z, n]
-    hns = np.empty((N, T, H), dtype=xa.dtype)  # ha_n + b_hn, needed for dr
+    # Work time-major inside, so every step reads and writes contiguous (N, .) blocks.
+    gates = np.matmul(x.transpose(1, 0, 2), W_x)  # (T, N, 3H): input projections, activated in place below
+    gates += b
+    hns = np.empty((T, N, H), dtype=gates.dtype)  # ha_n + b_hn, needed for the reset gate's gradient
     hs = np.empty_like(hns)
     h = h0
     for t in range(T):
         ha = h @ W_h
-        gt = gates[:, t]
-        gt[:, : 2 * H] = sigmoid(xa[:, t, : 2 * H] + ha[:, : 2 * H])
-        r, z = gt[:, :H], gt[:, H : 2 * H]
-        hn = ha[:, 2 * H :] + b_hn
-        n = gt[:, 2 * H :] = np.tanh(xa[:, t, 2 * H :] + r * hn)
-        h_new = n + z * (h - n)
+        gt = gates[t]
+        gt[:, : 2 * H] += ha[:, : 2 * H]
+        sigmoid_inplace(gt[:, : 2 * H])  # [r, z]
+        r, z, n = gt[:, :H], gt[:, H : 2 * H], gt[:, 2 * H :]
+        np.add(ha[:, 2 * H :], b_hn, out=hns[t])
+        n += r * hns[t]
+        np.tanh(n, out=n)  # n = tanh(xa_n + r * (ha_n + b_hn))
+        np.subtract(h, n, out=hs[t])
+        hs[t] *= z
+        hs[t] += n  # h_t = n + z * (h_{t-1} - n)
         if mask is not None:
-            h_new = np.where(mask[:, t, None], h_new, h)
-        hns[:, t], hs[:, t] = hn, h_new
-        h = h_new
+            hs[t] = np.where(mask[:, t, None], hs[t], h)
+        h = hs[t]
     cache = {"x": x, "h0": h0, "W_x": W_x, "W_h": W_h, "gates": gates, "hns": hns, "hs": hs, "mask": mask}
-    return hs, cache
+    return hs.transpose(1, 0, 2), cache
 
 
 def gru_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False) -> tuple[Array, ...]:
@@ -104,41 +108,41 @@ def gru_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False)
     and, with ``return_deltas``, deltas (N, T, H)
     """
     x, h0, W_x, W_h, gates, hns, hs, mask = (cache[k] for k in ("x", "h0", "W_x", "W_h", "gates", "hns", "hs", "mask"))
-    dhs = Shapes().floats("dhs", dhs, hs.shape)
-    N, T, H = hs.shape
+    T, N, H = hs.shape
+    dhs = Shapes().floats("dhs", dhs, (N, T, H)).transpose(1, 0, 2)  # time-major view
 
-    dxa = np.empty_like(gates)  # dL/d(x W_x + b) per step, (N, T, 3H)
-    dha = np.empty((N, 3 * H), dtype=gates.dtype)  # dL/d(h_{t-1} W_h) at one step
-    dW_h = np.zeros_like(W_h)
-    db_hn = np.zeros(H, dtype=gates.dtype)
+    dxa = np.empty_like(gates)  # dL/d(x_t W_x + b), (T, N, 3H)
+    dha = np.empty_like(gates)  # dL/d(h_{t-1} W_h), (T, N, 3H)
     dh_next = np.zeros_like(h0)
     deltas = np.empty_like(hs) if return_deltas else None
     for t in reversed(range(T)):
-        r, z, n = gates[:, t, :H], gates[:, t, H : 2 * H], gates[:, t, 2 * H :]
-        h_prev = hs[:, t - 1] if t > 0 else h0
-        dh = dhs[:, t] + dh_next
+        r, z, n = gates[t, :, :H], gates[t, :, H : 2 * H], gates[t, :, 2 * H :]
+        h_prev = hs[t - 1] if t > 0 else h0
+        dh = dhs[t] + dh_next
         if deltas is not None:
-            deltas[:, t] = dh
-        dn = dh * (1 - z)
-        dan = dn * (1 - n * n)
-        d = dxa[:, t]
-        d[:, :H] = dan * hns[:, t] * r * (1 - r)  # reset gate
+            deltas[t] = dh
+        dan = dh * (1 - z) * (1 - n * n)  # through n into its pre-activation
+        d = dxa[t]
+        d[:, :H] = dan * hns[t] * r * (1 - r)  # reset gate
         d[:, H : 2 * H] = dh * (h_prev - n) * z * (1 - z)  # update gate
         d[:, 2 * H :] = dan  # candidate, input side
-        dha[:, : 2 * H] = d[:, : 2 * H]
-        dha[:, 2 * H :] = dan * r  # candidate, recurrent side (inside the reset gate)
+        e = dha[t]
+        e[:, : 2 * H] = d[:, : 2 * H]
+        e[:, 2 * H :] = dan * r  # candidate, recurrent side (inside the reset gate)
         if mask is not None:
             m = mask[:, t, None]
             d *= m
-            dha *= m
-            dh_next = dha @ W_h.T + np.where(m, dh * z, dh)  # padded step: h_t = h_{t-1}
+            e *= m
+            dh_next = e @ W_h.T + np.where(m, dh * z, dh)  # padded step: h_t = h_{t-1}
         else:
-            dh_next = dha @ W_h.T + dh * z
-        dW_h += h_prev.T @ dha
-        db_hn += dha[:, 2 * H :].sum(axis=0)
+            dh_next = e @ W_h.T + dh * z
 
+    # Parameter gradients as single products over all steps, outside the loop.
     D = x.shape[2]
-    dx = dxa @ W_x.T
-    dW_x = x.reshape(N * T, D).T @ dxa.reshape(N * T, 3 * H)
+    h_prev = np.concatenate([h0[None], hs[:-1]])  # (T, N, H): the state each step read
+    dW_h = h_prev.reshape(T * N, H).T @ dha.reshape(T * N, 3 * H)
+    dx = np.matmul(dxa, W_x.T).transpose(1, 0, 2)  # (N, T, D)
+    dW_x = x.transpose(1, 0, 2).reshape(T * N, D).T @ dxa.reshape(T * N, 3 * H)
+    db_hn = dha[:, :, 2 * H :].sum(axis=(0, 1))
     grads = (dx, dh_next, dW_x, dW_h, dxa.sum(axis=(0, 1)), db_hn)
-    return grads + (deltas,) if deltas is not None else grads
+    return grads + (deltas.transpose(1, 0, 2),) if deltas is not None else grads

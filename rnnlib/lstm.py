@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes
-from rnnlib.activations import sigmoid
+from rnnlib.activations import sigmoid_inplace
 
 Array = NDArray[np.floating]
 
@@ -50,7 +50,8 @@ def lstm_forward(
     Returns
     -------
     hs : ndarray of shape (N, T, H)
-    cache : dict for :func:`lstm_backward`; ``cache["cs"]`` holds the cell states (N, T, H)
+    cache : dict for :func:`lstm_backward`; ``cache["cs"]`` holds the cell states,
+        time-major (T, N, H) like everything the cache keeps
     """
     s = Shapes()
     x = s.floats("x", x, ("N", "T", "D"))
@@ -65,30 +66,32 @@ def lstm_forward(
     mask = s.mask("mask", mask, ("N", "T"))
 
     N, T, _ = x.shape
-    xa = x @ W_x + b  # (N, T, 4H): every step's input projection in one product
-    gates = np.empty_like(xa)  # activated [i, f, g, o]
-    hs = np.empty((N, T, H), dtype=xa.dtype)
+    # Work time-major inside, so every step reads and writes contiguous (N, .) blocks.
+    gates = np.matmul(x.transpose(1, 0, 2), W_x)  # (T, N, 4H): all input projections at once
+    gates += b
+    hs = np.empty((T, N, H), dtype=gates.dtype)
     cs = np.empty_like(hs)
     tanh_cs = np.empty_like(hs)
     h, c = h0, c0
     for t in range(T):
-        a = xa[:, t] + h @ W_h
-        gt = gates[:, t]
-        gt[:, : 2 * H] = sigmoid(a[:, : 2 * H])
-        gt[:, 2 * H : 3 * H] = np.tanh(a[:, 2 * H : 3 * H])
-        gt[:, 3 * H :] = sigmoid(a[:, 3 * H :])
-        i, f, g, o = gt[:, :H], gt[:, H : 2 * H], gt[:, 2 * H : 3 * H], gt[:, 3 * H :]
-        c_new = f * c + i * g
-        tc = np.tanh(c_new)
-        h_new = o * tc
+        a = gates[t]
+        a += h @ W_h  # pre-activations, then activated in place: [i, f, g, o]
+        sigmoid_inplace(a[:, : 2 * H])
+        np.tanh(a[:, 2 * H : 3 * H], out=a[:, 2 * H : 3 * H])
+        sigmoid_inplace(a[:, 3 * H :])
+        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        np.multiply(f, c, out=cs[t])
+        cs[t] += i * g  # c_t = f * c_{t-1} + i * g
+        np.tanh(cs[t], out=tanh_cs[t])
+        np.multiply(o, tanh_cs[t], out=hs[t])  # h_t = o * tanh(c_t)
         if mask is not None:
             m = mask[:, t, None]
-            c_new, h_new = np.where(m, c_new, c), np.where(m, h_new, h)
-        hs[:, t], cs[:, t], tanh_cs[:, t] = h_new, c_new, tc
-        h, c = h_new, c_new
+            cs[t] = np.where(m, cs[t], c)
+            hs[t] = np.where(m, hs[t], h)
+        h, c = hs[t], cs[t]
     cache = {"x": x, "h0": h0, "c0": c0, "W_x": W_x, "W_h": W_h, "gates": gates, "hs": hs, "cs": cs,
              "tanh_cs": tanh_cs, "mask": mask}  # fmt: skip
-    return hs, cache
+    return hs.transpose(1, 0, 2), cache
 
 
 def lstm_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False) -> tuple[Array, ...]:
@@ -107,24 +110,23 @@ def lstm_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False
     """
     x, h0, c0, W_x, W_h = (cache[k] for k in ("x", "h0", "c0", "W_x", "W_h"))
     gates, hs, cs, tanh_cs, mask = (cache[k] for k in ("gates", "hs", "cs", "tanh_cs", "mask"))
-    dhs = Shapes().floats("dhs", dhs, hs.shape)
-    N, T, H = hs.shape
+    T, N, H = hs.shape
+    dhs = Shapes().floats("dhs", dhs, (N, T, H)).transpose(1, 0, 2)  # time-major view
 
-    das = np.empty_like(gates)  # dL/da_t, (N, T, 4H)
-    dW_h = np.zeros_like(W_h)
+    das = np.empty_like(gates)  # dL/da_t, (T, N, 4H)
     dh_next = np.zeros_like(h0)
-    deltas = np.empty_like(hs) if return_deltas else None
     dc_next = np.zeros_like(c0)
+    deltas = np.empty_like(hs) if return_deltas else None
     for t in reversed(range(T)):
-        i, f, g, o = (gates[:, t, k * H : (k + 1) * H] for k in range(4))
-        h_prev = hs[:, t - 1] if t > 0 else h0
-        c_prev = cs[:, t - 1] if t > 0 else c0
-        dh = dhs[:, t] + dh_next
+        i, f, g, o = (gates[t, :, k * H : (k + 1) * H] for k in range(4))
+        c_prev = cs[t - 1] if t > 0 else c0
+        dh = dhs[t] + dh_next
         if deltas is not None:
-            deltas[:, t] = dh
-        tc = tanh_cs[:, t]
-        dc = dc_next + dh * o * (1 - tc * tc)  # through h_t = o tanh(c_t), plus from c_{t+1}
-        da = das[:, t]
+            deltas[t] = dh
+        tc = tanh_cs[t]
+        dc = dh * o * (1 - tc * tc)  # through h_t = o tanh(c_t) ...
+        dc += dc_next  # ... plus what reaches c_t from c_{t+1}
+        da = das[t]
         da[:, :H] = dc * g * i * (1 - i)  # input gate
         da[:, H : 2 * H] = dc * c_prev * f * (1 - f)  # forget gate
         da[:, 2 * H : 3 * H] = dc * i * (1 - g * g)  # candidate
@@ -133,16 +135,18 @@ def lstm_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False
         if mask is not None:
             m = mask[:, t, None]
             da *= m
-            dh_next = da @ W_h.T + np.where(m, 0, dh)
-            dc_next = np.where(m, dc_prev, dc_next)  # padded step: c_t = c_{t-1}
+            dh_next = da @ W_h.T + np.where(m, 0, dh)  # padded step: h_t = h_{t-1}
+            dc_next = np.where(m, dc_prev, dc_next)  # and c_t = c_{t-1}
         else:
             dh_next = da @ W_h.T
             dc_next = dc_prev
-        dW_h += h_prev.T @ da
 
+    # Parameter gradients as single products over all steps, outside the loop.
     D = x.shape[2]
-    dx = das @ W_x.T
-    dW_x = x.reshape(N * T, D).T @ das.reshape(N * T, 4 * H)
+    h_prev = np.concatenate([h0[None], hs[:-1]])  # (T, N, H): the state each step read
+    dW_h = h_prev.reshape(T * N, H).T @ das.reshape(T * N, 4 * H)
+    dx = np.matmul(das, W_x.T).transpose(1, 0, 2)  # (N, T, D)
+    dW_x = x.transpose(1, 0, 2).reshape(T * N, D).T @ das.reshape(T * N, 4 * H)
     db = das.sum(axis=(0, 1))
     grads = (dx, dh_next, dW_x, dW_h, db, dc_next)
-    return grads + (deltas,) if deltas is not None else grads
+    return grads + (deltas.transpose(1, 0, 2),) if deltas is not None else grads

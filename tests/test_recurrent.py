@@ -152,6 +152,6 @@ def test_gated_deltas_are_total_state_gradients(rng, kind):
     for g, g2 in zip(grads, bwd(dhs, cache)):
         np.testing.assert_array_equal(g, g2)
     # delta at the first step equals dL/dh0 propagated one step: check it against dh0 of the tail
-    _, tail_cache = fwd(x[:, 1:], hs[:, 0], *weights, **({"c0": cache["cs"][:, 0]} if kind == "lstm" else {}))
+    _, tail_cache = fwd(x[:, 1:], hs[:, 0], *weights, **({"c0": cache["cs"][0]} if kind == "lstm" else {}))
     tail = bwd(dhs[:, 1:], tail_cache)
     np.testing.assert_allclose(deltas[:, 0], tail[1], atol=1e-12)
