@@ -30,10 +30,16 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 # Short labelled reviews (chapters 1 and 2)
 # ---------------------------------------------------------------------------
 
+#: Adjectives of positive sentiment (polarity 1).
 POSITIVE_WORDS = ("good", "great", "lovely", "brilliant", "fun", "superb")
+#: Adjectives of negative sentiment (polarity 0), as many as the positive ones.
 NEGATIVE_WORDS = ("bad", "awful", "dull", "boring", "poor", "terrible")
+#: Optional openings of a review ("" for none); they carry no sentiment.
 SUBJECTS = ("", "the film was", "this book is", "the food was", "the service was", "our stay was", "the plot is")
+#: Words that may precede an adjective without changing its polarity.
 INTENSIFIERS = ("very", "really", "quite")
+#: How a review may end.
+ENDINGS = (".", "!", "")
 
 #: Review templates.  ``a`` and ``b`` are adjectives; ``same`` says whether ``b``
 #: shares the polarity of ``a``; ``label`` gives the sentiment from the polarity of
@@ -112,14 +118,19 @@ def make_reviews(
     if not isinstance(return_kinds, bool):
         raise TypeError(f"return_kinds must be True or False; got {_describe(return_kinds)}")
 
-    # Every random number is drawn up front, in a fixed order, as one array per choice.
-    kind_idx = rng.integers(len(kinds), size=n)
-    subj_idx = rng.integers(len(SUBJECTS), size=n)
-    pol_a = rng.integers(2, size=n)
-    word_a = rng.integers(len(POSITIVE_WORDS), size=n)
-    word_b = rng.integers(len(POSITIVE_WORDS), size=n)
-    boost = rng.random((n, 2)) < p
-    boost_word = rng.integers(len(INTENSIFIERS), size=(n, 2))
+    # One row of uniform numbers per review, drawn up front: review i depends only on
+    # row i, so the first m reviews of make_reviews(n) are those of make_reviews(m).
+    u = rng.random((n, 8))
+    kind_idx = (u[:, 0] * len(kinds)).astype(int)
+    subj_idx = (u[:, 1] * len(SUBJECTS)).astype(int)
+    pol_a = (u[:, 2] < 0.5).astype(int)
+    word_a = (u[:, 3] * len(POSITIVE_WORDS)).astype(int)
+    word_b = (u[:, 4] * (len(POSITIVE_WORDS) - 1)).astype(int)
+    word_b = np.where(word_b >= word_a, word_b + 1, word_b)  # b is never the same word as a
+    boost = u[:, 5:7] < p
+    given_boost = u[:, 5:7] / p if p > 0 else np.zeros((n, 2))  # uniform in [0, 1) where boosted
+    boost_word = (given_boost * len(INTENSIFIERS)).astype(int).clip(0, len(INTENSIFIERS) - 1)
+    ending = (u[:, 7] * len(ENDINGS)).astype(int)
 
     texts: list[str] = []
     labels = np.empty(n, dtype=np.int64)
@@ -135,7 +146,7 @@ def make_reviews(
                 word = f"{INTENSIFIERS[boost_word[i, j]]} {word}"
             adjectives.append(word)
         body = REVIEW_KINDS[kind].format(a=adjectives[0], b=adjectives[1])
-        text = f"{SUBJECTS[subj_idx[i]]} {body}".strip() + "."
+        text = f"{SUBJECTS[subj_idx[i]]} {body}".strip() + ENDINGS[ending[i]]
         texts.append(text[0].upper() + text[1:])
         labels[i] = _review_label(kind, pa, pb)
         names[i] = kind
@@ -194,13 +205,14 @@ def load_nino12_sst(data_dir: str | Path | None = None) -> tuple[NDArray[np.date
 
 _HEADING = re.compile(r"^\s*CHAPTER [IVXLC]+\.?\s*$")
 _ASTERISMS = re.compile(r"^\s*(\*\s*)+$")
+_THE_END = re.compile(r"^\s*THE END\s*$")
 
 
 def load_alice(data_dir: str | Path | None = None) -> str:
     """The story text of Lewis Carroll's *Alice's Adventures in Wonderland* (1865, public domain).
 
-    The title block, the chapter headings with their titles, and the rows of
-    asterisks are removed; everything else (paragraphs separated by blank lines,
+    The title block, the chapter headings with their titles, the rows of
+    asterisks and the closing "THE END" are removed; everything else (paragraphs separated by blank lines,
     the original hard line breaks and punctuation) is kept.
 
     Parameters
@@ -218,14 +230,14 @@ def load_alice(data_dir: str | Path | None = None) -> str:
         raise ValueError(f"{path.name} must contain chapter headings such as 'CHAPTER I'; found none")
     kept: list[str] = []
     skip_title = False
-    for i, line in enumerate(lines[starts[0] :], start=starts[0]):
+    for line in lines[starts[0] :]:
         if _HEADING.match(line):
             skip_title = True  # the next non-blank line is the chapter's title
             continue
         if skip_title and line.strip():
             skip_title = False
             continue
-        if _ASTERISMS.match(line) and line.strip():
+        if _ASTERISMS.match(line) or _THE_END.match(line):
             continue
         kept.append(line)
     return "\n".join(kept).strip() + "\n"

@@ -1,0 +1,143 @@
+"""Self-checks for the chapters' exercises.
+
+:func:`check_answer` compares a reader's answer with the value a chapter computed
+from rnnlib, prints "Correct" or a hint about what kind of mistake it looks like
+(a wrong shape, a flipped sign, a percentage given as a fraction, ...). A hint never prints the expected value, so the
+exercise stays an exercise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from numbers import Number
+
+import numpy as np
+
+from rnnlib._checks import _describe, positive_float
+
+#: Slips that change an answer by a known factor, and what to say about each.
+_FACTOR_HINTS = (
+    (100.0, "it is 100 times too large: did you give a percentage instead of a fraction?"),
+    (0.01, "it is 100 times too small: did you give a fraction where a percentage was asked for?"),
+    (2.0, "it is twice too large: is something counted twice?"),
+    (0.5, "it is half what it should be: is something counted only once that should count twice?"),
+    (10.0, "it is 10 times too large: check the units or a misplaced decimal point."),
+    (0.1, "it is 10 times too small: check the units or a misplaced decimal point."),
+)
+
+
+def _is_text(x: object) -> bool:
+    return isinstance(x, str) or (
+        isinstance(x, Sequence) and not isinstance(x, str) and len(x) > 0 and all(isinstance(s, str) for s in x)
+    )
+
+
+def _hint_text(answer: object, expected: str | Sequence[str]) -> str | None:
+    """A hint for a string or a list of strings (tokens), or None when they agree."""
+    if isinstance(expected, str):
+        if not isinstance(answer, str):
+            return f"the answer should be a str; got {_describe(answer)}."
+        if answer == expected:
+            return None
+        if answer.strip().lower() == expected.strip().lower():
+            return "only upper/lower case or surrounding spaces differ."
+        return "that is not it; read the question again."
+    if isinstance(answer, str) or not isinstance(answer, Sequence):
+        return f"the answer should be a list of str; got {_describe(answer)}."
+    answer = list(answer)
+    if answer == list(expected):
+        return None
+    if len(answer) != len(expected):
+        return f"the list should have {len(expected)} items; yours has {len(answer)}."
+    first = next(i for i, (a, e) in enumerate(zip(answer, expected)) if a != e)
+    return f"the list has the right length, but item {first} ({answer[first]!r}) is not right."
+
+
+def _to_numbers(answer: object) -> np.ndarray | str:
+    """The answer as a float array, or a hint saying why it is not one."""
+    if answer is None or answer is Ellipsis:
+        return "there is no answer yet: replace the placeholder (None or ...) with your result."
+    if isinstance(answer, (str, bytes)):
+        return f"the answer should be a number or an array of numbers; got the str {answer!r}."
+    try:
+        arr = np.asarray(answer)
+    except (ValueError, TypeError):  # ragged nested lists
+        return f"the answer should be a number or a regular array of numbers; got {_describe(answer)}."
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        return f"the answer should be a number or an array of numbers; got {_describe(answer)}."
+    return arr.astype(np.float64)
+
+
+def _hint_numbers(answer: object, expected: np.ndarray, rtol: float, atol: float) -> str | None:
+    """A hint for a numeric answer, or None when it is within tolerance."""
+    got = _to_numbers(answer)
+    if isinstance(got, str):
+        return got
+    if got.shape != expected.shape:
+        if got.size == expected.size:
+            return f"the numbers may be right but the shape is not: yours is {got.shape}; reshape it."
+        what = "a single number" if expected.ndim == 0 else f"an array of shape {expected.shape}"
+        return f"the answer should be {what}; yours has shape {got.shape}."
+    if np.isnan(got).any():
+        return "the answer contains NaN (not a number): look for 0/0 or the mean of an empty array."
+    if np.isinf(got).any():
+        return "the answer contains an infinity: look for a division by zero or an overflow."
+    if np.allclose(got, expected, rtol=rtol, atol=atol):
+        return None
+    if np.any(expected != 0) and np.allclose(-got, expected, rtol=rtol, atol=atol):
+        return "the sign is flipped."
+    nonzero = expected != 0
+    if nonzero.all() and (got != 0).all():
+        ratio = got / expected
+        if np.allclose(ratio, ratio.flat[0], rtol=max(rtol, 1e-9)):
+            for factor, hint in _FACTOR_HINTS:
+                if np.isclose(ratio.flat[0], factor, rtol=1e-6):
+                    return hint
+    if expected.ndim == 0:
+        e, g = float(expected), float(got)
+        if e != 0 and abs(g - e) <= 0.05 * abs(e):
+            return "close, but not within the tolerance: did you round too early?"
+        return "it is too large." if g > e else "it is too small."
+    wrong = ~np.isclose(got, expected, rtol=rtol, atol=atol)
+    first = np.argwhere(wrong)[0].tolist()
+    return f"{int(wrong.sum())} of {wrong.size} entries are not right (the first at index {first})."
+
+
+def check_answer(name: str, answer: object, expected: object, rtol: float = 1e-6, atol: float = 0.0) -> None:
+    """Print "Correct" if ``answer`` matches ``expected``, otherwise a hint.
+
+    Numbers and arrays match when ``np.allclose(answer, expected, rtol, atol)``
+    holds and the shapes agree; tuples such as shapes count as arrays of ints. A
+    str, a list of str (tokens) or a bool must match exactly. The hint names the kind of
+    mistake (no answer yet, not a number, wrong shape, flipped sign, off by a
+    common factor, too large or too small) and never reveals ``expected``.
+
+    Parameters
+    ----------
+    name : what the answer is, used in the message (e.g. "padding waste")
+    answer : the reader's answer
+    expected : the right answer, computed by the chapter from rnnlib
+    rtol, atol : relative and absolute tolerance for numbers
+
+    Nothing is returned, so that a notebook cell ending in ``check_answer(...)``
+    shows only the message.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str naming the answer; got {_describe(name)}")
+    rtol = positive_float("rtol", rtol, allow_zero=True)
+    atol = positive_float("atol", atol, allow_zero=True)
+    if isinstance(expected, (bool, np.bool_)):
+        if not isinstance(answer, (bool, np.bool_)):
+            hint = f"the answer should be True or False; got {_describe(answer)}."
+        else:
+            hint = None if bool(answer) == bool(expected) else "that is not it; think it through again."
+    elif _is_text(expected):
+        hint = _hint_text(answer, expected)  # type: ignore[arg-type]
+    elif isinstance(expected, (Number, np.ndarray, np.generic, list, tuple)) and not isinstance(expected, str):
+        exp = np.asarray(expected)
+        if exp.dtype == object or not (np.issubdtype(exp.dtype, np.number) or exp.dtype == bool):
+            raise TypeError(f"expected must be numeric, a str or a list of str; got {_describe(expected)}")
+        hint = _hint_numbers(answer, exp.astype(np.float64), rtol, atol)
+    else:
+        raise TypeError(f"expected must be a number, an array, a str or a list of str; got {_describe(expected)}")
+    print(f"Correct: {name}." if hint is None else f"Not yet ({name}): {hint}")

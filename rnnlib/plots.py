@@ -1,0 +1,893 @@
+"""Plotting functions for the chapters' figures.
+
+Contract, once for the module:
+
+- every function takes data and returns a new :class:`matplotlib.figure.Figure`;
+  none draws on, shows or keeps a global pyplot figure, so calling them in a loop
+  or in tests leaks nothing, and a notebook displays a figure only where it asks to;
+- colours come from :data:`PALETTE` (Okabe and Ito's colour-blind-safe set) and
+  colour maps from :data:`SEQUENTIAL_CMAP` and :data:`DIVERGING_CMAP`, so every
+  figure in the book reads the same with any colour vision;
+- the chapters save or display figures as PNG (never SVG, which breaks the PDF).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from numpy.typing import NDArray
+
+from rnnlib._checks import _describe, as_float_array
+
+#: Okabe and Ito's palette of eight colours distinguishable with any colour vision.
+OKABE_ITO: Mapping[str, str] = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+
+#: The order in which figures use the colours: series 0 is blue, series 1 orange, ...
+PALETTE: tuple[str, ...] = tuple(
+    OKABE_ITO[c] for c in ("blue", "orange", "bluish_green", "vermillion", "reddish_purple", "sky_blue", "black")
+)
+
+#: Colour map for values from low to high: readable in grey scale and for colour-blind readers.
+SEQUENTIAL_CMAP = "cividis"
+#: Colour map for values of either sign around zero (purple positive, orange negative), colour-blind safe.
+DIVERGING_CMAP = "PuOr"
+
+
+def _figure(width: float, height: float, ncols: int = 1, nrows: int = 1, **kw: object) -> tuple[Figure, np.ndarray]:
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
+    for ax in axes.flat:
+        ax.set_prop_cycle(color=PALETTE)
+        ax.spines[["top", "right"]].set_visible(False)
+    return fig, axes
+
+
+def _vector(name: str, x: object) -> np.ndarray:
+    arr = as_float_array(name, x)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must have shape (T,) with T >= 1; got {arr.shape}")
+    return arr
+
+
+def plot_series(
+    times: NDArray[np.generic],
+    values: NDArray[np.floating],
+    ylabel: str,
+    xlabel: str = "time",
+    title: str | None = None,
+    highlight: Sequence[tuple[object, object, str]] = (),
+) -> Figure:
+    """A time series as a line, with optional shaded periods.
+
+    Parameters
+    ----------
+    times : ndarray of shape (T,), numbers or datetime64
+    values : ndarray of shape (T,)
+    ylabel, xlabel, title : axis labels and an optional title
+    highlight : (start, end, label) triples; each period is shaded and labelled
+
+    Returns
+    -------
+    fig : Figure with one Axes
+    """
+    y = _vector("values", values)
+    x = np.asarray(times)
+    if x.shape != y.shape:
+        raise ValueError(f"times must have shape (T,) = {y.shape} like values; got {x.shape}")
+    fig, axes = _figure(8, 3)
+    ax = axes[0, 0]
+    for i, (start, end, label) in enumerate(highlight):
+        ax.axvspan(start, end, color=PALETTE[1 + i % (len(PALETTE) - 1)], alpha=0.3, lw=0, label=label)
+    ax.plot(x, y, color=PALETTE[0], lw=1.2)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if title:
+        ax.set_title(title)
+    if highlight:
+        ax.legend(loc="upper left", frameon=False)
+    return fig
+
+
+def plot_waveform(
+    times: NDArray[np.floating],
+    signal: NDArray[np.floating],
+    zoom: tuple[float, float] | None = None,
+) -> Figure:
+    """A sampled audio signal: the whole of it, and a zoom on a short stretch.
+
+    Parameters
+    ----------
+    times : ndarray of shape (T,), seconds
+    signal : ndarray of shape (T,)
+    zoom : (start, end) in seconds of the stretch for the second panel; default
+        30 ms from the middle. Its samples are marked, to show the signal is a sequence.
+
+    Returns
+    -------
+    fig : Figure with two Axes (whole signal, zoom)
+    """
+    t = _vector("times", times)
+    s = _vector("signal", signal)
+    if t.shape != s.shape:
+        raise ValueError(f"times must have shape (T,) = {s.shape} like signal; got {t.shape}")
+    if zoom is None:
+        mid = t[len(t) // 2]
+        zoom = (mid, mid + 0.03)
+    if len(zoom) != 2 or not zoom[0] < zoom[1]:
+        raise ValueError(f"zoom must be (start, end) seconds with start < end; got {zoom}")
+    inside = (t >= zoom[0]) & (t <= zoom[1])
+    if not inside.any():
+        raise ValueError(f"zoom must overlap the signal's times [{t[0]}, {t[-1]}]; got {zoom}")
+    fig, axes = _figure(8, 4.5, nrows=2)
+    top, bottom = axes[:, 0]
+    top.plot(t, s, color=PALETTE[0], lw=0.5)
+    top.axvspan(*zoom, color=PALETTE[1], alpha=0.35, lw=0, label="zoomed below")
+    top.set(xlabel="time (s)", ylabel="amplitude")
+    top.legend(loc="upper right", frameon=False)
+    bottom.plot(1000 * t[inside], s[inside], color=PALETTE[0], lw=1, marker=".", ms=4)
+    bottom.set(xlabel="time (ms)", ylabel="amplitude")
+    return fig
+
+
+def plot_length_histogram(
+    lengths: NDArray[np.integer] | Sequence[int],
+    unit: str = "tokens",
+    marks: Mapping[str, float] | None = None,
+) -> Figure:
+    """Histogram of sequence lengths, one bar per length, with optional marked values.
+
+    Parameters
+    ----------
+    lengths : ndarray of shape (N,) of positive ints
+    unit : what a length counts, for the axis label
+    marks : label -> value, drawn as vertical lines (e.g. {"mean": 20.5, "longest": 204})
+
+    Returns
+    -------
+    fig : Figure with one Axes
+    """
+    L = np.asarray(lengths)
+    if L.ndim != 1 or L.size == 0 or not np.issubdtype(L.dtype, np.integer):
+        raise TypeError(f"lengths must be a 1-D array of shape (N,) of ints; got {_describe(lengths)}")
+    fig, axes = _figure(8, 3)
+    ax = axes[0, 0]
+    bins = np.arange(L.min(), L.max() + 2) - 0.5
+    ax.hist(L, bins=bins, color=PALETTE[0])
+    for i, (label, value) in enumerate((marks or {}).items()):
+        ax.axvline(value, color=PALETTE[1 + i % (len(PALETTE) - 1)], lw=2, ls=("--", ":", "-.")[i % 3], label=label)
+    ax.set(xlabel=f"length ({unit})", ylabel="count")
+    if marks:
+        ax.legend(loc="upper center", frameon=False)
+    return fig
+
+
+def plot_padding(
+    lengths: NDArray[np.integer] | Sequence[int],
+    batchings: Mapping[str, Sequence[NDArray[np.integer]]],
+) -> Figure:
+    """Where the real steps and the padding go, for one or more ways of batching.
+
+    Each panel draws every sequence as a row: a bar for its real steps, then a
+    hatched bar for the padding up to the longest sequence of its batch. Batches
+    are separated by a gap.
+
+    Parameters
+    ----------
+    lengths : ndarray of shape (N,) of positive ints
+    batchings : title -> list of index arrays (each a batch), one panel per entry
+
+    Returns
+    -------
+    fig : Figure with one Axes per batching
+    """
+    L = np.asarray(lengths)
+    if L.ndim != 1 or L.size == 0 or not np.issubdtype(L.dtype, np.integer):
+        raise TypeError(f"lengths must be a 1-D array of shape (N,) of ints; got {_describe(lengths)}")
+    if not isinstance(batchings, Mapping) or len(batchings) == 0:
+        raise TypeError(
+            f"batchings must be a non-empty dict of title -> list of index arrays; got {_describe(batchings)}"
+        )
+    fig, axes = _figure(4 * len(batchings), 4, ncols=len(batchings), sharex=True)
+    for ax, (title, batches) in zip(axes[0], batchings.items()):
+        rows, real, padded_to = [], [], []  # one entry per sequence, in batch order
+        row = 0
+        for b in batches:
+            idx = np.asarray(b)
+            rows.extend(range(row, row - len(idx), -1))
+            real.extend(L[idx])
+            padded_to.extend([L[idx].max()] * len(idx))
+            row -= len(idx) + 1  # a gap between batches
+        real_, pad_ = np.array(real), np.array(padded_to) - np.array(real)
+        ax.barh(rows, real_, height=1, color=PALETTE[0], lw=0)
+        ax.barh(rows, pad_, left=real_, height=1, color=PALETTE[1], alpha=0.6, lw=0, hatch="///")
+        ax.set_title(f"{title}\npadding: {pad_.sum() / (real_.sum() + pad_.sum()):.0%} of all steps", fontsize=10)
+        ax.set(xlabel="time step t", yticks=[])
+        ax.spines["left"].set_visible(False)
+    handles = [
+        Patch(color=PALETTE[0], label="real step"),
+        Patch(color=PALETTE[1], alpha=0.6, hatch="///", label="padding"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
+    return fig
+
+
+def plot_encodings(
+    tokens: Sequence[str],
+    one_hot_rows: NDArray[np.floating],
+    embedded_rows: NDArray[np.floating],
+    vocabulary: Sequence[str],
+) -> Figure:
+    """One sentence two ways: its one-hot matrix (T, V) beside its embeddings (T, D).
+
+    Parameters
+    ----------
+    tokens : the T tokens, labelling the rows
+    one_hot_rows : ndarray of shape (T, V)
+    embedded_rows : ndarray of shape (T, D)
+    vocabulary : the V token strings, labelling the one-hot columns
+
+    Returns
+    -------
+    fig : Figure with two Axes (one-hot, embedding)
+    """
+    X = as_float_array("one_hot_rows", one_hot_rows)
+    E = as_float_array("embedded_rows", embedded_rows)
+    T = len(tokens)
+    if X.ndim != 2 or X.shape[0] != T:
+        raise ValueError(f"one_hot_rows must have shape (T, V) with T={T} tokens; got {X.shape}")
+    if E.ndim != 2 or E.shape[0] != T:
+        raise ValueError(f"embedded_rows must have shape (T, D) with T={T} tokens; got {E.shape}")
+    if len(vocabulary) != X.shape[1]:
+        raise ValueError(f"vocabulary must hold V={X.shape[1]} tokens like one_hot_rows; got {len(vocabulary)}")
+    V, D = X.shape[1], E.shape[1]
+    fig, axes = _figure(8, 0.6 + 0.32 * T, ncols=2, width_ratios=[V, max(D, 4)])
+    left, right = axes[0]
+    left.imshow(X, cmap=SEQUENTIAL_CMAP, vmin=0, vmax=1, aspect="auto")
+    left.set_xticks(range(V), list(vocabulary), rotation=90, fontsize=7)
+    left.set_yticks(range(T), list(tokens))
+    left.set_title(f"one-hot: shape (T, V) = ({T}, {V})", fontsize=10)
+    lim = max(float(np.abs(E).max()), 1e-12)
+    im = right.imshow(E, cmap=DIVERGING_CMAP, vmin=-lim, vmax=lim, aspect="auto")
+    right.set_xticks(range(D))
+    right.set_yticks(range(T), list(tokens))
+    right.set_xlabel("embedding dimension")
+    right.set_title(f"embedding: shape (T, D) = ({T}, {D})", fontsize=10)
+    fig.colorbar(im, ax=right, shrink=0.8)
+    return fig
+
+
+def plot_probabilities(
+    phrases: Sequence[str],
+    probabilities: Mapping[str, NDArray[np.floating]],
+    targets: Sequence[int] | None = None,
+) -> Figure:
+    """Grouped horizontal bars: each model's P(positive) for each phrase, with the 0.5 threshold.
+
+    Parameters
+    ----------
+    phrases : the P phrases, one row each
+    probabilities : model name -> ndarray of shape (P,) of probabilities in [0, 1]
+    targets : optional true 0/1 label of each phrase, shown after the phrase
+
+    Returns
+    -------
+    fig : Figure with one Axes
+    """
+    P = len(phrases)
+    if P == 0:
+        raise ValueError("phrases must hold at least one phrase; got none")
+    if not isinstance(probabilities, Mapping) or len(probabilities) == 0:
+        raise TypeError(
+            f"probabilities must be a non-empty dict of model name -> array; got {_describe(probabilities)}"
+        )
+    probs = {}
+    for name, p in probabilities.items():
+        p = as_float_array(f"probabilities[{name!r}]", p)
+        if p.shape != (P,):
+            raise ValueError(f"probabilities[{name!r}] must have shape (P,) = ({P},); got {p.shape}")
+        if (p < 0).any() or (p > 1).any():
+            raise ValueError(f"probabilities[{name!r}] must lie in [0, 1]; got {p.min()}..{p.max()}")
+        probs[name] = p
+    if targets is not None and len(targets) != P:
+        raise ValueError(f"targets must hold one label per phrase ({P}); got {len(targets)}")
+    labels = list(phrases)
+    if targets is not None:
+        labels = [f"{ph}  ({'+' if t else '-'})" for ph, t in zip(phrases, targets)]
+    M = len(probs)
+    height = 0.8 / M
+    fig, axes = _figure(8, 0.5 + 0.45 * P * max(M, 2) / 2)
+    ax = axes[0, 0]
+    rows = np.arange(P)[::-1].astype(float)
+    hatches = ("", "..", "//", "xx")
+    for m, (name, p) in enumerate(probs.items()):
+        y = rows + 0.4 - height * (m + 0.5)
+        bars = ax.barh(y, p, height=height * 0.95, color=PALETTE[m], hatch=hatches[m % 4], label=name)
+        ax.bar_label(bars, fmt="%.2f", padding=3, fontsize=8)  # so that bars of length ~0 are still read
+    ax.axvline(0.5, color=OKABE_ITO["black"], lw=1, ls="--")
+    ax.set_yticks(rows, labels)
+    ax.set_xticks(np.linspace(0, 1, 6))
+    ax.set(xlim=(0, 1.1), xlabel="P(positive)")
+    fig.legend(loc="outside lower center", ncols=M, frameon=False)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Training curves and hidden-state trajectories (chapter 2)
+# ---------------------------------------------------------------------------
+
+
+def plot_loss_curves(
+    histories: Mapping[str, Sequence[float] | NDArray[np.floating]],
+    xlabel: str = "epoch",
+    ylabel: str = "mean training loss",
+    reference: Mapping[str, float] | None = None,
+    logy: bool = False,
+) -> Figure:
+    """One line per training run: the loss after every epoch (or step), with optional reference levels.
+
+    Parameters
+    ----------
+    histories : run name -> sequence of E losses (e.g. the list :func:`rnnlib.fit` returns);
+        point e is drawn at x = e + 1
+    xlabel, ylabel : axis labels
+    reference : label -> loss, drawn as horizontal dotted lines (e.g. {"chance, log 2": 0.693})
+    logy : use a logarithmic loss axis (every loss must then be positive)
+
+    Returns
+    -------
+    fig : Figure with one Axes, one line per run labelled with its name
+    """
+    if not isinstance(histories, Mapping) or len(histories) == 0:
+        raise TypeError(f"histories must be a non-empty dict of run name -> list of losses; got {_describe(histories)}")
+    curves = {name: _vector(f"histories[{name!r}]", np.asarray(h, dtype=np.float64)) for name, h in histories.items()}
+    if logy and any((c <= 0).any() for c in curves.values()):
+        raise ValueError("logy=True needs every loss to be positive; got a loss <= 0")
+    fig, axes = _figure(6.5, 3.2)
+    ax = axes[0, 0]
+    markers = ("o", "s", "^", "D", "v")
+    for i, (name, c) in enumerate(curves.items()):
+        ax.plot(np.arange(1, c.size + 1), c, marker=markers[i % 5], ms=3.5, lw=1.6, label=name)
+    for i, (label, level) in enumerate((reference or {}).items()):
+        ax.axhline(level, color=OKABE_ITO["black"], lw=1, ls=(":", "-.", "--")[i % 3], label=label)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    ax.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole numbers
+    if logy:
+        ax.set_yscale("log")
+    else:
+        ax.set_ylim(bottom=0)
+    ax.legend(frameon=False)
+    return fig
+
+
+def plot_state_trajectories(
+    paths: Mapping[str, NDArray[np.floating]],
+    words: Mapping[str, Sequence[str]] | None = None,
+    cloud: NDArray[np.floating] | None = None,
+    cloud_labels: NDArray[np.integer] | None = None,
+    axis_labels: tuple[str, str] = ("first principal component", "second principal component"),
+) -> Figure:
+    """Paths of hidden states in a 2-D projection, one per sentence, over a cloud of final states.
+
+    Parameters
+    ----------
+    paths : sentence -> ndarray of shape (T + 1, 2), the projected h_0, h_1, ..., h_T
+    words : sentence -> its T tokens, written beside h_1 ... h_T (optional)
+    cloud : optional ndarray of shape (M, 2), e.g. the projected final states of many reviews
+    cloud_labels : ndarray of shape (M,) of 0/1 labels colouring the cloud (negative, positive)
+    axis_labels : names of the two projected axes
+
+    Returns
+    -------
+    fig : Figure with one Axes; each path is a line whose start (h_0) is a black square
+        and whose end (h_T) is a large marker
+    """
+    if not isinstance(paths, Mapping) or len(paths) == 0:
+        raise TypeError(f"paths must be a non-empty dict of sentence -> (T + 1, 2) array; got {_describe(paths)}")
+    checked = {}
+    for name, p in paths.items():
+        p = as_float_array(f"paths[{name!r}]", p)
+        if p.ndim != 2 or p.shape[1] != 2 or p.shape[0] < 2:
+            raise ValueError(f"paths[{name!r}] must have shape (T + 1, 2) with T >= 1; got {p.shape}")
+        if words is not None and len(words.get(name, ())) != p.shape[0] - 1:
+            raise ValueError(
+                f"words[{name!r}] must hold T = {p.shape[0] - 1} tokens, one per step; got {len(words.get(name, ()))}"
+            )
+        checked[name] = p
+    fig, axes = _figure(7, 5)
+    ax = axes[0, 0]
+    if cloud is not None:
+        c = as_float_array("cloud", cloud)
+        if c.ndim != 2 or c.shape[1] != 2:
+            raise ValueError(f"cloud must have shape (M, 2); got {c.shape}")
+        lab = np.zeros(len(c), dtype=int) if cloud_labels is None else np.asarray(cloud_labels)
+        if lab.shape != (len(c),):
+            raise ValueError(f"cloud_labels must have shape (M,) = ({len(c)},); got {lab.shape}")
+        for value, name, colour, marker in ((0, "negative", PALETTE[3], "v"), (1, "positive", PALETTE[2], "^")):
+            pts = c[lab == value]
+            if len(pts):
+                what = f"final states of {name} reviews" if cloud_labels is not None else "final states"
+                ax.scatter(pts[:, 0], pts[:, 1], s=14, color=colour, marker=marker, alpha=0.35, lw=0, label=what)
+    path_colours = (PALETTE[0], PALETTE[1], PALETTE[4], PALETTE[5], PALETTE[6])
+    for i, (name, p) in enumerate(checked.items()):
+        colour = path_colours[i % len(path_colours)]
+        ax.plot(p[:, 0], p[:, 1], color=colour, lw=2, marker="o", ms=4, label=f"\u201c{name}\u201d", zorder=3)
+        ax.plot(*p[-1], color=colour, marker="*", ms=16, mec=OKABE_ITO["black"], mew=0.8, zorder=4)
+        ax.plot(*p[0], color=OKABE_ITO["black"], marker="s", ms=7, zorder=4)
+        for w, (x, y) in zip(words.get(name, ()) if words else (), p[1:]):
+            ax.annotate(w, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=8, color=colour, zorder=5)
+    ax.plot([], [], color=OKABE_ITO["black"], marker="s", ms=7, ls="none", label="$h_0$ (start)")
+    ax.set(xlabel=axis_labels[0], ylabel=axis_labels[1])
+    fig.legend(loc="outside lower center", ncols=3, frameon=False, fontsize=8)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Vanishing and exploding gradients (chapter 5)
+# ---------------------------------------------------------------------------
+
+_LINESTYLES = ("-", "--", ":", "-.")
+
+
+def plot_gradient_norms(
+    scales: Sequence[float] = (0.5, 0.9, 1.0, 1.1, 1.5),
+    activation: str | Sequence[str] = "tanh",
+    T: int = 50,
+    kind: str = "orthogonal",
+    seed: int = 0,
+    hidden_size: int = 32,
+    show_bound: bool = True,
+) -> Figure:
+    """||dh_T/dh_t|| against t on a log scale, for several scales of W_hh, with the bound.
+
+    Each curve is measured on a random RNN (see :func:`rnnlib.gradients.jacobian_norm_curve`)
+    whose W_hh has largest singular value sigma_max = scale; the dashed line of the same
+    colour is the bound (gamma * sigma_max) ** (T - t).
+
+    Parameters
+    ----------
+    scales : the values of sigma_max(W_hh), one curve each
+    activation : one activation, or several for one panel each (e.g. ("linear", "tanh"))
+    T : sequence length
+    kind : "orthogonal" (sigma_max = spectral radius) or "gaussian", see
+        :func:`rnnlib.gradients.recurrent_matrix`
+    seed : seeds the random network, so the same arguments always draw the same figure
+    hidden_size : H
+    show_bound : draw the dashed bounds
+
+    Returns
+    -------
+    fig : Figure with one Axes per activation (gid = the activation's name); each measured
+        curve is a line with gid "measured", each bound a line with gid "bound"
+    """
+    from rnnlib.gradients import derivative_bound, jacobian_norm_curves
+
+    acts = [activation] if isinstance(activation, str) else list(activation)
+    if not acts:
+        raise ValueError("activation must name at least one activation; got an empty list")
+    ncols = min(len(acts), 2)
+    nrows = -(-len(acts) // ncols)
+    fig, axes = _figure(4.2 * ncols if ncols > 1 else 7, 3.4 * nrows, ncols=ncols, nrows=nrows)
+    for ax in axes.flat[len(acts) :]:
+        ax.set_visible(False)
+    for ax, act in zip(axes.flat, acts):
+        curves = jacobian_norm_curves(scales, T, seed=seed, activation=act, kind=kind, hidden_size=hidden_size)
+        lowest = 1.0
+        for i, (scale, c) in enumerate(curves.items()):
+            colour = PALETTE[i % len(PALETTE)]
+            label = f"$\\sigma_{{max}}$ = {scale:g}"
+            if kind != "orthogonal":
+                label += f" ($\\rho$ = {c['spectral_radius']:.2f})"
+            ax.plot(c["t"], c["norm"], color=colour, lw=3, alpha=0.6, label=label, gid="measured")
+            if show_bound:  # thin and on top, so that it stays visible where it equals the measurement
+                ax.plot(c["t"], c["bound"], color=colour, lw=1.2, ls="--", gid="bound", zorder=3)
+            positive = c["norm"][c["norm"] > 0]
+            lowest = min(lowest, float(positive.min()) if positive.size else lowest)
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=max(lowest / 3, 1e-20))
+        ax.set(xlabel="step $t$", ylabel=r"$\|\partial h_T / \partial h_t\|$")
+        ax.set_title(f"{act}, $\\gamma$ = {derivative_bound(act):g}", fontsize=10)
+        ax.set_gid(act)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    if show_bound:
+        handles.append(axes.flat[0].plot([], [], color=OKABE_ITO["black"], lw=1, ls="--")[0])
+        labels.append(r"bound $(\gamma\,\sigma_{max})^{T-t}$")
+    fig.legend(handles, labels, loc="outside right center", frameon=False, fontsize=9)
+    return fig
+
+
+def plot_step_gradient_norms(
+    runs: Mapping[str, Mapping[str, NDArray[np.floating]]],
+    ylabel: str = r"$\|\partial L / \partial h_t\|$",
+) -> Figure:
+    """Per-step gradient norms of real runs, one colour per run and one line style per stage.
+
+    Parameters
+    ----------
+    runs : run name -> {stage name -> ndarray of shape (T,)}, e.g.
+        ``{"T = 20": {"at initialisation": n0, "after training": n1}}``; the first stage is
+        drawn solid, the second dashed, then dotted; runs may differ in T
+    ylabel : the quantity plotted
+
+    Returns
+    -------
+    fig : Figure with one Axes (log scale); x is the step t = 1..T
+    """
+    if not isinstance(runs, Mapping) or not runs:
+        raise TypeError(f"runs must be a non-empty dict of run name -> dict of curves; got {_describe(runs)}")
+    fig, axes = _figure(8, 3.6)
+    ax = axes[0, 0]
+    for i, (run, stages) in enumerate(runs.items()):
+        if not isinstance(stages, Mapping) or not stages:
+            raise TypeError(f"runs[{run!r}] must be a non-empty dict of stage name -> array; got {_describe(stages)}")
+        for j, (stage, values) in enumerate(stages.items()):
+            y = _vector(f"runs[{run!r}][{stage!r}]", values)
+            if (y <= 0).any():
+                raise ValueError(f"runs[{run!r}][{stage!r}] must be positive to be drawn on a log scale")
+            ls = _LINESTYLES[j % len(_LINESTYLES)]
+            ax.plot(np.arange(1, y.size + 1), y, color=PALETTE[i % len(PALETTE)], ls=ls, lw=2, label=f"{run}, {stage}")
+    ax.set_yscale("log")
+    ax.set(xlabel="step $t$", ylabel=ylabel)
+    fig.legend(loc="outside right center", frameon=False, fontsize=9)
+    return fig
+
+
+def plot_error_vs_length(
+    lengths: Sequence[int] | NDArray[np.integer],
+    errors: Mapping[str, NDArray[np.floating]],
+    baselines: Mapping[str, float] | None = None,
+    ylabel: str = "test MSE",
+) -> Figure:
+    """Test error against sequence length, with horizontal lines for reference baselines.
+
+    Parameters
+    ----------
+    lengths : the K sequence lengths T, drawn on a log-2 axis
+    errors : model name -> ndarray of shape (K,)
+    baselines : label -> value, each drawn as a horizontal line (e.g. the trivial baseline)
+    ylabel : the error's name
+
+    Returns
+    -------
+    fig : Figure with one Axes; the error lines have gid "error", the baselines gid "baseline"
+    """
+    L = np.asarray(lengths)
+    if L.ndim != 1 or L.size == 0 or not np.issubdtype(L.dtype, np.integer) or (L <= 0).any():
+        raise TypeError(f"lengths must be a 1-D array of shape (K,) of positive ints; got {_describe(lengths)}")
+    if not isinstance(errors, Mapping) or not errors:
+        raise TypeError(f"errors must be a non-empty dict of model name -> array; got {_describe(errors)}")
+    fig, axes = _figure(7, 3.6)
+    ax = axes[0, 0]
+    for i, (name, e) in enumerate(errors.items()):
+        e = _vector(f"errors[{name!r}]", e)
+        if e.shape != L.shape:
+            raise ValueError(f"errors[{name!r}] must have shape (K,) = {L.shape} like lengths; got {e.shape}")
+        ax.plot(L, e, color=PALETTE[i % len(PALETTE)], marker="o", lw=2, label=name, gid="error")
+    for j, (label, value) in enumerate((baselines or {}).items()):
+        ax.axhline(value, color=OKABE_ITO["black"], lw=1, ls=_LINESTYLES[1 + j % 3], label=label, gid="baseline")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(L, [str(int(v)) for v in L])
+    ax.minorticks_off()
+    ax.set(xlabel="sequence length $T$", ylabel=ylabel, ylim=(0, None))
+    ax.legend(frameon=False, fontsize=9)
+    return fig
+
+
+def plot_clipping(
+    histories: Mapping[str, Mapping[str, NDArray[np.floating]]],
+    max_norm: float | None = None,
+    baseline: float | None = None,
+) -> Figure:
+    """Training with and without gradient-norm clipping: gradient norm and loss per step.
+
+    Parameters
+    ----------
+    histories : run name -> {"grad_norm": ndarray of shape (S,), the global norm before
+        clipping, "loss": ndarray of shape (S,)}
+    max_norm : the clipping threshold, drawn in the gradient panel
+    baseline : a reference loss (e.g. the trivial baseline), drawn in the loss panel
+
+    Returns
+    -------
+    fig : Figure with Axes "grad_norm" and "loss", both on log scales
+    """
+    if not isinstance(histories, Mapping) or not histories:
+        raise TypeError(f"histories must be a non-empty dict of run name -> dict; got {_describe(histories)}")
+    fig, axes = _figure(9, 3.4, ncols=2)
+    left, right = axes[0]
+    left.set_gid("grad_norm")
+    right.set_gid("loss")
+    for i, (name, h) in enumerate(histories.items()):
+        if not isinstance(h, Mapping) or not {"grad_norm", "loss"} <= set(h):
+            raise TypeError(f"histories[{name!r}] must be a dict with 'grad_norm' and 'loss'; got {_describe(h)}")
+        g = _vector(f"histories[{name!r}]['grad_norm']", h["grad_norm"])
+        loss = _vector(f"histories[{name!r}]['loss']", h["loss"])
+        colour = PALETTE[i % len(PALETTE)]
+        left.plot(np.arange(1, g.size + 1), g, color=colour, lw=1.5, label=name)
+        right.plot(np.arange(1, loss.size + 1), loss, color=colour, lw=1.5, label=name)
+    if max_norm is not None:
+        left.axhline(max_norm, color=OKABE_ITO["black"], lw=1, ls="--", label="clipping threshold")
+    if baseline is not None:
+        right.axhline(baseline, color=OKABE_ITO["black"], lw=1, ls=":", label="trivial baseline")
+    left.set(yscale="log", xlabel="SGD step", ylabel="gradient norm (before clipping)")
+    right.set(yscale="log", xlabel="SGD step", ylabel="training loss (MSE)")
+    left.legend(frameon=False, fontsize=9)
+    right.legend(frameon=False, fontsize=9)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Curves, and the chain-rule terms of a gradient (chapter 4)
+# ---------------------------------------------------------------------------
+
+#: Markers that (with the line styles of chapter 5) tell the curves of :func:`plot_curves` apart without colour.
+_CURVE_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
+
+def plot_curves(
+    x: NDArray[np.number] | Sequence[float],
+    curves: Mapping[str, NDArray[np.floating]],
+    xlabel: str,
+    ylabel: str,
+    title: str | None = None,
+    logy: bool = False,
+    markers: bool = True,
+) -> Figure:
+    """Several curves over one x axis: a loss per epoch, bytes per sequence length, an error per k.
+
+    Each curve has its own colour, line style and (optionally) marker, so they stay
+    distinguishable in grey scale; a legend names them when there is more than one.
+
+    Parameters
+    ----------
+    x : ndarray of shape (K,), the shared x values
+    curves : name -> ndarray of shape (K,) of finite values (positive when ``logy``)
+    xlabel, ylabel, title : axis labels and an optional title
+    logy : logarithmic y axis (for quantities that shrink or grow geometrically)
+    markers : mark every point (turn off for long curves)
+
+    Returns
+    -------
+    fig : Figure with one Axes holding one line per curve, in the order given
+    """
+    xs = _vector("x", np.asarray(x, dtype=np.float64) if not isinstance(x, np.ndarray) else x.astype(np.float64))
+    if not isinstance(curves, Mapping) or len(curves) == 0:
+        raise TypeError(f"curves must be a non-empty dict of name -> array of shape (K,); got {_describe(curves)}")
+    fig, axes = _figure(7, 3.2)
+    ax = axes[0, 0]
+    for i, (name, values) in enumerate(curves.items()):
+        y = as_float_array(f"curves[{name!r}]", values)
+        if y.shape != xs.shape:
+            raise ValueError(f"curves[{name!r}] must have shape (K,) = {xs.shape} like x; got {y.shape}")
+        if logy and (y <= 0).any():
+            raise ValueError(f"curves[{name!r}] must be positive on a log axis (logy=True); got {y.min()}")
+        ax.plot(
+            xs,
+            y,
+            color=PALETTE[i % len(PALETTE)],
+            ls=_LINESTYLES[i % len(_LINESTYLES)],
+            marker=_CURVE_MARKERS[i % len(_CURVE_MARKERS)] if markers else None,
+            ms=5,
+            lw=1.6,
+            label=name,
+        )
+    if logy:
+        ax.set_yscale("log")
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if title:
+        ax.set_title(title)
+    if len(curves) > 1:
+        ax.legend(frameon=False)
+    return fig
+
+
+def _math_symbol(name: str) -> str:
+    """ "W_xh" -> "W_{xh}" for mathtext: the subscript of a parameter name, braced."""
+    head, _, sub = name.partition("_")
+    return f"{head}_{{{sub}}}" if sub else name
+
+
+def plot_path_terms(terms: Mapping[str, Sequence[float] | NDArray[np.floating]], decimals: int = 3) -> Figure:
+    """The chain-rule paths that make up each gradient, as bars, with their sum.
+
+    One panel per parameter. Bar t is the path through step t (the term of the
+    gradient that flows through a_t); the last, hatched bar is their sum, the gradient
+    itself. Each bar is labelled with its value.
+
+    Parameters
+    ----------
+    terms : parameter name -> ndarray of shape (T,), the path terms for t = 1..T
+        (e.g. ``scalar_bptt(...).paths["W_xh"]``); different parameters may have different T
+    decimals : how many decimals the value labels show
+
+    Returns
+    -------
+    fig : Figure with one Axes per parameter; in each, T + 1 bars (paths, then the sum)
+    """
+    if not isinstance(terms, Mapping) or len(terms) == 0:
+        raise TypeError(
+            f"terms must be a non-empty dict of parameter name -> array of shape (T,); got {_describe(terms)}"
+        )
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or decimals < 0:
+        raise ValueError(f"decimals must be a non-negative int; got {decimals!r}")
+    values = {name: _vector(f"terms[{name!r}]", as_float_array(f"terms[{name!r}]", v)) for name, v in terms.items()}
+    widest = max(len(v) for v in values.values())
+    fig, axes = _figure(2.2 + 1.05 * widest * len(values) ** 0.5 + 1.4 * len(values), 3.2, ncols=len(values))
+    for ax, (name, v) in zip(axes[0], values.items()):
+        T = len(v)
+        total = float(np.sum(v))
+        heights = np.append(v, total)
+        bars = ax.bar(np.arange(T + 1), heights, color=[PALETTE[0]] * T + [PALETTE[1]], width=0.7)
+        bars[-1].set_hatch("//")
+        ax.axhline(0, color=OKABE_ITO["black"], lw=0.8)
+        ax.bar_label(bars, labels=[f"{h:.{decimals}f}" for h in heights], fontsize=8, padding=2)
+        ax.set_xticks(range(T + 1), [f"via $a_{{{t}}}$" for t in range(1, T + 1)] + ["sum"], fontsize=9)
+        ax.set_title(f"terms of $dL/d{_math_symbol(name)}$", fontsize=10)
+        low, high = min(0.0, heights.min()), max(0.0, heights.max())
+        pad = 0.18 * (high - low if high > low else 1.0)
+        ax.set_ylim(low - pad, high + pad)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# The architecture types (chapter 3)
+# ---------------------------------------------------------------------------
+
+
+def plot_generated(
+    truth: NDArray[np.floating],
+    generated: NDArray[np.floating],
+    titles: Sequence[str] | None = None,
+    ylabel: str = "value",
+    labels: tuple[str, str] = ("truth", "generated"),
+) -> Figure:
+    """Small multiples: each true sequence, with the sequence a model generated for it drawn over it.
+
+    Parameters
+    ----------
+    truth : ndarray of shape (M, T), one true sequence per panel
+    generated : ndarray of shape (M, T), what the model produced for each
+    titles : optional M panel titles (e.g. the condition each sequence was generated from)
+    ylabel : label of the value axis
+    labels : legend names of the two lines
+
+    Returns
+    -------
+    fig : Figure with M Axes (at most four per row); in each, the truth is a solid line
+        with dots and the generated sequence a dashed line with crosses, at steps 1..T
+    """
+    y = as_float_array("truth", truth)
+    g = as_float_array("generated", generated)
+    if y.ndim != 2 or y.shape[0] == 0 or y.shape[1] == 0:
+        raise ValueError(f"truth must have shape (M, T) with M, T >= 1; got {y.shape}")
+    if g.shape != y.shape:
+        raise ValueError(f"generated must have the shape of truth (M, T) = {y.shape}; got {g.shape}")
+    M, T = y.shape
+    if titles is not None and (isinstance(titles, str) or len(titles) != M):
+        raise ValueError(f"titles must hold one str per sequence, M = {M}; got {_describe(titles)}")
+    ncols = min(M, 4)
+    nrows = -(-M // ncols)
+    fig, axes = _figure(2.4 * ncols + 0.6, 2.2 * nrows + 0.4, ncols=ncols, nrows=nrows, sharey=True)
+    steps = np.arange(1, T + 1)
+    for m, ax in enumerate(axes.flat):
+        if m >= M:
+            ax.set_visible(False)
+            continue
+        ax.plot(steps, y[m], color=PALETTE[0], lw=1.6, marker=".", ms=4, label=labels[0])
+        ax.plot(steps, g[m], color=PALETTE[1], lw=1.4, ls="--", marker="x", ms=3.5, label=labels[1])
+        if titles is not None:
+            ax.set_title(titles[m], fontsize=9)
+        ax.set_xlabel("step t")
+    for row in axes:
+        row[0].set_ylabel(ylabel)
+    handles, names = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncols=2, frameon=False)
+    return fig
+
+
+def plot_token_probabilities(
+    tokens: Sequence[Sequence[str]],
+    probabilities: Sequence[NDArray[np.floating]],
+    ylabel: str = "P(class 1)",
+    titles: Sequence[str] | None = None,
+) -> Figure:
+    """How a many-to-one verdict builds up: the probability after each token, one panel per sequence.
+
+    Parameters
+    ----------
+    tokens : M token lists, the sequences as they were read
+    probabilities : M ndarrays of shape (T_m,), the probability read from h_1, ..., h_{T_m}
+    ylabel : what the probability is of (e.g. "P(spam)")
+    titles : optional M panel titles (e.g. the true label of each sequence)
+
+    Returns
+    -------
+    fig : Figure with M Axes stacked vertically; each has a line with one point per
+        token (the tokens label the x axis) and the 0.5 threshold dashed
+    """
+    if isinstance(tokens, str) or not isinstance(tokens, Sequence) or len(tokens) == 0:
+        raise TypeError(f"tokens must be a non-empty list of token lists; got {_describe(tokens)}")
+    if len(probabilities) != len(tokens):
+        raise ValueError(f"probabilities must hold one array per sequence ({len(tokens)}); got {len(probabilities)}")
+    checked = []
+    for m, (toks, p) in enumerate(zip(tokens, probabilities)):
+        p = _vector(f"probabilities[{m}]", p)
+        if isinstance(toks, str) or len(toks) != p.size:
+            raise ValueError(f"tokens[{m}] must hold one token per probability ({p.size}); got {_describe(toks)}")
+        if (p < 0).any() or (p > 1).any():
+            raise ValueError(f"probabilities[{m}] must lie in [0, 1]; got {p.min()}..{p.max()}")
+        checked.append((list(toks), p))
+    if titles is not None and (isinstance(titles, str) or len(titles) != len(checked)):
+        raise ValueError(f"titles must hold one str per sequence ({len(checked)}); got {_describe(titles)}")
+    widest = max(len(t) for t, _ in checked)
+    fig, axes = _figure(max(5.0, 0.75 * widest + 1.5), 1.7 * len(checked) + 0.3, nrows=len(checked))
+    for m, (ax, (toks, p)) in enumerate(zip(axes[:, 0], checked)):
+        if titles is not None:
+            ax.set_title(titles[m], fontsize=9, loc="left")
+        steps = np.arange(len(toks))
+        ax.axhline(0.5, color=OKABE_ITO["black"], lw=0.8, ls="--")
+        ax.plot(steps, p, color=PALETTE[0], lw=1.8, marker="o", ms=5)
+        ax.set_xticks(steps, toks, fontsize=9)
+        ax.set(ylim=(-0.05, 1.05), xlim=(-0.5, widest - 0.5), ylabel=ylabel)
+        ax.set_yticks([0, 0.5, 1])
+    return fig
+
+
+def plot_accuracy_bars(
+    categories: Sequence[str],
+    accuracies: Mapping[str, NDArray[np.floating] | Sequence[float]],
+    ylabel: str = "accuracy",
+    xlabel: str | None = None,
+) -> Figure:
+    """Grouped vertical bars: one group per category, one bar per model, each labelled with its value.
+
+    Parameters
+    ----------
+    categories : the C group names (e.g. part-of-speech tags)
+    accuracies : model name -> ndarray of shape (C,) of values in [0, 1]
+    ylabel, xlabel : axis labels
+
+    Returns
+    -------
+    fig : Figure with one Axes; bars of model m are in colour m of :data:`PALETTE`
+        with their own hatch, so they also read in grey
+    """
+    C = len(categories)
+    if isinstance(categories, str) or C == 0:
+        raise TypeError(f"categories must be a non-empty list of str; got {_describe(categories)}")
+    if not isinstance(accuracies, Mapping) or len(accuracies) == 0:
+        raise TypeError(f"accuracies must be a non-empty dict of model name -> array; got {_describe(accuracies)}")
+    values = {}
+    for name, a in accuracies.items():
+        a = as_float_array(f"accuracies[{name!r}]", np.asarray(a, dtype=np.float64))
+        if a.shape != (C,):
+            raise ValueError(f"accuracies[{name!r}] must have shape (C,) = ({C},); got {a.shape}")
+        if (a < 0).any() or (a > 1).any():
+            raise ValueError(f"accuracies[{name!r}] must lie in [0, 1]; got {a.min()}..{a.max()}")
+        values[name] = a
+    M = len(values)
+    width = 0.8 / M
+    fig, axes = _figure(max(5.0, 0.55 * C * M + 1.5), 3.4)
+    ax = axes[0, 0]
+    hatches = ("", "//", "..", "xx")
+    for m, (name, a) in enumerate(values.items()):
+        x = np.arange(C) - 0.4 + width * (m + 0.5)
+        bars = ax.bar(x, a, width=width * 0.95, color=PALETTE[m], hatch=hatches[m % 4], label=name)
+        ax.bar_label(bars, fmt="%.2f", padding=2, fontsize=7)
+    ax.set_xticks(np.arange(C), list(categories))
+    ax.set(ylim=(0, 1.12), ylabel=ylabel)
+    ax.set_yticks(np.linspace(0, 1, 6))
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    fig.legend(loc="outside lower center", ncols=M, frameon=False)
+    return fig

@@ -1,0 +1,361 @@
+"""Plotting functions: they return a Figure holding the data given, in the palette, and leak nothing."""
+
+import io
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+
+from rnnlib.plots import (
+    OKABE_ITO,
+    PALETTE,
+    plot_encodings,
+    plot_length_histogram,
+    plot_padding,
+    plot_probabilities,
+    plot_series,
+    plot_waveform,
+)
+
+
+def png_bytes(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def test_palette_is_okabe_ito():
+    assert len(OKABE_ITO) == 8
+    assert OKABE_ITO["blue"] == "#0072B2" and OKABE_ITO["orange"] == "#E69F00"
+    assert set(PALETTE) <= set(OKABE_ITO.values())
+    assert len(set(PALETTE)) == len(PALETTE)
+
+
+def test_plot_series_draws_the_data():
+    t = np.arange("2000-01", "2001-01", dtype="datetime64[M]")
+    y = np.linspace(20.0, 25.0, 12)
+    fig = plot_series(t, y, ylabel="SST (°C)", highlight=[(t[2], t[4], "event")], title="A")
+    assert isinstance(fig, Figure) and len(fig.axes) == 1
+    ax = fig.axes[0]
+    (line,) = ax.get_lines()
+    np.testing.assert_array_equal(line.get_ydata(), y)
+    assert to_hex(line.get_color()).upper() == PALETTE[0]
+    assert ax.get_ylabel() == "SST (°C)" and ax.get_title() == "A"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["event"]
+    assert png_bytes(fig).startswith(b"\x89PNG")
+
+
+def test_plot_series_errors():
+    with pytest.raises(ValueError, match=r"times must have shape \(T,\) = \(3,\) like values; got \(4,\)"):
+        plot_series(np.arange(4), np.zeros(3), ylabel="y")
+    with pytest.raises(TypeError, match="values must be a floating-point array"):
+        plot_series(np.arange(3), np.arange(3), ylabel="y")
+    with pytest.raises(ValueError, match=r"values must have shape \(T,\) with T >= 1; got \(2, 2\)"):
+        plot_series(np.arange(4), np.zeros((2, 2)), ylabel="y")
+
+
+def test_plot_waveform_zoom_panel_holds_the_zoomed_samples():
+    t = np.arange(100) / 100
+    s = np.sin(2 * np.pi * 3 * t)
+    fig = plot_waveform(t, s, zoom=(0.2, 0.3))
+    assert len(fig.axes) == 2
+    whole, zoom = (ax.get_lines()[0] for ax in fig.axes)
+    np.testing.assert_array_equal(whole.get_ydata(), s)
+    np.testing.assert_allclose(zoom.get_xdata(), 1000 * t[20:31])  # milliseconds
+    assert fig.axes[1].get_xlabel() == "time (ms)"
+    default = plot_waveform(t, s)
+    assert len(default.axes[1].get_lines()[0].get_xdata()) == 4  # 30 ms from the middle: t = 0.50..0.53
+
+
+def test_plot_waveform_errors():
+    t = np.arange(10) / 10
+    with pytest.raises(ValueError, match="zoom must be \\(start, end\\) seconds with start < end"):
+        plot_waveform(t, np.zeros(10), zoom=(0.5, 0.2))
+    with pytest.raises(ValueError, match="zoom must overlap the signal's times"):
+        plot_waveform(t, np.zeros(10), zoom=(5.0, 6.0))
+    with pytest.raises(ValueError, match=r"times must have shape \(T,\) = \(10,\) like signal; got \(9,\)"):
+        plot_waveform(t[:9], np.zeros(10))
+
+
+def test_plot_length_histogram_counts_every_length():
+    L = np.array([1, 2, 2, 3, 3, 3, 7])
+    fig = plot_length_histogram(L, marks={"mean": L.mean(), "longest": 7})
+    ax = fig.axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == [1, 2, 3, 0, 0, 0, 1]  # one bar per length from 1 to 7
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["mean", "longest"]
+    assert ax.get_xlabel() == "length (tokens)"
+    with pytest.raises(TypeError, match=r"lengths must be a 1-D array of shape \(N,\) of ints"):
+        plot_length_histogram([1.5, 2.0])
+
+
+def test_plot_padding_titles_report_the_waste():
+    L = np.array([3, 1, 4, 1])
+    fig = plot_padding(L, {"one batch": [np.arange(4)], "pairs": [np.array([1, 3]), np.array([0, 2])]})
+    assert len(fig.axes) == 2
+    assert fig.axes[0].get_title().endswith("padding: 44% of all steps")  # 1 - 9/16
+    assert fig.axes[1].get_title().endswith("padding: 10% of all steps")  # 1 - 9/10
+    real = [p for p in fig.axes[0].patches if to_hex(p.get_facecolor()).upper() == PALETTE[0]]
+    assert sorted(p.get_width() for p in real) == [1, 1, 3, 4]
+    with pytest.raises(TypeError, match="batchings must be a non-empty dict"):
+        plot_padding(L, {})
+
+
+def test_plot_encodings_shapes_and_errors():
+    X = np.eye(5)[[2, 3, 4]]
+    E = np.arange(6.0).reshape(3, 2) - 2
+    fig = plot_encodings(["not", "good", "!"], X, E, ["<pad>", "<unk>", "not", "good", "!"])
+    assert len(fig.axes) == 3  # two panels and a colour bar
+    assert "(3, 5)" in fig.axes[0].get_title() and "(3, 2)" in fig.axes[1].get_title()
+    np.testing.assert_array_equal(fig.axes[0].get_images()[0].get_array(), X)
+    with pytest.raises(ValueError, match=r"one_hot_rows must have shape \(T, V\) with T=2 tokens; got \(3, 5\)"):
+        plot_encodings(["a", "b"], X, E, list("abcde"))
+    with pytest.raises(ValueError, match="vocabulary must hold V=5 tokens"):
+        plot_encodings(["a", "b", "c"], X, E, list("abc"))
+    with pytest.raises(ValueError, match=r"embedded_rows must have shape \(T, D\) with T=3 tokens; got \(2,\)"):
+        plot_encodings(["a", "b", "c"], X, np.zeros(2), list("abcde"))
+
+
+def test_plot_probabilities_bars_and_errors():
+    p = {"bag of words": np.array([0.6, 0.6]), "RNN": np.array([0.01, 0.99])}
+    fig = plot_probabilities(["not good, actually bad", "not bad, actually good"], p, targets=[0, 1])
+    ax = fig.axes[0]
+    widths = [b.get_width() for b in ax.patches]
+    assert widths == [0.6, 0.6, 0.01, 0.99]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["not good, actually bad  (-)", "not bad, actually good  (+)"]
+    with pytest.raises(ValueError, match=r"probabilities\['RNN'\] must have shape \(P,\) = \(2,\); got \(3,\)"):
+        plot_probabilities(["a", "b"], {"RNN": np.zeros(3)})
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
+        plot_probabilities(["a"], {"RNN": np.array([1.5])})
+    with pytest.raises(ValueError, match="targets must hold one label per phrase"):
+        plot_probabilities(["a"], {"RNN": np.array([0.5])}, targets=[0, 1])
+    with pytest.raises(ValueError, match="phrases must hold at least one phrase"):
+        plot_probabilities([], {"RNN": np.array([])})
+
+
+def test_no_pyplot_figures_are_left_open():
+    plt.close("all")
+    plot_series(np.arange(3), np.zeros(3), ylabel="y")
+    plot_length_histogram([1, 2])
+    assert plt.get_fignums() == []
+
+
+def test_plot_loss_curves_draws_each_run_and_the_reference():
+    from rnnlib.plots import plot_loss_curves
+
+    fig = plot_loss_curves({"RNN": [0.7, 0.4, 0.1], "bag of words": np.array([0.69, 0.6])}, reference={"chance": 0.5})
+    ax = fig.axes[0]
+    lines = {ln.get_label(): ln for ln in ax.lines}
+    np.testing.assert_array_equal(lines["RNN"].get_xdata(), [1, 2, 3])
+    np.testing.assert_array_equal(lines["RNN"].get_ydata(), [0.7, 0.4, 0.1])
+    np.testing.assert_array_equal(lines["bag of words"].get_ydata(), [0.69, 0.6])
+    assert to_hex(lines["RNN"].get_color()) == PALETTE[0].lower()
+    np.testing.assert_array_equal(lines["chance"].get_ydata(), [0.5, 0.5])
+    assert ax.get_ylim()[0] == 0 and ax.get_yscale() == "linear"
+    assert plot_loss_curves({"a": [1.0, 0.1]}, logy=True).axes[0].get_yscale() == "log"
+    assert png_bytes(fig)[:4] == b"\x89PNG"
+
+
+def test_plot_loss_curves_errors():
+    from rnnlib.plots import plot_loss_curves
+
+    with pytest.raises(TypeError, match="histories must be a non-empty dict of run name -> list of losses; got list"):
+        plot_loss_curves([0.5, 0.4])
+    with pytest.raises(ValueError, match=r"histories\['a'\] must have shape \(T,\) with T >= 1; got \(0,\)"):
+        plot_loss_curves({"a": []})
+    with pytest.raises(ValueError, match="logy=True needs every loss to be positive"):
+        plot_loss_curves({"a": [0.5, 0.0]}, logy=True)
+
+
+def test_plot_state_trajectories_draws_paths_words_and_cloud():
+    from rnnlib.plots import plot_state_trajectories
+
+    path = np.array([[0.0, 0.0], [1.0, 0.5], [2.0, -1.0]])
+    cloud = np.array([[0.0, 1.0], [1.0, 1.0], [2.0, 2.0]])
+    fig = plot_state_trajectories({"not good": path}, {"not good": ["not", "good"]}, cloud, np.array([0, 1, 1]))
+    ax = fig.axes[0]
+    (line,) = [ln for ln in ax.lines if ln.get_label() == "\u201cnot good\u201d"]
+    np.testing.assert_array_equal(line.get_xydata(), path)
+    assert [t.get_text() for t in ax.texts] == ["not", "good"]
+    np.testing.assert_array_equal(ax.texts[1].xy, (2.0, -1.0))  # each word labels the state after it
+    offsets = {c.get_label(): c.get_offsets() for c in ax.collections}
+    np.testing.assert_array_equal(offsets["final states of negative reviews"], cloud[:1])
+    np.testing.assert_array_equal(offsets["final states of positive reviews"], cloud[1:])
+    assert png_bytes(fig)[:4] == b"\x89PNG"
+
+
+def test_plot_state_trajectories_errors():
+    from rnnlib.plots import plot_state_trajectories
+
+    with pytest.raises(TypeError, match="paths must be a non-empty dict"):
+        plot_state_trajectories({})
+    with pytest.raises(ValueError, match=r"paths\['a'\] must have shape \(T \+ 1, 2\) with T >= 1; got \(1, 2\)"):
+        plot_state_trajectories({"a": np.zeros((1, 2))})
+    with pytest.raises(ValueError, match=r"words\['a'\] must hold T = 2 tokens, one per step; got 1"):
+        plot_state_trajectories({"a": np.zeros((3, 2))}, {"a": ["x"]})
+    with pytest.raises(ValueError, match=r"cloud_labels must have shape \(M,\) = \(2,\); got \(3,\)"):
+        plot_state_trajectories({"a": np.zeros((3, 2))}, cloud=np.zeros((2, 2)), cloud_labels=np.zeros(3))
+
+
+def test_plot_probabilities_labels_every_bar_with_its_value():
+    fig = plot_probabilities(["a", "b"], {"RNN": np.array([0.001, 0.999])})
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert labels == ["0.00", "1.00"]
+
+
+# ---------------------------------------------------------------------------
+# plot_curves and plot_path_terms (chapter 4)
+# ---------------------------------------------------------------------------
+
+
+def test_plot_curves_draws_each_curve_distinguishably():
+    from rnnlib.plots import plot_curves
+
+    x = np.array([10, 20, 40])
+    fig = plot_curves(x, {"full": np.array([1.0, 2.0, 4.0]), "chunked": np.array([1.0, 1.0, 1.0])}, "T", "bytes")
+    ax = fig.axes[0]
+    lines = ax.get_lines()
+    assert [ln.get_label() for ln in lines] == ["full", "chunked"]
+    np.testing.assert_array_equal(lines[0].get_xdata(), x)
+    np.testing.assert_array_equal(lines[0].get_ydata(), [1.0, 2.0, 4.0])
+    assert to_hex(lines[0].get_color()).upper() == PALETTE[0] and to_hex(lines[1].get_color()).upper() == PALETTE[1]
+    assert lines[0].get_linestyle() != lines[1].get_linestyle() and lines[0].get_marker() != lines[1].get_marker()
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("T", "bytes") and ax.get_yscale() == "linear"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["full", "chunked"]
+    single = plot_curves([1, 2], {"only": np.array([0.1, 0.01])}, "k", "error", logy=True, markers=False, title="t")
+    assert single.axes[0].get_legend() is None and single.axes[0].get_yscale() == "log"
+    assert single.axes[0].get_lines()[0].get_marker() in ("None", None, "")
+    assert png_bytes(fig).startswith(b"\x89PNG")
+
+
+def test_plot_curves_errors():
+    from rnnlib.plots import plot_curves
+
+    with pytest.raises(TypeError, match="curves must be a non-empty dict"):
+        plot_curves([1, 2], {}, "x", "y")
+    with pytest.raises(ValueError, match=r"curves\['a'\] must have shape \(K,\) = \(2,\) like x; got \(3,\)"):
+        plot_curves([1, 2], {"a": np.zeros(3)}, "x", "y")
+    with pytest.raises(ValueError, match=r"curves\['a'\] must be positive on a log axis"):
+        plot_curves([1, 2], {"a": np.array([1.0, 0.0])}, "x", "y", logy=True)
+
+
+def test_plot_path_terms_bars_and_sum():
+    from rnnlib.plots import plot_path_terms
+
+    fig = plot_path_terms({"W_xh": [0.5, -0.25, 1.0], "b_y": np.array([0.125])})
+    assert len(fig.axes) == 2
+    left, right = fig.axes
+    heights = [p.get_height() for p in left.patches]
+    assert heights == [0.5, -0.25, 1.0, 1.25]  # three paths, then their sum
+    assert [p.get_hatch() for p in left.patches] == [None, None, None, "//"]
+    assert [t.get_text() for t in left.get_xticklabels()] == ["via $a_{1}$", "via $a_{2}$", "via $a_{3}$", "sum"]
+    assert [t.get_text() for t in left.texts] == ["0.500", "-0.250", "1.000", "1.250"]
+    assert left.get_title() == "terms of $dL/dW_{xh}$" and right.get_title() == "terms of $dL/db_{y}$"
+    assert [p.get_height() for p in right.patches] == [0.125, 0.125]
+    assert png_bytes(fig).startswith(b"\x89PNG")
+    with pytest.raises(TypeError, match="terms must be a non-empty dict"):
+        plot_path_terms([0.1, 0.2])
+    with pytest.raises(ValueError, match="decimals must be a non-negative int; got -1"):
+        plot_path_terms({"W_xh": [0.1]}, decimals=-1)
+    with pytest.raises(ValueError, match=r"terms\['W_xh'\] must have shape \(T,\) with T >= 1; got \(0,\)"):
+        plot_path_terms({"W_xh": np.zeros(0)})
+
+
+# ---------------------------------------------------------------- chapter 5: gradient norms, length sweep, clipping
+
+
+def _lines(ax, gid):
+    return [ln for ln in ax.lines if ln.get_gid() == gid]
+
+
+def test_plot_gradient_norms_default_draws_each_scale_and_its_bound():
+    from rnnlib.gradients import jacobian_norm_curves
+    from rnnlib.plots import plot_gradient_norms
+
+    fig = plot_gradient_norms()
+    (ax,) = [a for a in fig.axes if a.get_visible()]
+    assert ax.get_gid() == "tanh" and ax.get_yscale() == "log"
+    measured, bound = _lines(ax, "measured"), _lines(ax, "bound")
+    assert len(measured) == len(bound) == 5
+    curves = jacobian_norm_curves((0.5, 0.9, 1.0, 1.1, 1.5), 50, seed=0)
+    for line, b, c in zip(measured, bound, curves.values()):
+        np.testing.assert_array_equal(line.get_xdata(), np.arange(1, 51))
+        np.testing.assert_allclose(line.get_ydata(), c["norm"])
+        np.testing.assert_allclose(b.get_ydata(), c["bound"])
+        assert to_hex(line.get_color()) == to_hex(b.get_color())
+    assert [to_hex(ln.get_color()) for ln in measured] == [c.lower() for c in PALETTE[:5]]
+    plt.close("all")
+
+
+def test_plot_gradient_norms_panels_and_exact_linear_case():
+    from rnnlib.plots import plot_gradient_norms
+
+    fig = plot_gradient_norms(scales=(0.8, 1.2), activation=("linear", "tanh", "sigmoid"), T=12, show_bound=False)
+    visible = [a for a in fig.axes if a.get_visible()]
+    assert [a.get_gid() for a in visible] == ["linear", "tanh", "sigmoid"]
+    assert all(not _lines(a, "bound") for a in visible)
+    lin = _lines(visible[0], "measured")
+    np.testing.assert_allclose(lin[1].get_ydata(), 1.2 ** (12 - np.arange(1, 13)), rtol=1e-10)
+    assert "0.25" in visible[2].get_title()
+    gauss = plot_gradient_norms(scales=(1.5,), T=5, kind="gaussian")
+    assert "rho" not in fig.legends[0].texts[0].get_text()  # orthogonal: sigma_max is the spectral radius
+    assert "rho" in gauss.legends[0].texts[0].get_text()
+    with pytest.raises(ValueError, match="activation must name at least one activation"):
+        plot_gradient_norms(activation=())
+
+
+def test_plot_step_gradient_norms_draws_runs_and_stages():
+    from rnnlib.plots import plot_step_gradient_norms
+
+    a, b = np.array([1e-6, 1e-3, 1.0]), np.array([1e-2, 1e-1, 1.0, 2.0])
+    fig = plot_step_gradient_norms({"T = 3": {"init": a, "trained": a * 2}, "T = 4": {"init": b}})
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and len(ax.lines) == 3
+    np.testing.assert_array_equal(ax.lines[2].get_xdata(), [1, 2, 3, 4])
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), a * 2)
+    assert ax.lines[0].get_linestyle() == "-" and ax.lines[1].get_linestyle() == "--"
+    assert to_hex(ax.lines[0].get_color()) == to_hex(ax.lines[1].get_color()) != to_hex(ax.lines[2].get_color())
+    with pytest.raises(ValueError, match=r"runs\['r'\]\['s'\] must be positive to be drawn on a log scale"):
+        plot_step_gradient_norms({"r": {"s": np.array([1.0, 0.0])}})
+    with pytest.raises(TypeError, match="runs must be a non-empty dict"):
+        plot_step_gradient_norms({})
+    with pytest.raises(TypeError, match=r"runs\['r'\] must be a non-empty dict of stage name -> array"):
+        plot_step_gradient_norms({"r": np.ones(3)})
+
+
+def test_plot_error_vs_length_draws_errors_and_baselines():
+    from rnnlib.plots import plot_error_vs_length
+
+    fig = plot_error_vs_length([5, 10, 20], {"RNN": np.array([0.01, 0.05, 0.16])}, {"predict 1": 1 / 6})
+    ax = fig.axes[0]
+    (err,) = _lines(ax, "error")
+    (base,) = _lines(ax, "baseline")
+    np.testing.assert_array_equal(err.get_xdata(), [5, 10, 20])
+    np.testing.assert_allclose(err.get_ydata(), [0.01, 0.05, 0.16])
+    np.testing.assert_allclose(base.get_ydata(), [1 / 6, 1 / 6])
+    assert [t.get_text() for t in ax.get_legend().texts] == ["RNN", "predict 1"]
+    with pytest.raises(ValueError, match=r"errors\['RNN'\] must have shape \(K,\) = \(3,\) like lengths; got \(2,\)"):
+        plot_error_vs_length([5, 10, 20], {"RNN": np.array([0.1, 0.2])})
+    with pytest.raises(TypeError, match="lengths must be a 1-D array of shape"):
+        plot_error_vs_length([5.0, 10.0], {"RNN": np.array([0.1, 0.2])})
+
+
+def test_plot_clipping_draws_both_panels():
+    from rnnlib.plots import plot_clipping
+
+    h = {
+        "unclipped": {"grad_norm": np.array([10.0, 100.0, 1e4]), "loss": np.array([1.0, 5.0, 1e3])},
+        "clipped": {"grad_norm": np.array([10.0, 3.0, 1.0]), "loss": np.array([1.0, 0.5, 0.2])},
+    }
+    fig = plot_clipping(h, max_norm=1.0, baseline=1 / 6)
+    axes = {a.get_gid(): a for a in fig.axes}
+    assert set(axes) == {"grad_norm", "loss"}
+    assert axes["grad_norm"].get_yscale() == axes["loss"].get_yscale() == "log"
+    np.testing.assert_allclose(axes["loss"].lines[0].get_ydata(), [1.0, 5.0, 1e3])
+    np.testing.assert_allclose(axes["grad_norm"].lines[1].get_ydata(), [10.0, 3.0, 1.0])
+    np.testing.assert_allclose(axes["grad_norm"].lines[2].get_ydata(), [1.0, 1.0])  # the threshold
+    np.testing.assert_allclose(axes["loss"].lines[2].get_ydata(), [1 / 6, 1 / 6])
+    with pytest.raises(TypeError, match=r"histories\['x'\] must be a dict with 'grad_norm' and 'loss'"):
+        plot_clipping({"x": {"loss": np.ones(2)}})
