@@ -1,0 +1,706 @@
+"""Diagrams of recurrent networks, drawn with matplotlib in one house style.
+
+Every chapter that shows the structure of a network draws it with this module, so
+the rolled loop of chapter 2, the architectures of chapter 3 and the unrolled
+graphs of chapters 4 and 5 look like parts of one book, in HTML and in the PDF.
+
+The style, once for the module:
+
+- a value is a rounded box with its symbol in it: inputs ``x_t`` in sky blue,
+  hidden states ``h_t`` in orange, outputs ``y_hat`` in bluish green (Okabe and
+  Ito's colour-blind-safe colours, as tints so black text stays readable); the
+  symbol, not the colour, carries the meaning, so the diagrams also read in grey;
+- an arrow is a parameter matrix acting on a value, coloured by *which* matrix it
+  is (``W_xh`` blue, ``W_hh`` vermillion, ``W_hy`` bluish green) and labelled with
+  it, so that parameter sharing is visible: every arrow of one colour is the same
+  matrix;
+- symbols are matplotlib mathtext with the default DejaVu fonts, so nothing needs
+  an external font or a LaTeX installation;
+- every function returns a new :class:`matplotlib.figure.Figure` (never a pyplot
+  figure), which the chapters glue and save as PNG;
+- every drawn box and arrow carries a ``gid`` (``"h_2"``, ``"W_hh:1->2"``, ...), so
+  tests can check what was drawn without looking at pixels.
+
+To add a diagram, build it from :func:`_box`, :func:`_arrow` and :func:`_canvas`
+below, and append it at the end of the file with a test in ``tests/test_diagrams.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from rnnlib._checks import _describe, positive_int
+from rnnlib.plots import OKABE_ITO
+
+
+def _tint(hex_colour: str, amount: float = 0.55) -> tuple[float, float, float]:
+    """``hex_colour`` mixed with white; ``amount`` is the share of white."""
+    rgb = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255
+    return tuple(float(c) for c in (1 - amount) * rgb + amount)  # type: ignore[return-value]
+
+
+#: Fill and edge colour of each kind of box.
+BOX_STYLES: dict[str, dict[str, object]] = {
+    "input": {"facecolor": _tint(OKABE_ITO["sky_blue"]), "edgecolor": OKABE_ITO["blue"]},
+    "hidden": {"facecolor": _tint(OKABE_ITO["orange"]), "edgecolor": "#9A6A00"},
+    "output": {"facecolor": _tint(OKABE_ITO["bluish_green"]), "edgecolor": "#00694D"},
+    "decoder": {"facecolor": _tint(OKABE_ITO["reddish_purple"]), "edgecolor": "#8E4B73"},
+    "initial": {"facecolor": "white", "edgecolor": "#555555"},
+}
+
+#: Colour of the arrows carrying each parameter matrix (and of feedback arrows).
+ARROW_COLOURS: dict[str, str] = {
+    "W_xh": OKABE_ITO["blue"],
+    "W_hh": OKABE_ITO["vermillion"],
+    "W_hy": "#00805E",
+    "feedback": "#555555",
+    "context": "#A4527F",
+}
+
+#: Mathtext label of each parameter matrix.
+WEIGHT_LABELS: dict[str, str] = {"W_xh": r"$W_{xh}$", "W_hh": r"$W_{hh}$", "W_hy": r"$W_{hy}$"}
+
+#: Box size and the spacing of the grid, in data units (1 unit = 1 inch at scale 1).
+BOX_W, BOX_H = 0.8, 0.5
+COL, ROW = 1.5, 1.15
+
+#: The architectures :func:`draw_architecture` knows, with an example application of each.
+ARCHITECTURES: dict[str, str] = {
+    "one-to-one": "no sequence: image classification",
+    "one-to-many": "e.g. image captioning, music generation",
+    "many-to-one": "e.g. sentiment analysis, spam detection",
+    "many-to-many": "same length: e.g. tagging every word",
+    "encoder-decoder": "different lengths: e.g. translation",
+}
+
+
+# ---------------------------------------------------------------------------
+# Building blocks: argument checks, the canvas, a box, an arrow
+# ---------------------------------------------------------------------------
+
+
+def _check_bool(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False; got {_describe(value)}")
+
+
+def _check_tokens(tokens: Sequence[str] | None, T: int) -> list[str] | None:
+    if tokens is None:
+        return None
+    if isinstance(tokens, str) or not isinstance(tokens, Sequence) or not all(isinstance(t, str) for t in tokens):
+        raise TypeError(f"tokens must be a list of T={T} str; got {_describe(tokens)}")
+    if len(tokens) != T:
+        raise ValueError(f"tokens must hold one word per step, T={T}; got {len(tokens)}")
+    return list(tokens)
+
+
+def _canvas(xlim: tuple[float, float], ylim: tuple[float, float], scale: float = 1.0) -> tuple[Figure, Axes]:
+    """A figure whose single, axis-less Axes maps one data unit to ``scale`` inches."""
+    width, height = (xlim[1] - xlim[0]) * scale, (ylim[1] - ylim[0]) * scale
+    fig = Figure(figsize=(width, height), dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set(xlim=xlim, ylim=ylim, aspect="equal")
+    ax.set_axis_off()
+    return fig, ax
+
+
+def _box(ax: Axes, x: float, y: float, text: str, kind: str, gid: str, dashed: bool = False) -> FancyBboxPatch:
+    """A rounded box centred at (x, y) holding ``text`` (mathtext)."""
+    patch = FancyBboxPatch(
+        (x - BOX_W / 2, y - BOX_H / 2),
+        BOX_W,
+        BOX_H,
+        boxstyle="round,pad=0,rounding_size=0.12",
+        lw=1.6,
+        ls="--" if dashed else "-",
+        zorder=3,
+        **BOX_STYLES[kind],  # type: ignore[arg-type]
+    )
+    patch.set_gid(gid)
+    ax.add_patch(patch)
+    ax.text(x, y, text, ha="center", va="center", fontsize=13, zorder=4, gid=f"text:{gid}")
+    return patch
+
+
+def _arrow(
+    ax: Axes,
+    start: tuple[float, float],
+    end: tuple[float, float],
+    colour: str,
+    gid: str,
+    label: str | None = None,
+    label_offset: tuple[float, float] = (0.0, 0.0),
+    connection: str = "arc3",
+    dashed: bool = False,
+) -> FancyArrowPatch:
+    """An arrow from ``start`` to ``end`` with an optional mathtext label beside its middle."""
+    arrow = FancyArrowPatch(
+        start,
+        end,
+        arrowstyle="-|>,head_length=6,head_width=3.5",
+        connectionstyle=connection,
+        color=colour,
+        lw=1.8,
+        ls="--" if dashed else "-",
+        shrinkA=0,
+        shrinkB=0,
+        zorder=2,
+    )
+    arrow.set_gid(gid)
+    ax.add_patch(arrow)
+    if label:
+        mx, my = (start[0] + end[0]) / 2 + label_offset[0], (start[1] + end[1]) / 2 + label_offset[1]
+        ax.text(mx, my, label, ha="center", va="center", fontsize=10, color=colour, zorder=4, gid=f"label:{gid}")
+    return arrow
+
+
+def _up(ax: Axes, x: float, y_from: float, y_to: float, weight: str, gid: str, label: bool) -> None:
+    """A vertical arrow from the box at height ``y_from`` to the box at ``y_to``."""
+    _arrow(
+        ax,
+        (x, y_from + BOX_H / 2),
+        (x, y_to - BOX_H / 2),
+        ARROW_COLOURS[weight],
+        gid,
+        WEIGHT_LABELS[weight] if label else None,
+        label_offset=(0.3, 0.0),
+    )
+
+
+def _right(ax: Axes, x_from: float, x_to: float, y: float, colour: str, gid: str, label: str | None) -> None:
+    """A horizontal arrow from the box at ``x_from`` to the box at ``x_to``."""
+    _arrow(ax, (x_from + BOX_W / 2, y), (x_to - BOX_W / 2, y), colour, gid, label, label_offset=(0.0, 0.17))
+
+
+# ---------------------------------------------------------------------------
+# The loop, rolled and unrolled (chapter 2)
+# ---------------------------------------------------------------------------
+
+
+def _draw_rolled(ax: Axes, x0: float, show_weights: bool) -> None:
+    _box(ax, x0, 0, r"$x_t$", "input", "x_t")
+    _box(ax, x0, ROW, r"$h_t$", "hidden", "h_t")
+    _box(ax, x0, 2 * ROW, r"$\hat{y}$", "output", "y_hat")
+    _up(ax, x0, 0, ROW, "W_xh", "W_xh", show_weights)
+    _up(ax, x0, ROW, 2 * ROW, "W_hy", "W_hy", show_weights)
+    # The loop leaves the right of h_t and comes back into it: h_{t-1} feeds h_t.
+    _arrow(
+        ax,
+        (x0 + BOX_W / 2, ROW + 0.12),
+        (x0 + BOX_W / 2, ROW - 0.12),
+        ARROW_COLOURS["W_hh"],
+        "W_hh:loop",
+        connection="bar,fraction=-1.9",
+    )
+    if show_weights:
+        ax.text(
+            x0 + BOX_W / 2 + 0.6,
+            ROW,
+            WEIGHT_LABELS["W_hh"],
+            ha="left",
+            va="center",
+            fontsize=10,
+            color=ARROW_COLOURS["W_hh"],
+            gid="label:W_hh:loop",
+        )
+
+
+def draw_rolled_rnn(show_weights: bool = True) -> Figure:
+    """The recurrent network as a loop: x_t enters h_t, h_t feeds itself and y_hat.
+
+    Parameters
+    ----------
+    show_weights : label every arrow with its parameter matrix
+
+    Returns
+    -------
+    fig : Figure; boxes have gids "x_t", "h_t", "y_hat", arrows "W_xh", "W_hh:loop", "W_hy"
+    """
+    _check_bool("show_weights", show_weights)
+    fig, ax = _canvas((-0.9, 2.0), (-0.45, 2 * ROW + 0.45))
+    _draw_rolled(ax, 0.0, show_weights)
+    return fig
+
+
+def _draw_chain(
+    ax: Axes,
+    x0: float,
+    T: int,
+    outputs: str,
+    show_weights: bool,
+    show_h0: bool,
+    tokens: Sequence[str] | None,
+) -> float:
+    """Draw h_0 (optionally) and T unrolled steps from x = x0; return the x of the last step."""
+    xs = [x0 + COL * t for t in range(1, T + 1)]
+    if show_h0:
+        _box(ax, x0, ROW, r"$h_0$", "initial", "h_0", dashed=True)
+    for t, x in enumerate(xs, start=1):
+        _box(ax, x, 0, rf"$x_{{{t}}}$", "input", f"x_{t}")
+        _box(ax, x, ROW, rf"$h_{{{t}}}$", "hidden", f"h_{t}")
+        _up(ax, x, 0, ROW, "W_xh", f"W_xh:{t}", show_weights)
+        if t > 1 or show_h0:
+            label = WEIGHT_LABELS["W_hh"] if show_weights else None
+            _right(ax, x - COL, x, ROW, ARROW_COLOURS["W_hh"], f"W_hh:{t - 1}->{t}", label)
+        if outputs == "all" or (outputs == "last" and t == T):
+            text = r"$\hat{y}$" if outputs == "last" else rf"$\hat{{y}}_{{{t}}}$"
+            _box(ax, x, 2 * ROW, text, "output", f"y_{t}")
+            _up(ax, x, ROW, 2 * ROW, "W_hy", f"W_hy:{t}", show_weights)
+        if tokens is not None:
+            ax.text(x, -BOX_H / 2 - 0.18, f"\u201c{tokens[t - 1]}\u201d", ha="center", va="top", fontsize=11)
+    return xs[-1]
+
+
+def draw_unrolled_rnn(
+    T: int = 3,
+    outputs: str = "last",
+    show_weights: bool = True,
+    show_h0: bool = True,
+    tokens: Sequence[str] | None = None,
+) -> Figure:
+    """The same network unrolled over T steps: one column per time step, one set of weights.
+
+    Parameters
+    ----------
+    T : number of time steps drawn, 1 to 12
+    outputs : "last" (many-to-one: y_hat from h_T only), "all" (an output at every step)
+        or "none"
+    show_weights : label every arrow with its parameter matrix
+    show_h0 : draw the initial state h_0 (dashed) and its arrow into h_1
+    tokens : optional T words written under the inputs, e.g. ["not", "bad", "!"]
+
+    Returns
+    -------
+    fig : Figure; boxes have gids "h_0", "x_t", "h_t", "y_t" (t = 1..T), arrows
+        "W_xh:t", "W_hh:(t-1)->t", "W_hy:t"
+    """
+    T = positive_int("T", T)
+    if T > 12:
+        raise ValueError(f"T must be at most 12 so the diagram stays readable; got {T}")
+    if outputs not in ("last", "all", "none"):
+        raise ValueError(f"outputs must be 'last', 'all' or 'none'; got {outputs!r}")
+    _check_bool("show_weights", show_weights)
+    _check_bool("show_h0", show_h0)
+    tokens = _check_tokens(tokens, T)
+    bottom = -0.45 - (0.35 if tokens is not None else 0)
+    top = 2 * ROW + 0.45 if outputs != "none" else ROW + 0.45
+    fig, ax = _canvas((-0.6 if show_h0 else COL - 0.6, COL * T + 0.7), (bottom, top))
+    _draw_chain(ax, 0.0, T, outputs, show_weights, show_h0, tokens)
+    return fig
+
+
+def draw_rolled_and_unrolled(T: int = 3, show_weights: bool = True) -> Figure:
+    """The loop on the left, "=", and the same network unrolled over T steps on the right.
+
+    Parameters
+    ----------
+    T : number of unrolled steps, 1 to 8
+    show_weights : label every arrow with its parameter matrix
+
+    Returns
+    -------
+    fig : Figure with the gids of :func:`draw_rolled_rnn` and :func:`draw_unrolled_rnn`
+    """
+    T = positive_int("T", T)
+    if T > 8:
+        raise ValueError(f"T must be at most 8 so the diagram stays readable; got {T}")
+    _check_bool("show_weights", show_weights)
+    start = 2.9  # where h_0 of the unrolled chain sits
+    fig, ax = _canvas((-0.9, start + COL * T + 0.7), (-0.45, 2 * ROW + 0.45))
+    _draw_rolled(ax, 0.0, show_weights)
+    ax.text(1.95, ROW, "=", ha="center", va="center", fontsize=26)
+    _draw_chain(ax, start, T, "last", show_weights, True, None)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# The architectures (chapter 3)
+# ---------------------------------------------------------------------------
+
+
+def _draw_architecture(ax: Axes, kind: str, x0: float, steps: int, out_steps: int) -> None:
+    """Draw one architecture with its first column at x = x0, without weight labels."""
+    col = lambda i: x0 + COL * i  # noqa: E731
+    if kind == "one-to-one":
+        _box(ax, x0, 0, r"$x$", "input", "x_1")
+        _box(ax, x0, ROW, r"$h$", "hidden", "h_1")
+        _box(ax, x0, 2 * ROW, r"$\hat{y}$", "output", "y_1")
+        _up(ax, x0, 0, ROW, "W_xh", "W_xh:1", False)
+        _up(ax, x0, ROW, 2 * ROW, "W_hy", "W_hy:1", False)
+        return
+    if kind == "many-to-one":
+        _draw_chain(ax, x0 - COL, steps, "last", False, False, None)
+        return
+    if kind == "many-to-many":
+        _draw_chain(ax, x0 - COL, steps, "all", False, False, None)
+        return
+    if kind == "one-to-many":
+        for t in range(1, steps + 1):
+            x = col(t - 1)
+            _box(ax, x, ROW, rf"$h_{{{t}}}$", "hidden", f"h_{t}")
+            _box(ax, x, 2 * ROW, rf"$\hat{{y}}_{{{t}}}$", "output", f"y_{t}")
+            _up(ax, x, ROW, 2 * ROW, "W_hy", f"W_hy:{t}", False)
+            if t == 1:
+                _box(ax, x, 0, r"$x$", "input", "x_1")
+                _up(ax, x, 0, ROW, "W_xh", "W_xh:1", False)
+            else:
+                _right(ax, x - COL, x, ROW, ARROW_COLOURS["W_hh"], f"W_hh:{t - 1}->{t}", None)
+                # Generation: each output is fed back as the next step's input.
+                _arrow(
+                    ax,
+                    (x - COL + BOX_W / 2, 2 * ROW - 0.1),
+                    (x - 0.12, ROW + BOX_H / 2),
+                    ARROW_COLOURS["feedback"],
+                    f"feedback:{t - 1}->{t}",
+                    connection="arc3,rad=-0.25",
+                    dashed=True,
+                )
+        return
+    # encoder-decoder: an encoder reads `steps` inputs; a decoder with its own weights
+    # starts from the encoder's last state and writes `out_steps` outputs.
+    _draw_chain(ax, x0 - COL, steps, "none", False, False, None)
+    for j in range(1, out_steps + 1):
+        x = col(steps - 1 + j)
+        _box(ax, x, ROW, rf"$s_{{{j}}}$", "decoder", f"s_{j}")
+        _box(ax, x, 2 * ROW, rf"$\hat{{y}}_{{{j}}}$", "output", f"y_{j}")
+        _up(ax, x, ROW, 2 * ROW, "W_hy", f"W_hy:{j}", False)
+        if j == 1:
+            _right(ax, x - COL, x, ROW, ARROW_COLOURS["context"], "context", "context")
+        else:
+            _right(ax, x - COL, x, ROW, ARROW_COLOURS["context"], f"dec:{j - 1}->{j}", None)
+            _arrow(
+                ax,
+                (x - COL + BOX_W / 2, 2 * ROW - 0.1),
+                (x - 0.12, ROW + BOX_H / 2),
+                ARROW_COLOURS["feedback"],
+                f"feedback:{j - 1}->{j}",
+                connection="arc3,rad=-0.25",
+                dashed=True,
+            )
+
+
+def _architecture_width(kind: str, steps: int, out_steps: int) -> int:
+    """Number of columns an architecture occupies."""
+    return {"one-to-one": 1, "encoder-decoder": steps + out_steps}.get(kind, steps)
+
+
+def draw_architecture(kind: str, steps: int = 3, out_steps: int = 4, subtitle: bool = True) -> Figure:
+    """One of the shapes of sequence problem, in the style of :func:`draw_unrolled_rnn`.
+
+    Parameters
+    ----------
+    kind : "one-to-one" (the non-recurrent contrast), "one-to-many", "many-to-one",
+        "many-to-many" (aligned: one output per input) or "encoder-decoder"
+        (many-to-many with different lengths)
+    steps : number of time steps (of the encoder, for "encoder-decoder"), 1 to 8;
+        ignored for "one-to-one"
+    out_steps : number of decoder steps for "encoder-decoder", 1 to 8
+    subtitle : write the kind and an example application above the diagram
+
+    Returns
+    -------
+    fig : Figure. Boxes: "x_t", "h_t", "y_t"; the decoder's states "s_j" (purple, with
+        weights of their own). Arrows: "W_xh:t", "W_hh:(t-1)->t", "W_hy:t", dashed
+        "feedback:(t-1)->t" where an output is fed back as the next input, and "context"
+        where the encoder hands its last state to the decoder.
+    """
+    if kind not in ARCHITECTURES:
+        raise ValueError(f"kind must be one of {list(ARCHITECTURES)}; got {kind!r}")
+    steps = positive_int("steps", steps)
+    out_steps = positive_int("out_steps", out_steps)
+    if steps > 8 or out_steps > 8:
+        raise ValueError(f"steps and out_steps must be at most 8 so the diagram fits; got {steps} and {out_steps}")
+    _check_bool("subtitle", subtitle)
+    width = _architecture_width(kind, steps, out_steps)
+    top = 2 * ROW + 0.45 + (0.55 if subtitle else 0)
+    fig, ax = _canvas((-0.75, COL * (width - 1) + 0.75), (-0.45, top))
+    if kind == "one-to-one":  # a single column is too narrow for the subtitle
+        ax.set_xlim(-1.4, 1.4)
+        fig.set_size_inches(2.8, fig.get_size_inches()[1])
+    _draw_architecture(ax, kind, 0.0, steps, out_steps)
+    if subtitle:
+        ax.text(
+            float(np.mean(ax.get_xlim())),
+            top - 0.05,
+            f"{kind}\n{ARCHITECTURES[kind]}",
+            ha="center",
+            va="top",
+            fontsize=10,
+            linespacing=1.3,
+            gid="subtitle",
+        )
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# The dependency graph of backpropagation through time (chapter 4)
+# ---------------------------------------------------------------------------
+
+#: The parameters of the many-to-one model whose influence the dependency graph shows.
+GRAPH_PARAMETERS = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
+
+#: Arrow colours of the graph's extra arrows: the two biases, and the fixed functions
+#: (tanh, sigmoid, the loss), which have no parameter and are drawn in grey.
+GRAPH_ARROW_COLOURS: dict[str, str] = {
+    "b_h": OKABE_ITO["reddish_purple"],
+    "b_y": "#00805E",
+    "function": "#555555",
+}
+
+#: Box styles the graph adds: pre-activations (a_t, z) as a paler tint of the hidden
+#: state's colour, and the loss in grey.
+BOX_STYLES.setdefault("pre-activation", {"facecolor": _tint(OKABE_ITO["orange"], 0.85), "edgecolor": "#9A6A00"})
+BOX_STYLES.setdefault("loss", {"facecolor": "#E4E4E4", "edgecolor": "#333333"})
+
+#: Opacity of everything a highlighted parameter does not reach.
+FADED_ALPHA = 0.18
+
+
+def _graph_edges(T: int) -> list[tuple[str, str, str]]:
+    """Every arrow of the many-to-one graph as (gid, tail, head); a tail may be a parameter."""
+    edges: list[tuple[str, str, str]] = []
+    for t in range(1, T + 1):
+        edges += [
+            (f"W_xh:{t}", f"x_{t}", f"a_{t}"),
+            (f"W_hh:{t - 1}->{t}", f"h_{t - 1}", f"a_{t}"),
+            (f"b_h:{t}", "b_h", f"a_{t}"),
+            (f"tanh:{t}", f"a_{t}", f"h_{t}"),
+        ]
+    edges += [
+        ("W_hy", f"h_{T}", "z"),
+        ("b_y", "b_y", "z"),
+        ("sigmoid", "z", "y_hat"),
+        ("loss", "y_hat", "L"),
+        ("target", "y", "L"),
+    ]
+    return edges
+
+
+def _check_graph_T(T: object) -> int:
+    T = positive_int("T", T)
+    if T > 6:
+        raise ValueError(f"T must be at most 6 so the dependency graph stays readable; got {T}")
+    return T
+
+
+def _check_parameter(parameter: object) -> str:
+    if parameter not in GRAPH_PARAMETERS:
+        raise ValueError(f"parameter must be one of {list(GRAPH_PARAMETERS)}; got {parameter!r}")
+    return str(parameter)
+
+
+def influenced_by(parameter: str, T: int = 3) -> list[str]:
+    """Every quantity of the T-step many-to-one model that ``parameter`` influences.
+
+    These are the quantities the loss can be reached through, so the chain rule for
+    dL/d``parameter`` has one term per arrow that carries the parameter: W_xh, W_hh and
+    b_h enter every pre-activation a_1..a_T (and so every later state), W_hy and b_y only
+    the logit z.
+
+    Parameters
+    ----------
+    parameter : "W_xh", "W_hh", "b_h", "W_hy" or "b_y"
+    T : number of time steps, 1 to 6
+
+    Returns
+    -------
+    names : list of str in the order they are computed, e.g. ["a_1", "h_1", "a_2", ...,
+        "z", "y_hat", "L"]
+    """
+    parameter = _check_parameter(parameter)
+    T = _check_graph_T(T)
+    edges = _graph_edges(T)
+    reached = {head for gid, _, head in edges if gid.split(":")[0] == parameter}
+    changed = True
+    while changed:  # close under "is computed from"
+        new = {head for _, tail, head in edges if tail in reached} - reached
+        reached |= new
+        changed = bool(new)
+    order = [name for t in range(1, T + 1) for name in (f"a_{t}", f"h_{t}")] + ["z", "y_hat", "L"]
+    return [name for name in order if name in reached]
+
+
+def _path_items(parameter: str, T: int, step: int) -> tuple[set[str], set[str]]:
+    """Boxes and arrows on the single chain-rule path from ``parameter`` at ``step`` to L."""
+    if parameter in ("W_hy", "b_y"):
+        start = {"W_hy": "W_hy", "b_y": "b_y"}[parameter]
+        return {"z", "y_hat", "L"} | ({f"h_{T}"} if parameter == "W_hy" else set()), {start, "sigmoid", "loss"}
+    first = {"W_xh": f"W_xh:{step}", "W_hh": f"W_hh:{step - 1}->{step}", "b_h": f"b_h:{step}"}[parameter]
+    boxes = {f"a_{t}" for t in range(step, T + 1)} | {f"h_{t}" for t in range(step, T + 1)} | {"z", "y_hat", "L"}
+    arrows = {first, "W_hy", "sigmoid", "loss"} | {f"tanh:{t}" for t in range(step, T + 1)}
+    arrows |= {f"W_hh:{t - 1}->{t}" for t in range(step + 1, T + 1)}
+    return boxes, arrows
+
+
+def _draw_dependency(ax: Axes, T: int, parameter: str | None, step: int | None, show_key: bool = True) -> None:
+    """Draw the T-step many-to-one graph on ``ax``, optionally highlighting a parameter or one path."""
+    col = lambda t: COL * t  # noqa: E731
+    fn = GRAPH_ARROW_COLOURS["function"]
+    if parameter is None:
+        lit_boxes: set[str] | None = None
+        lit_arrows: set[str] | None = None
+    elif step is None:
+        lit_boxes = set(influenced_by(parameter, T))
+        lit_arrows = {gid for gid, _, _ in _graph_edges(T) if gid.split(":")[0] == parameter}
+        lit_arrows |= {gid for gid, tail, _ in _graph_edges(T) if tail in lit_boxes}
+    else:
+        lit_boxes, lit_arrows = _path_items(parameter, T, step)
+        # the value the parameter multiplies at that step is the path's last factor
+        lit_boxes |= {tail for gid, tail, _ in _graph_edges(T) if gid in lit_arrows and gid.split(":")[0] == parameter}
+
+    def box(x: float, y: float, text: str, kind: str, gid: str, dashed: bool = False) -> None:
+        patch = _box(ax, x, y, text, kind, gid, dashed)
+        if lit_boxes is not None and gid not in lit_boxes:
+            patch.set_alpha(FADED_ALPHA)
+            ax.texts[-1].set_alpha(FADED_ALPHA)
+
+    def arrow(start: tuple[float, float], end: tuple[float, float], colour: str, gid: str, **kw: object) -> None:
+        lit = lit_arrows is None or gid in lit_arrows
+        patch = _arrow(ax, start, end, colour, gid, **kw)
+        if lit_arrows is not None and lit:
+            patch.set_linewidth(3.2)
+        if not lit:
+            patch.set_alpha(FADED_ALPHA)
+            if kw.get("label"):
+                ax.texts[-1].set_alpha(FADED_ALPHA)
+
+    def bias(x: float, y: float, name: str, gid: str, start: tuple[float, float], end: tuple[float, float]) -> None:
+        lit = lit_arrows is None or gid in lit_arrows
+        ax.text(
+            x,
+            y,
+            rf"$b_{{{name[-1]}}}$",
+            ha="center",
+            va="center",
+            fontsize=11,
+            color=GRAPH_ARROW_COLOURS[name],
+            alpha=1.0 if lit else FADED_ALPHA,
+            gid=f"text:{gid}",
+        )
+        arrow(start, end, GRAPH_ARROW_COLOURS[name], gid, dashed=True)  # biases: dashed
+
+    box(col(0), 2 * ROW, r"$h_0$", "initial", "h_0", dashed=True)
+    for t in range(1, T + 1):
+        x = col(t)
+        box(x, 0, rf"$x_{{{t}}}$", "input", f"x_{t}")
+        box(x, ROW, rf"$a_{{{t}}}$", "pre-activation", f"a_{t}")
+        box(x, 2 * ROW, rf"$h_{{{t}}}$", "hidden", f"h_{t}")
+        arrow((x, BOX_H / 2), (x, ROW - BOX_H / 2), ARROW_COLOURS["W_xh"], f"W_xh:{t}")
+        arrow(
+            (col(t - 1) + BOX_W / 2, 2 * ROW - BOX_H / 4),
+            (x - BOX_W / 2, ROW + BOX_H / 4),
+            ARROW_COLOURS["W_hh"],
+            f"W_hh:{t - 1}->{t}",
+        )
+        arrow((x, ROW + BOX_H / 2), (x, 2 * ROW - BOX_H / 2), fn, f"tanh:{t}")
+        bias(x + BOX_W / 2 + 0.42, ROW - 0.02, "b_h", f"b_h:{t}", (x + BOX_W / 2 + 0.3, ROW), (x + BOX_W / 2, ROW))
+    # the output: z = h_T W_hy + b_y, y_hat = sigmoid(z), L(y_hat, y)
+    xz, xy, xl = col(T + 1), col(T + 2), col(T + 3)
+    box(xz, 2 * ROW, r"$z$", "pre-activation", "z")
+    box(xy, 2 * ROW, r"$\hat{y}$", "output", "y_hat")
+    box(xl, 2 * ROW, r"$L$", "loss", "L")
+    box(xl, ROW, r"$y$", "initial", "y")
+    arrow((col(T) + BOX_W / 2, 2 * ROW), (xz - BOX_W / 2, 2 * ROW), ARROW_COLOURS["W_hy"], "W_hy")
+    bias(xz, ROW + 0.05, "b_y", "b_y", (xz, ROW + 0.22), (xz, 2 * ROW - BOX_H / 2))
+    arrow((xz + BOX_W / 2, 2 * ROW), (xy - BOX_W / 2, 2 * ROW), fn, "sigmoid")
+    arrow((xy + BOX_W / 2, 2 * ROW), (xl - BOX_W / 2, 2 * ROW), fn, "loss")
+    arrow((xl, ROW + BOX_H / 2), (xl, 2 * ROW - BOX_H / 2), fn, "target")
+    # a key to the arrow colours, below the output chain
+    key = [
+        (ARROW_COLOURS["W_xh"], r"$W_{xh}$"),
+        (ARROW_COLOURS["W_hh"], r"$W_{hh}$"),
+        (GRAPH_ARROW_COLOURS["b_h"], r"$b_h$"),
+        (ARROW_COLOURS["W_hy"], r"$W_{hy}$"),
+        (GRAPH_ARROW_COLOURS["b_y"], r"$b_y$"),
+        (fn, r"$\tanh$, $\sigma$, loss"),
+    ]
+    for i, (colour, label) in enumerate(key if show_key else []):
+        y = 0.25 - 0.3 * i
+        style = "--" if label.startswith("$b") else "-"
+        ax.plot([xz - 0.35, xz + 0.05], [y, y], color=colour, lw=2, ls=style, gid=f"key:{i}")
+        ax.text(xz + 0.15, y, label, ha="left", va="center", fontsize=9, color=colour)
+
+
+def _graph_canvas_limits(T: int, show_key: bool = True) -> tuple[tuple[float, float], tuple[float, float]]:
+    return (-0.6, COL * (T + 3) + 0.6), (-1.45 if show_key else -0.4, 2 * ROW + 0.4)
+
+
+def draw_dependency_graph(T: int = 3, highlight: str | None = None, step: int | None = None) -> Figure:
+    """The many-to-one model as a graph of quantities: what is computed from what.
+
+    Bottom to top: inputs x_t, pre-activations a_t = x_t W_xh + h_{t-1} W_hh + b_h, states
+    h_t = tanh(a_t); then the logit z = h_T W_hy + b_y, y_hat = sigmoid(z) and the loss L,
+    which also reads the target y.  Arrows are coloured by the parameter they carry.
+
+    Parameters
+    ----------
+    T : number of time steps, 1 to 6
+    highlight : optional parameter name; its arrows are drawn thick and everything it
+        influences (see :func:`influenced_by`) stays in full colour, the rest is faded
+    step : with ``highlight`` = "W_xh", "W_hh" or "b_h", show only the chain-rule path from
+        the parameter's use at this step (1..T) to L; ignored for "W_hy" and "b_y"
+
+    Returns
+    -------
+    fig : Figure with one Axes. Boxes have gids "h_0", "x_t", "a_t", "h_t", "z", "y_hat",
+        "L", "y"; arrows "W_xh:t", "W_hh:(t-1)->t", "b_h:t", "tanh:t", "W_hy", "b_y",
+        "sigmoid", "loss", "target"
+    """
+    T = _check_graph_T(T)
+    if highlight is not None:
+        highlight = _check_parameter(highlight)
+    if step is not None:
+        if highlight is None:
+            raise ValueError("step needs a parameter to follow: pass highlight='W_xh' (or 'W_hh', 'b_h') as well")
+        step = positive_int("step", step)
+        if step > T:
+            raise ValueError(f"step must be a time step from 1 to T={T}; got {step}")
+    xlim, ylim = _graph_canvas_limits(T)
+    fig, ax = _canvas(xlim, ylim, scale=0.75)
+    _draw_dependency(ax, T, highlight, step)
+    return fig
+
+
+def draw_gradient_paths(parameter: str = "W_xh", T: int = 3) -> Figure:
+    """One panel per chain-rule path from ``parameter`` to the loss: the terms of dL/dparameter.
+
+    Panel t (from t = T down to 1) lights the path through the parameter's use at step t:
+    a_t, h_t, a_{t+1}, ..., h_T, z, y_hat, L.  The gradient is the sum of the T paths.
+
+    Parameters
+    ----------
+    parameter : "W_xh", "W_hh" or "b_h" (the parameters used at every step)
+    T : number of time steps, 1 to 6
+
+    Returns
+    -------
+    fig : Figure with T Axes, the first for the path through step T; each Axes has the gids
+        of :func:`draw_dependency_graph` (without its colour key) and a left-aligned title
+    """
+    parameter = _check_parameter(parameter)
+    if parameter in ("W_hy", "b_y"):
+        raise ValueError(f"parameter must be used at every step ('W_xh', 'W_hh' or 'b_h'); got {parameter!r}")
+    T = _check_graph_T(T)
+    xlim, ylim = _graph_canvas_limits(T, show_key=False)  # the key is in draw_dependency_graph
+    scale = 0.62
+    w, h = (xlim[1] - xlim[0]) * scale, (ylim[1] - ylim[0]) * scale
+    title_h = 0.3
+    fig = Figure(figsize=(w, T * (h + title_h)), dpi=100)
+    symbol = {"W_xh": r"W_{xh}", "W_hh": r"W_{hh}", "b_h": r"b_h"}[parameter]
+    for i, step in enumerate(range(T, 0, -1)):
+        bottom = 1 - (i + 1) / T
+        ax = fig.add_axes((0, bottom, 1, h / (h + title_h) / T))
+        ax.set(xlim=xlim, ylim=ylim, aspect="equal")
+        ax.set_axis_off()
+        _draw_dependency(ax, T, parameter, step, show_key=False)
+        ax.set_title(
+            rf"path {i + 1} of {T}: through $a_{{{step}}}$, where ${symbol}$ is used at step {step}",
+            fontsize=11,
+            loc="left",
+        )
+    return fig

@@ -1,0 +1,248 @@
+"""Widgets, headless: set a control as a reader would, then check what was redrawn."""
+
+import ipywidgets
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from rnnlib import ManyToOneClassifier, Vocabulary, widgets
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def vocab():
+    return Vocabulary(["not", "good", "bad", ",", "actually", "the", "film", "was"])
+
+
+@pytest.fixture
+def model(rng, vocab):
+    m = ManyToOneClassifier(vocab_size=len(vocab), hidden_size=5, rng=rng, embedding_size=3)
+    m.params["b_y"][:] = 0.3  # a non-zero output bias, so a missing b_y would show
+    return m
+
+
+def axes_by_gid(fig: Figure) -> dict[str, object]:
+    return {ax.get_gid(): ax for ax in fig.axes if ax.get_gid()}
+
+
+# --- the generic wrapper --------------------------------------------------------------------
+
+
+def test_interactive_figure_redraws_on_every_control_change():
+    calls = []
+
+    def plot(scale, offset, n):
+        calls.append((scale, offset, n))
+        fig = Figure(figsize=(2, 2))
+        fig.add_subplot().plot(np.arange(n) * scale + offset)
+        return fig
+
+    slider = ipywidgets.FloatSlider(value=1.0, min=0, max=2)
+    w = widgets.interactive_figure(plot, {"scale": slider, "offset": ipywidgets.IntText(value=3)}, n=4)
+    assert calls == [(1.0, 3, 4)]  # drawn once on creation, with the fixed argument
+    assert w.children[0] is slider and w.children[-2] is w.image and w.children[-1] is w.status
+    first_png = w.image.value
+    assert first_png[:8] == PNG
+    w.children[0].value = 2.0
+    assert calls[-1] == (2.0, 3, 4)
+    np.testing.assert_array_equal(w.figure.axes[0].lines[0].get_ydata(), [3, 5, 7, 9])
+    assert w.image.value != first_png
+    w.controls["offset"].value = -1
+    assert calls[-1] == (2.0, -1, 4) and len(calls) == 3
+    assert w.control_values() == {"scale": 2.0, "offset": -1}
+
+
+def test_interactive_figure_reports_errors_and_keeps_the_last_image():
+    def plot(k):
+        if k < 0:
+            raise ValueError(f"k must be non-negative; got {k}")
+        return Figure(figsize=(1, 1))
+
+    w = widgets.interactive_figure(plot, {"k": ipywidgets.IntSlider(value=1, min=-3, max=3)})
+    good_fig, good_png = w.figure, w.image.value
+    w.children[0].value = -2
+    assert "k must be non-negative; got -2" in w.status.value
+    assert w.figure is good_fig and w.image.value == good_png
+    w.children[0].value = 2
+    assert w.status.value == "" and w.figure is not good_fig
+
+
+def test_interactive_figure_repr_is_short_and_names_the_controls():
+    w = widgets.interactive_figure(
+        lambda k, name: Figure(figsize=(1, 1)),
+        {"k": ipywidgets.IntSlider(value=2), "name": ipywidgets.Text(value="not bad")},
+    )
+    assert repr(w) == "InteractiveFigure(k=2, name='not bad')"
+    assert w._repr_mimebundle_()["text/plain"] == repr(w)
+
+
+def test_interactive_figure_argument_errors():
+    slider = ipywidgets.IntSlider()
+    with pytest.raises(TypeError, match="plot must be a function returning a Figure; got int"):
+        widgets.interactive_figure(3, {"k": slider})
+    with pytest.raises(TypeError, match="controls must be a dict of name -> ipywidgets control"):
+        widgets.interactive_figure(lambda k: Figure(), {"k": 3})
+    with pytest.raises(ValueError, match=r"either a control or fixed, not both; got both for \['k'\]"):
+        widgets.interactive_figure(lambda k: Figure(), {"k": slider}, k=2)
+
+
+def test_figure_to_png():
+    assert widgets.figure_to_png(Figure(figsize=(1, 1)))[:8] == PNG
+    with pytest.raises(TypeError, match="fig must be a matplotlib Figure; got str"):
+        widgets.figure_to_png("figure.png")
+
+
+# --- step-through ---------------------------------------------------------------------------
+
+
+def test_step_through_data_matches_the_model_on_every_prefix(model, vocab):
+    d = widgets.step_through_data(model, vocab, "The film was not good, actually bad")
+    assert d["tokens"] == ["the", "film", "was", "not", "good", ",", "actually", "bad"]
+    T = len(d["tokens"])
+    assert d["hs"].shape == (T, 5) and d["probs"].shape == (T,) and d["ids"].shape == (T,)
+    _, cache = model.forward(d["ids"][None])
+    np.testing.assert_array_equal(d["hs"], cache["hs"][0])
+    for t in range(1, T + 1):  # y_hat after a prefix is what the model says about that prefix alone
+        np.testing.assert_allclose(d["probs"][t - 1], model.predict_proba(d["ids"][None, :t])[0], rtol=1e-12)
+
+
+def test_step_through_data_unknown_words_and_token_lists(model, vocab):
+    d = widgets.step_through_data(model, vocab, ["not", "superb"])
+    assert d["tokens"] == ["not", "<unk>"]
+    assert d["ids"].tolist() == [vocab.token_to_id["not"], vocab.unk_id]
+
+
+def test_step_through_data_errors(model, vocab):
+    with pytest.raises(ValueError, match="sentence must contain at least one token; got '  '"):
+        widgets.step_through_data(model, vocab, "  ")
+    with pytest.raises(TypeError, match="sentence must be a str or a list of str tokens; got int"):
+        widgets.step_through_data(model, vocab, 3)
+    with pytest.raises(TypeError, match="vocab must be an rnnlib.Vocabulary; got dict"):
+        widgets.step_through_data(model, {"not": 2}, "not good")
+
+
+def test_plot_step_through_defaults_to_the_last_step(model, vocab):
+    fig = widgets.plot_step_through(model, vocab, "not good , actually bad")
+    d = widgets.step_through_data(model, vocab, "not good , actually bad")
+    axes = axes_by_gid(fig)
+    data = axes["states"].images[0].get_array()
+    assert data.shape == (5, 5) and not np.ma.getmaskarray(data).any()  # every step read
+    np.testing.assert_allclose(data, d["hs"].T)
+    assert fig.get_suptitle().startswith("step t = 5 of 5: after \u201cbad\u201d")
+    assert f"= {d['probs'][-1]:.2f}" in fig.get_suptitle()
+
+
+def test_plot_step_through_at_step_t_hides_the_future(model, vocab):
+    sentence = "not good , actually bad"
+    d = widgets.step_through_data(model, vocab, sentence)
+    fig = widgets.plot_step_through(model, vocab, sentence, t=2)
+    axes = axes_by_gid(fig)
+    mask = np.ma.getmaskarray(axes["states"].images[0].get_array())
+    assert not mask[:, :2].any() and mask[:, 2:].all()
+    (current,) = [p for p in axes["states"].patches if p.get_gid() == "current"]
+    assert current.get_x() == pytest.approx(0.5)  # frames column t - 1 = 1
+    (line,) = [ln for ln in axes["prediction"].lines if ln.get_gid() == "probs"]
+    np.testing.assert_allclose(line.get_ydata(), d["probs"][:2])
+    verdict = "positive" if d["probs"][1] >= 0.5 else "negative"
+    assert "step t = 2 of 5: after \u201cgood\u201d" in fig.get_suptitle()
+    assert f"({verdict} so far)" in fig.get_suptitle()
+    assert "not read yet" in [t.get_text() for t in axes["states"].texts]
+
+
+def test_plot_step_through_one_token(model, vocab):
+    fig = widgets.plot_step_through(model, vocab, "good")
+    assert fig.get_suptitle().startswith("step t = 1 of 1")
+    assert "not read yet" not in [t.get_text() for t in axes_by_gid(fig)["states"].texts]
+
+
+def test_plot_step_through_errors(model, vocab):
+    with pytest.raises(ValueError, match="t must be a step of the sentence, 1 to T=2; got 3"):
+        widgets.plot_step_through(model, vocab, "not good", t=3)
+    with pytest.raises(ValueError, match="t must be a positive int; got 0"):
+        widgets.plot_step_through(model, vocab, "not good", t=0)
+
+
+def test_step_through_widget_slider_redraws(model, vocab):
+    w = widgets.step_through_widget(model, vocab, "not good , actually bad")
+    slider = w.children[0]
+    assert isinstance(slider, ipywidgets.IntSlider)
+    assert (slider.min, slider.max, slider.value) == (1, 5, 5)
+    last_png = w.image.value
+    assert w.figure.get_suptitle().startswith("step t = 5 of 5")
+    slider.value = 3
+    assert w.figure.get_suptitle().startswith("step t = 3 of 5: after \u201c,\u201d")
+    assert np.ma.getmaskarray(axes_by_gid(w.figure)["states"].images[0].get_array())[:, 3:].all()
+    assert w.image.value != last_png and w.status.value == ""
+
+
+def test_step_through_widget_new_sentence_resets_the_slider(model, vocab):
+    w = widgets.step_through_widget(model, vocab, ["not", "good"], t=1)
+    assert w.children[0].value == 1 and w.children[1].value == "not good"
+    w.controls["sentence"].value = "the film was bad"
+    assert (w.children[0].max, w.children[0].value) == (4, 4)
+    assert w.figure.get_suptitle().startswith("step t = 4 of 4: after \u201cbad\u201d")
+    w.controls["sentence"].value = "good"  # shorter than the slider's position
+    assert (w.children[0].max, w.children[0].value) == (1, 1) and w.status.value == ""
+    kept = w.figure
+    w.controls["sentence"].value = ""
+    assert "sentence must contain at least one token" in w.status.value and w.figure is kept
+
+
+def test_step_through_widget_errors(model, vocab):
+    with pytest.raises(ValueError, match="t must be a step of the sentence, 1 to T=2; got 5"):
+        widgets.step_through_widget(model, vocab, "not good", t=5)
+
+
+# --- gradient explorer (chapter 5) ----------------------------------------------------------
+
+
+def _measured(fig):
+    (ax,) = [a for a in fig.axes if a.get_visible()]
+    (line,) = [ln for ln in ax.lines if ln.get_gid() == "measured"]
+    (bound,) = [ln for ln in ax.lines if ln.get_gid() == "bound"]
+    return ax, line.get_ydata(), bound.get_ydata()
+
+
+def test_gradient_explorer_widget_redraws_the_curve_for_each_control():
+    w = widgets.gradient_explorer_widget()
+    names = ["scale", "activation", "T", "kind"]
+    assert list(w.controls) == names and [w.children[i] for i in range(4)] == [w.controls[n] for n in names]
+    ax, y, b = _measured(w.figure)
+    assert ax.get_gid() == "tanh" and y.shape == (50,) and y[-1] == pytest.approx(1.0)
+    assert (y[:-1] < b[:-1]).all()  # tanh strictly under the bound (gamma * 1)^(T - t) = 1
+    first_png = w.image.value
+
+    w.children[1].value = "linear"  # orthogonal W_hh, linear: the bound holds with equality
+    w.children[0].value = 0.5
+    ax, y, b = _measured(w.figure)
+    assert ax.get_gid() == "linear"
+    np.testing.assert_allclose(y, 0.5 ** (50 - np.arange(1, 51)), rtol=1e-10)
+    np.testing.assert_allclose(b, y, rtol=1e-10)
+    assert w.image.value != first_png and w.status.value == ""
+
+    w.children[2].value = 10  # a shorter sequence
+    _, y, _ = _measured(w.figure)
+    np.testing.assert_allclose(y, 0.5 ** (10 - np.arange(1, 11)), rtol=1e-10)
+
+    w.children[0].value = 3.0
+    w.children[1].value = "sigmoid"  # gamma = 1/4: (0.25 * 3)^(T - t) still vanishes
+    ax, y, b = _measured(w.figure)
+    np.testing.assert_allclose(b, 0.75 ** (10 - np.arange(1, 11)), rtol=1e-10)
+    assert (y <= b * (1 + 1e-12)).all() and y[0] < 0.75**9
+
+    w.children[3].value = "gaussian"
+    assert "rho" in w.figure.legends[0].texts[0].get_text()
+
+
+def test_gradient_explorer_widget_errors():
+    with pytest.raises(ValueError, match=r"activation must be one of .*; got 'gelu'"):
+        widgets.gradient_explorer_widget(activation="gelu")
+    with pytest.raises(ValueError, match="T must be between 2 and 200 for the slider; got 500"):
+        widgets.gradient_explorer_widget(T=500)
+    with pytest.raises(ValueError, match="scale must be a number between 0.1 and 3 for the slider; got 5"):
+        widgets.gradient_explorer_widget(scale=5)
+    with pytest.raises(ValueError, match=r"kind must be one of \['orthogonal', 'gaussian'\]; got 'normal'"):
+        widgets.gradient_explorer_widget(kind="normal")
+    with pytest.raises(ValueError, match="seed must be a non-negative int; got -3"):
+        widgets.gradient_explorer_widget(seed=-3)
