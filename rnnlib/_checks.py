@@ -36,10 +36,14 @@ class Shapes:
         self._bound_by: dict[str, str] = {}
 
     def _expected(self, spec: Sequence[str | int]) -> str:
+        return self._expected_with(spec, self.dims)
+
+    @staticmethod
+    def _expected_with(spec: Sequence[str | int], dims: dict[str, int]) -> str:
         parts = []
         for d in spec:
-            if isinstance(d, str) and d in self.dims:
-                parts.append(f"{d}={self.dims[d]}")
+            if isinstance(d, str) and d in dims:
+                parts.append(f"{d}={dims[d]}")
             else:
                 parts.append(str(d))
         return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
@@ -51,20 +55,20 @@ class Shapes:
                 f"{name} must have {len(spec)} dimensions, shape {self._expected(spec)}; "
                 f"got {x.ndim} dimensions, shape {x.shape}"
             )
+        before = dict(self.dims)
         for axis, (d, n) in enumerate(zip(spec, x.shape)):
             if isinstance(d, str) and d not in self.dims:
+                self.dims[d] = n  # bound here; a repeat of the name later in spec must agree
+                self._bound_by[d] = name
                 continue
             want = self.dims[d] if isinstance(d, str) else d
             if n != want:
-                origin = f" (set by {self._bound_by[d]})" if isinstance(d, str) else ""
+                origin = f" (set by {self._bound_by[d]})" if isinstance(d, str) and self._bound_by[d] != name else ""
+                expected = self._expected_with(spec, before)
+                self.dims = before  # leave the checker as it was
                 raise ValueError(
-                    f"{name} must have shape {self._expected(spec)}{origin}; got {x.shape} "
-                    f"(axis {axis} is {n}, expected {want})"
+                    f"{name} must have shape {expected}{origin}; got {x.shape} (axis {axis} is {n}, expected {want})"
                 )
-        for d, n in zip(spec, x.shape):
-            if isinstance(d, str) and d not in self.dims:
-                self.dims[d] = n
-                self._bound_by[d] = name
 
     def floats(self, name: str, x: object, spec: Sequence[str | int]) -> np.ndarray:
         """A finite floating-point array of the given shape."""

@@ -452,7 +452,8 @@ def plot_gradient_norms(
 
     Each curve is measured on a random RNN (see :func:`rnnlib.gradients.jacobian_norm_curve`)
     whose W_hh has largest singular value sigma_max = scale; the dashed line of the same
-    colour is the bound (gamma * sigma_max) ** (T - t).
+    colour is the bound (gamma * sigma_max) ** (T - t). The drawing is done by
+    :func:`plot_jacobian_norm_curves`, which also takes curves computed beforehand.
 
     Parameters
     ----------
@@ -470,23 +471,57 @@ def plot_gradient_norms(
     fig : Figure with one Axes per activation (gid = the activation's name); each measured
         curve is a line with gid "measured", each bound a line with gid "bound"
     """
-    from rnnlib.gradients import derivative_bound, jacobian_norm_curves
+    from rnnlib.gradients import jacobian_norm_curves  # here, so that importing plots stays light
 
     acts = [activation] if isinstance(activation, str) else list(activation)
     if not acts:
         raise ValueError("activation must name at least one activation; got an empty list")
+    curves = {
+        act: jacobian_norm_curves(scales, T, seed=seed, activation=act, kind=kind, hidden_size=hidden_size)
+        for act in acts
+    }
+    return plot_jacobian_norm_curves(curves, show_bound=show_bound)
+
+
+def plot_jacobian_norm_curves(
+    curves: Mapping[str, Mapping[float, Mapping[str, object]]], show_bound: bool = True
+) -> Figure:
+    """Draw curves of ||dh_T/dh_t|| and their bounds, one panel per activation.
+
+    Parameters
+    ----------
+    curves : activation name -> {sigma_max -> dict from :func:`rnnlib.gradients.jacobian_norm_curve`
+        with "t", "norm" and "bound" of shape (T,) and "sigma_max", "spectral_radius"}, as returned
+        (per activation) by :func:`rnnlib.gradients.jacobian_norm_curves`. When the spectral radius
+        differs from sigma_max (a non-orthogonal W_hh) the legend gives it too.
+    show_bound : draw the dashed bounds
+
+    Returns
+    -------
+    fig : as for :func:`plot_gradient_norms`
+    """
+    from rnnlib.gradients import derivative_bound
+
+    if not isinstance(curves, Mapping) or not curves:
+        raise TypeError(f"curves must be a non-empty dict of activation -> dict of curves; got {_describe(curves)}")
+    acts = list(curves)
     ncols = min(len(acts), 2)
     nrows = -(-len(acts) // ncols)
     fig, axes = _figure(4.2 * ncols if ncols > 1 else 7, 3.4 * nrows, ncols=ncols, nrows=nrows)
     for ax in axes.flat[len(acts) :]:
         ax.set_visible(False)
     for ax, act in zip(axes.flat, acts):
-        curves = jacobian_norm_curves(scales, T, seed=seed, activation=act, kind=kind, hidden_size=hidden_size)
+        gamma = derivative_bound(act)
+        if not isinstance(curves[act], Mapping) or not curves[act]:
+            raise TypeError(f"curves[{act!r}] must be a non-empty dict of scale -> curve; got {_describe(curves[act])}")
         lowest = 1.0
-        for i, (scale, c) in enumerate(curves.items()):
+        for i, (scale, c) in enumerate(curves[act].items()):
+            missing = {"t", "norm", "bound", "sigma_max", "spectral_radius"} - set(c)
+            if missing:
+                raise ValueError(f"curves[{act!r}][{scale!r}] lacks {sorted(missing)}; use jacobian_norm_curve")
             colour = PALETTE[i % len(PALETTE)]
             label = f"$\\sigma_{{max}}$ = {scale:g}"
-            if kind != "orthogonal":
+            if not np.isclose(c["spectral_radius"], c["sigma_max"], rtol=1e-6):
                 label += f" ($\\rho$ = {c['spectral_radius']:.2f})"
             ax.plot(c["t"], c["norm"], color=colour, lw=3, alpha=0.6, label=label, gid="measured")
             if show_bound:  # thin and on top, so that it stays visible where it equals the measurement
@@ -496,7 +531,7 @@ def plot_gradient_norms(
         ax.set_yscale("log")
         ax.set_ylim(bottom=max(lowest / 3, 1e-20))
         ax.set(xlabel="step $t$", ylabel=r"$\|\partial h_T / \partial h_t\|$")
-        ax.set_title(f"{act}, $\\gamma$ = {derivative_bound(act):g}", fontsize=10)
+        ax.set_title(f"{act}, $\\gamma$ = {gamma:g}", fontsize=10)
         ax.set_gid(act)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     if show_bound:
@@ -510,24 +545,24 @@ def plot_step_gradient_norms(
     runs: Mapping[str, Mapping[str, NDArray[np.floating]]],
     ylabel: str = r"$\|\partial L / \partial h_t\|$",
 ) -> Figure:
-    """Per-step gradient norms of real runs, one colour per run and one line style per stage.
+    """Per-step gradient norms of real runs: one panel per run, one line style per stage.
 
     Parameters
     ----------
     runs : run name -> {stage name -> ndarray of shape (T,)}, e.g.
         ``{"T = 20": {"at initialisation": n0, "after training": n1}}``; the first stage is
-        drawn solid, the second dashed, then dotted; runs may differ in T
+        drawn solid, the second dashed, then dotted, in the same colours in every panel;
+        runs may differ in T, and each panel has its own log scale
     ylabel : the quantity plotted
 
     Returns
     -------
-    fig : Figure with one Axes (log scale); x is the step t = 1..T
+    fig : Figure with one Axes per run (gid = the run's name); x is the step t = 1..T
     """
     if not isinstance(runs, Mapping) or not runs:
         raise TypeError(f"runs must be a non-empty dict of run name -> dict of curves; got {_describe(runs)}")
-    fig, axes = _figure(8, 3.6)
-    ax = axes[0, 0]
-    for i, (run, stages) in enumerate(runs.items()):
+    fig, axes = _figure(4.2 * len(runs) if len(runs) > 1 else 7, 3.4, ncols=len(runs))
+    for ax, (run, stages) in zip(axes[0], runs.items()):
         if not isinstance(stages, Mapping) or not stages:
             raise TypeError(f"runs[{run!r}] must be a non-empty dict of stage name -> array; got {_describe(stages)}")
         for j, (stage, values) in enumerate(stages.items()):
@@ -535,10 +570,12 @@ def plot_step_gradient_norms(
             if (y <= 0).any():
                 raise ValueError(f"runs[{run!r}][{stage!r}] must be positive to be drawn on a log scale")
             ls = _LINESTYLES[j % len(_LINESTYLES)]
-            ax.plot(np.arange(1, y.size + 1), y, color=PALETTE[i % len(PALETTE)], ls=ls, lw=2, label=f"{run}, {stage}")
-    ax.set_yscale("log")
-    ax.set(xlabel="step $t$", ylabel=ylabel)
-    fig.legend(loc="outside right center", frameon=False, fontsize=9)
+            ax.plot(np.arange(1, y.size + 1), y, color=PALETTE[j % len(PALETTE)], ls=ls, lw=2, label=stage)
+        ax.set_yscale("log")
+        ax.set(xlabel="step $t$", ylabel=ylabel, title=run)
+        ax.set_gid(run)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False, fontsize=9)
     return fig
 
 
@@ -579,7 +616,7 @@ def plot_error_vs_length(
     ax.set_xticks(L, [str(int(v)) for v in L])
     ax.minorticks_off()
     ax.set(xlabel="sequence length $T$", ylabel=ylabel, ylim=(0, None))
-    ax.legend(frameon=False, fontsize=9)
+    fig.legend(loc="outside lower center", ncols=1, frameon=False, fontsize=9)  # below, clear of the lines
     return fig
 
 
@@ -726,7 +763,7 @@ def plot_path_terms(terms: Mapping[str, Sequence[float] | NDArray[np.floating]],
     for ax, (name, v) in zip(axes[0], values.items()):
         T = len(v)
         total = float(np.sum(v))
-        heights = np.append(v, total)
+        heights = np.append(v, total) + 0.0  # + 0.0 turns -0.0 into 0.0, so no label reads "-0.000"
         bars = ax.bar(np.arange(T + 1), heights, color=[PALETTE[0]] * T + [PALETTE[1]], width=0.7)
         bars[-1].set_hatch("//")
         ax.axhline(0, color=OKABE_ITO["black"], lw=0.8)
@@ -890,4 +927,488 @@ def plot_accuracy_bars(
     if xlabel:
         ax.set_xlabel(xlabel)
     fig.legend(loc="outside lower center", ncols=M, frameon=False)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Training in practice: truncated BPTT, clipping, comparisons, temperatures (chapter 7)
+# ---------------------------------------------------------------------------
+
+
+def _moving_average(y: np.ndarray, window: int) -> np.ndarray:
+    """Mean of the last ``window`` values at every point (fewer at the start), same length as ``y``."""
+    c = np.cumsum(np.concatenate([[0.0], y]))
+    idx = np.arange(1, y.size + 1)
+    lo = np.maximum(idx - window, 0)
+    return (c[idx] - c[lo]) / (idx - lo)
+
+
+def plot_stream_chunks(rows: Sequence[str], chunk_length: int) -> Figure:
+    """How truncated BPTT reads a long text: N streams side by side, cut into chunks of k steps.
+
+    Each row is one stream, drawn as its characters in boxes (a space as "␣", a line
+    break as "↵"). All rows' chunk j are the inputs of update j and share a colour;
+    at every chunk boundary an arrow marks the hidden state carried into the next
+    chunk, and a dashed line the point where backpropagation stops. Characters in
+    no chunk (the last one of each row is only a target) are grey.
+
+    Parameters
+    ----------
+    rows : N strings of the same length S, e.g. the decoded rows of ``text_streams``
+    chunk_length : k
+
+    Returns
+    -------
+    fig : Figure with one Axes; every character box has the gid ``"char:n,t"`` and every
+        carried-state arrow ``"carry:n,j"`` (row n, boundary after chunk j)
+    """
+    if isinstance(rows, str) or not isinstance(rows, Sequence) or not rows or not all(isinstance(r, str) for r in rows):
+        raise TypeError(f"rows must be a non-empty list of str (one per stream); got {_describe(rows)}")
+    S = len(rows[0])
+    if any(len(r) != S for r in rows):
+        raise ValueError(f"every row must have the length of row 0 ({S}); got lengths {[len(r) for r in rows]}")
+    if isinstance(chunk_length, bool) or not isinstance(chunk_length, (int, np.integer)) or chunk_length < 1:
+        raise ValueError(f"chunk_length must be a positive int; got {_describe(chunk_length)}")
+    k = int(chunk_length)
+    chunks = (S - 1) // k
+    if chunks < 1:
+        raise ValueError(f"rows of length {S} hold no whole chunk of {k} inputs plus a target; shorten chunk_length")
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Rectangle
+
+    N = len(rows)
+    fig, axes = _figure(max(6.0, 0.32 * S + 1.6), 0.62 * N + 1.3)
+    ax = axes[0, 0]
+    shown = {" ": "␣", "\n": "↵", "\t": "⇥"}
+    for n, row in enumerate(rows):
+        y = N - 1 - n
+        for t, ch in enumerate(row):
+            j = t // k
+            inside = j < chunks
+            colour = PALETTE[j % 3 + 1] if inside else "#DDDDDD"
+            alpha = 0.45 if inside else 1.0
+            box = Rectangle((t + 0.06, y + 0.12), 0.88, 0.76, facecolor=colour, alpha=alpha, edgecolor="none")
+            box.set_gid(f"char:{n},{t}")
+            ax.add_patch(box)
+            ax.text(t + 0.5, y + 0.5, shown.get(ch, ch), ha="center", va="center", fontsize=10, family="monospace")
+        ax.text(-0.3, y + 0.5, f"stream {n + 1}", ha="right", va="center", fontsize=9)
+        for j in range(1, chunks + 1):
+            b = j * k
+            if j < chunks:
+                ax.annotate(
+                    "", xy=(b + 0.35, y + 0.5), xytext=(b - 0.35, y + 0.5),
+                    arrowprops={"arrowstyle": "-|>", "color": OKABE_ITO["vermillion"], "lw": 1.6},
+                    gid=f"carry:{n},{j}",
+                )  # fmt: skip
+    for j in range(1, chunks + 1):
+        ax.axvline(j * k, color=OKABE_ITO["black"], lw=1.2, ls="--")
+    for j in range(chunks):
+        ax.text(j * k + k / 2, N + 0.15, f"update {j + 1}", ha="center", va="bottom", fontsize=9)
+    ax.set(xlim=(-3.2, S + 0.2), ylim=(-0.1, N + 0.7))
+    ax.set_axis_off()
+    handles = [
+        Patch(color=PALETTE[1], alpha=0.45, label=f"one chunk: N x k = {N} x {k} inputs of one update"),
+        Patch(color="#DDDDDD", label="in no chunk (only a target)"),
+        Line2D([], [], color=OKABE_ITO["vermillion"], marker=">", lw=1.6, label="hidden state carried forward"),
+        Line2D([], [], color=OKABE_ITO["black"], ls="--", lw=1.2, label="backpropagation stops here"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False, fontsize=8)
+    return fig
+
+
+def plot_training_log(
+    loss: NDArray[np.floating],
+    grad_norm: NDArray[np.floating],
+    clip_norm: float | None = None,
+    reference: Mapping[str, float] | None = None,
+    evaluations: Mapping[str, tuple[Sequence[float], Sequence[float]]] | None = None,
+    smooth: int = 10,
+) -> Figure:
+    """One training run update by update: the loss, and the gradient norm against the clipping threshold.
+
+    Parameters
+    ----------
+    loss : ndarray of shape (S,), the training loss of every update
+    grad_norm : ndarray of shape (S,), the global gradient norm before clipping
+    clip_norm : the clipping threshold; drawn, and the clipped fraction given in the title
+    reference : label -> loss level drawn as a dotted line (e.g. {"uniform guess, log V": 4.25})
+    evaluations : label -> (update numbers, losses), drawn as marked points (e.g. held-out loss)
+    smooth : width of the moving average drawn over the raw loss (1: none)
+
+    Returns
+    -------
+    fig : Figure with Axes "loss" and "grad_norm" (gids)
+    """
+    L = _vector("loss", loss)
+    g = _vector("grad_norm", grad_norm)
+    if g.shape != L.shape:
+        raise ValueError(f"grad_norm must have shape (S,) = {L.shape} like loss; got {g.shape}")
+    if (g < 0).any():
+        raise ValueError("grad_norm must be non-negative; got a negative norm")
+    if isinstance(smooth, bool) or not isinstance(smooth, (int, np.integer)) or smooth < 1:
+        raise ValueError(f"smooth must be a positive int; got {_describe(smooth)}")
+    fig, axes = _figure(9, 3.3, ncols=2)
+    left, right = axes[0]
+    left.set_gid("loss")
+    right.set_gid("grad_norm")
+    steps = np.arange(1, L.size + 1)
+    left.plot(steps, L, color=PALETTE[0], lw=0.8, alpha=0.35 if smooth > 1 else 1.0, label="training loss")
+    if smooth > 1:
+        left.plot(steps, _moving_average(L, smooth), color=PALETTE[0], lw=2, label=f"mean of last {smooth}")
+    for i, (label, (xs, ys)) in enumerate((evaluations or {}).items()):
+        xv, yv = _vector(f"evaluations[{label!r}] steps", np.asarray(xs, float)), _vector(label, np.asarray(ys, float))
+        if xv.shape != yv.shape:
+            raise ValueError(
+                f"evaluations[{label!r}] must pair each update number with one loss; got {xv.shape}, {yv.shape}"
+            )
+        left.plot(xv, yv, color=PALETTE[1 + i % 4], marker="s", ms=7, ls="none", label=label)
+    for i, (label, level) in enumerate((reference or {}).items()):
+        left.axhline(level, color=OKABE_ITO["black"], lw=1, ls=(":", "-.")[i % 2], label=label)
+    left.set(xlabel="update", ylabel="cross-entropy (nats per character)")
+    left.legend(frameon=False, fontsize=8, loc="center right")
+    right.plot(steps, g, color=PALETTE[0], lw=1, label="gradient norm before clipping")
+    if clip_norm is not None:
+        c = float(clip_norm)
+        clipped = g > c
+        right.axhline(c, color=OKABE_ITO["vermillion"], lw=1.5, ls="--", label="clipping threshold")
+        right.plot(steps[clipped], g[clipped], ls="none", marker="o", ms=3, color=OKABE_ITO["vermillion"],
+                   label="clipped updates")  # fmt: skip
+        right.set_title(f"clipped in {clipped.mean():.0%} of the updates", fontsize=10)
+    right.set(xlabel="update", ylabel="global gradient norm", yscale="log")
+    right.legend(frameon=False, fontsize=8)
+    return fig
+
+
+def plot_loss_panels(
+    panels: Mapping[str, Mapping[str, NDArray[np.floating]]],
+    xlabel: str = "update",
+    ylabel: str = "training loss",
+    reference: Mapping[str, float] | None = None,
+    smooth: int = 1,
+    ylim: tuple[float, float] | None = None,
+) -> Figure:
+    """Several comparisons of training runs in one figure: one panel each, one loss curve per run.
+
+    Parameters
+    ----------
+    panels : panel title -> (run name -> ndarray of shape (S,) of losses per update)
+    xlabel, ylabel : axis labels (the y axis is shared by all panels)
+    reference : label -> level drawn as a dotted line in every panel
+    smooth : width of a moving average applied to every curve (1: raw)
+    ylim : (bottom, top) of the shared y axis; a curve that rises above ``top`` is
+        cut off there and its peak written at the top edge, so one run that blows up
+        does not squash the others
+
+    Returns
+    -------
+    fig : Figure with one Axes per panel, in order; each curve has its own colour and
+        line style; each off-scale peak is a text whose gid is ``"peak:<run name>"``
+    """
+    if not isinstance(panels, Mapping) or not panels:
+        raise TypeError(f"panels must be a non-empty dict of title -> dict of run -> losses; got {_describe(panels)}")
+    if isinstance(smooth, bool) or not isinstance(smooth, (int, np.integer)) or smooth < 1:
+        raise ValueError(f"smooth must be a positive int; got {_describe(smooth)}")
+    if ylim is not None and (len(ylim) != 2 or not ylim[0] < ylim[1]):
+        raise ValueError(f"ylim must be (bottom, top) with bottom < top; got {ylim}")
+    fig, axes = _figure(4.6 * len(panels), 3.6, ncols=len(panels), sharey=True)
+    for ax, (title, runs) in zip(axes[0], panels.items()):
+        if not isinstance(runs, Mapping) or not runs:
+            raise TypeError(f"panels[{title!r}] must be a non-empty dict of run name -> losses; got {_describe(runs)}")
+        for i, (name, curve) in enumerate(runs.items()):
+            y = _moving_average(_vector(f"panels[{title!r}][{name!r}]", curve), smooth)
+            colour = PALETTE[i % len(PALETTE)]
+            steps = np.arange(1, y.size + 1)
+            ax.plot(steps, y, color=colour, ls=_LINESTYLES[i % len(_LINESTYLES)], lw=1.8, label=name)
+            if ylim is not None and y.max() > ylim[1]:
+                peak = int(np.argmax(y))
+                note = ax.annotate(
+                    f"peak {y[peak]:.3g}", xy=(steps[peak], ylim[1]), xytext=(4, -12), textcoords="offset points",
+                    color=colour, fontsize=8,
+                )  # fmt: skip
+                note.set_gid(f"peak:{name}")
+        for j, (label, level) in enumerate((reference or {}).items()):
+            ax.axhline(level, color=OKABE_ITO["black"], lw=1, ls=(":", "-.")[j % 2], label=label)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel(xlabel)
+        ax.legend(frameon=False, fontsize=8)
+    axes[0, 0].set_ylabel(ylabel + (f" (mean of last {smooth})" if smooth > 1 else ""))
+    if ylim is not None:
+        axes[0, 0].set_ylim(*ylim)
+    return fig
+
+
+def plot_distributions(
+    labels: Sequence[str], probabilities: Mapping[str, NDArray[np.floating]], top: int = 12
+) -> Figure:
+    """Several probability distributions over the same outcomes, as grouped bars of the likeliest ones.
+
+    The outcomes are ordered by the first distribution, most likely first, and the
+    ``top`` likeliest are shown; a space is shown as "␣" and a line break as "↵".
+
+    Parameters
+    ----------
+    labels : the V outcome names (e.g. characters)
+    probabilities : name (e.g. "T = 0.5") -> ndarray of shape (V,) summing to 1
+    top : how many outcomes to show
+
+    Returns
+    -------
+    fig : Figure with one Axes; the bars of distribution m are in colour m with their
+        own hatch, and the legend gives each distribution's perplexity exp(entropy)
+    """
+    V = len(labels)
+    if isinstance(labels, str) or V == 0:
+        raise TypeError(f"labels must be a non-empty list of str; got {_describe(labels)}")
+    if not isinstance(probabilities, Mapping) or not probabilities:
+        raise TypeError(f"probabilities must be a non-empty dict of name -> array; got {_describe(probabilities)}")
+    dists = {}
+    for name, p in probabilities.items():
+        p = as_float_array(f"probabilities[{name!r}]", p)
+        if p.shape != (V,):
+            raise ValueError(f"probabilities[{name!r}] must have shape (V,) = ({V},); got {p.shape}")
+        if (p < 0).any() or abs(p.sum() - 1) > 1e-6:
+            raise ValueError(f"probabilities[{name!r}] must be non-negative and sum to 1; got sum {p.sum():.6g}")
+        dists[name] = p
+    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
+        raise ValueError(f"top must be a positive int; got {_describe(top)}")
+    first = next(iter(dists.values()))
+    order = np.argsort(-first, kind="stable")[: min(int(top), V)]
+    shown = {" ": "␣", "\n": "↵", "\t": "⇥"}
+    M = len(dists)
+    width = 0.8 / M
+    fig, axes = _figure(max(6.0, 0.45 * len(order) * max(M, 2) / 2 + 1.5), 3.3)
+    ax = axes[0, 0]
+    hatches = ("", "//", "..", "xx")
+    for m, (name, p) in enumerate(dists.items()):
+        nz = p[p > 0]
+        ppl = float(np.exp(-(nz * np.log(nz)).sum()))
+        x = np.arange(len(order)) - 0.4 + width * (m + 0.5)
+        ax.bar(x, p[order], width=width * 0.95, color=PALETTE[m % len(PALETTE)], hatch=hatches[m % 4],
+               label=f"{name} (perplexity {ppl:.1f})")  # fmt: skip
+    ax.set_xticks(np.arange(len(order)), [shown.get(labels[i], labels[i]) for i in order], fontsize=11)
+    ax.set(ylabel="probability", ylim=(0, None))
+    ax.legend(frameon=False, fontsize=8)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Gated cells: learning curves against baselines, and a memory cell at work (chapter 6)
+# ---------------------------------------------------------------------------
+
+
+def plot_learning_curves(
+    steps: NDArray[np.number] | Sequence[float],
+    curves: Mapping[str, NDArray[np.floating]],
+    reference: Mapping[str, float] | None = None,
+    xlabel: str = "training step",
+    ylabel: str = "training loss",
+    logy: bool = True,
+) -> Figure:
+    """The losses of several models over the same training steps, with horizontal reference levels.
+
+    Parameters
+    ----------
+    steps : ndarray of shape (K,), the step at which each loss was recorded
+    curves : model name -> ndarray of shape (K,) of losses (positive when ``logy``)
+    reference : label -> loss, each drawn as a black horizontal line (e.g. a trivial baseline)
+    xlabel, ylabel : axis labels
+    logy : logarithmic loss axis, so that a tenth of a baseline is as visible as the baseline
+
+    Returns
+    -------
+    fig : Figure with one Axes; the model lines have gid "curve", the reference lines gid "reference"
+    """
+    x = _vector("steps", np.asarray(steps, dtype=np.float64))
+    if not isinstance(curves, Mapping) or len(curves) == 0:
+        raise TypeError(
+            f"curves must be a non-empty dict of model name -> array of shape (K,); got {_describe(curves)}"
+        )
+    if reference is not None and not isinstance(reference, Mapping):
+        raise TypeError(f"reference must be a dict of label -> loss; got {_describe(reference)}")
+    fig, axes = _figure(7, 3.6)
+    ax = axes[0, 0]
+    for i, (name, values) in enumerate(curves.items()):
+        y = as_float_array(f"curves[{name!r}]", values)
+        if y.shape != x.shape:
+            raise ValueError(f"curves[{name!r}] must have shape (K,) = {x.shape} like steps; got {y.shape}")
+        if logy and (y <= 0).any():
+            raise ValueError(f"curves[{name!r}] must be positive on a log axis (logy=True); got {y.min()}")
+        style = {"color": PALETTE[i % len(PALETTE)], "ls": _LINESTYLES[i % len(_LINESTYLES)]}
+        ax.plot(x, y, lw=2, label=name, gid="curve", **style)
+    for j, (label, level) in enumerate((reference or {}).items()):
+        level = float(level)
+        if not np.isfinite(level) or (logy and level <= 0):
+            raise ValueError(f"reference[{label!r}] must be a finite number (positive when logy=True); got {level}")
+        ax.axhline(level, color=OKABE_ITO["black"], lw=1, ls=(":", "-.", "--")[j % 3], label=label, gid="reference")
+    if logy:
+        ax.set_yscale("log")
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    fig.legend(loc="outside right center", frameon=False, fontsize=9)
+    return fig
+
+
+def plot_memory_trace(
+    values: NDArray[np.floating],
+    marked: NDArray[np.bool_] | Sequence[bool],
+    panels: Mapping[str, Mapping[str, NDArray[np.floating]]],
+    value_label: str = "input $u_t$",
+) -> Figure:
+    """One sequence read by a gated cell: the inputs on top, then the cell's inner values step by step.
+
+    The marked steps (the ones worth remembering) are shaded in every panel, so that you can
+    see what the gates do when they arrive and what the memory does in between.
+
+    Parameters
+    ----------
+    values : ndarray of shape (T,), the input numbers, drawn as bars
+    marked : boolean ndarray of shape (T,), True at the steps to shade
+    panels : y-axis label -> {trace label -> ndarray of shape (T,)}, one panel per entry,
+        e.g. {"gate value": {"input gate $i_t$": ..., "forget gate $f_t$": ...}, "cell state": {"$c_t$": ...}}
+    value_label : y-axis label of the input panel
+
+    Returns
+    -------
+    fig : Figure with 1 + len(panels) Axes sharing the step axis t = 1..T; the input panel has
+        gid "inputs" and the others the gid of their label
+    """
+    u = _vector("values", values)
+    T = u.size
+    m = np.asarray(marked)
+    if m.shape != (T,) or not (m.dtype == bool or np.isin(m, (0, 1)).all()):
+        raise ValueError(f"marked must be a boolean array of shape (T,) = ({T},) like values; got {_describe(marked)}")
+    m = m.astype(bool)
+    if not isinstance(panels, Mapping) or len(panels) == 0:
+        raise TypeError(f"panels must be a non-empty dict of label -> dict of traces; got {_describe(panels)}")
+    fig, axes = _figure(8, 1.6 + 1.5 * len(panels), nrows=1 + len(panels), sharex=True)
+    t = np.arange(1, T + 1)
+    top = axes[0, 0]
+    top.set_gid("inputs")
+    top.bar(t[~m], u[~m], width=0.7, color=OKABE_ITO["sky_blue"], label="unmarked")
+    top.bar(t[m], u[m], width=0.7, color=PALETTE[1], hatch="//", edgecolor=OKABE_ITO["black"], lw=0.5, label="marked")
+    top.set_ylabel(value_label)
+    top.legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    for ax in axes[:, 0]:
+        for s in t[m]:
+            ax.axvspan(s - 0.5, s + 0.5, color=PALETTE[1], alpha=0.15, lw=0)
+    for ax, (label, traces) in zip(axes[1:, 0], panels.items()):
+        if not isinstance(traces, Mapping) or len(traces) == 0:
+            raise TypeError(
+                f"panels[{label!r}] must be a non-empty dict of trace label -> array; got {_describe(traces)}"
+            )
+        ax.set_gid(label)
+        for i, (name, y) in enumerate(traces.items()):
+            y = as_float_array(f"panels[{label!r}][{name!r}]", y)
+            if y.shape != (T,):
+                raise ValueError(f"panels[{label!r}][{name!r}] must have shape (T,) = ({T},); got {y.shape}")
+            style = {"color": PALETTE[(i * 2) % len(PALETTE)], "ls": _LINESTYLES[i % len(_LINESTYLES)]}
+            ax.plot(t, y, lw=1.8, marker=_CURVE_MARKERS[i % len(_CURVE_MARKERS)], ms=3, label=name, **style)
+        ax.set_ylabel(label)
+        ax.legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    axes[-1, 0].set_xlabel("step $t$")
+    return fig
+
+
+def plot_gradient_flow(
+    flows: Mapping[str, Mapping[str, NDArray[np.floating]]],
+    ylabel: str = r"$\|\partial L / \partial h_t\| \;/\; \|\partial L / \partial h_T\|$",
+) -> Figure:
+    """How much gradient reaches each step, for several models on one log axis: one colour per model,
+    one line style per stage (e.g. before and after training).
+
+    Parameters
+    ----------
+    flows : model name -> {stage name -> ndarray of shape (T,) of positive values}, e.g.
+        ``{"LSTM": {"at initialisation": r0, "after training": r1}}``; the first stage is drawn
+        solid, the second dashed, then dotted; every model must have the same T
+    ylabel : the quantity plotted
+
+    Returns
+    -------
+    fig : Figure with one Axes (log scale) and one line per model and stage, labelled
+        "model, stage"; x is the step t = 1..T
+    """
+    if not isinstance(flows, Mapping) or not flows:
+        raise TypeError(f"flows must be a non-empty dict of model name -> dict of curves; got {_describe(flows)}")
+    fig, axes = _figure(8, 3.6)
+    ax = axes[0, 0]
+    T = None
+    for i, (model, stages) in enumerate(flows.items()):
+        if not isinstance(stages, Mapping) or not stages:
+            raise TypeError(
+                f"flows[{model!r}] must be a non-empty dict of stage name -> array; got {_describe(stages)}"
+            )
+        for j, (stage, values) in enumerate(stages.items()):
+            y = _vector(f"flows[{model!r}][{stage!r}]", values)
+            if T is not None and y.size != T:
+                raise ValueError(
+                    f"flows[{model!r}][{stage!r}] must have shape (T,) = ({T},) like the others; got {y.shape}"
+                )
+            T = y.size
+            if (y <= 0).any():
+                raise ValueError(f"flows[{model!r}][{stage!r}] must be positive to be drawn on a log scale")
+            style = {"color": PALETTE[i % len(PALETTE)], "ls": _LINESTYLES[j % len(_LINESTYLES)]}
+            ax.plot(np.arange(1, T + 1), y, lw=2, label=f"{model}, {stage}", **style)
+    ax.set_yscale("log")
+    ax.set(xlabel="step $t$", ylabel=ylabel)
+    fig.legend(loc="outside right center", frameon=False, fontsize=9)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Attention (chapter 8)
+# ---------------------------------------------------------------------------
+
+
+def plot_attention(
+    weights: NDArray[np.floating],
+    source_tokens: Sequence[str],
+    output_tokens: Sequence[str],
+    title: str | None = None,
+    annotate: bool = True,
+) -> Figure:
+    """An attention heat map: one row per output token, one column per source token.
+
+    Cell (t, j) is the weight alpha_tj that output step t gave to source position j,
+    drawn in :data:`SEQUENTIAL_CMAP` on a fixed 0-to-1 scale (dark: no attention,
+    bright: all of it), so maps of different sentences compare directly.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (T, S), each row a distribution over the S source positions
+    source_tokens : the S source tokens, labelling the columns
+    output_tokens : the T output tokens, labelling the rows
+    title : optional title
+    annotate : write each weight of at least 0.1 in its cell, to one decimal
+
+    Returns
+    -------
+    fig : Figure with the heat map Axes (gid "attention") and a colour bar
+    """
+    w = as_float_array("weights", weights)
+    if w.ndim != 2 or 0 in w.shape:
+        raise ValueError(f"weights must have shape (T, S) with T, S >= 1; got {w.shape}")
+    if (w < 0).any() or (w > 1 + 1e-9).any():
+        raise ValueError(f"weights must lie in [0, 1]; got values from {w.min():.3g} to {w.max():.3g}")
+    T, S = w.shape
+    for name, toks, n, axis in (("source_tokens", source_tokens, S, "S"), ("output_tokens", output_tokens, T, "T")):
+        if isinstance(toks, str) or not all(isinstance(s, str) for s in toks):
+            raise TypeError(f"{name} must be a list of str; got {_describe(toks)}")
+        if len(toks) != n:
+            raise ValueError(f"{name} must hold {axis} = {n} tokens like weights {w.shape}; got {len(toks)}")
+    fig, axes = _figure(max(3.5, 0.45 * S + 2.0), max(2.5, 0.36 * T + 1.3))
+    ax = axes[0, 0]
+    ax.set_gid("attention")
+    image = ax.imshow(w, cmap=SEQUENTIAL_CMAP, vmin=0.0, vmax=1.0, aspect="auto", interpolation="nearest")
+    ax.set_xticks(np.arange(S), list(source_tokens), rotation=45, ha="right")
+    ax.set_yticks(np.arange(T), list(output_tokens))
+    ax.set(xlabel="source token (key)", ylabel="output token (query)")
+    ax.tick_params(length=0)
+    ax.spines[:].set_visible(False)
+    if annotate:
+        for t, j in zip(*np.nonzero(w >= 0.1)):
+            colour = "black" if w[t, j] > 0.6 else "white"  # readable on the bright and the dark end
+            ax.text(j, t, f"{w[t, j]:.1f}", ha="center", va="center", fontsize=7, color=colour)
+    if title:
+        ax.set_title(title)
+    fig.colorbar(image, ax=ax, label="attention weight", shrink=0.9)
     return fig

@@ -255,6 +255,8 @@ def test_plot_path_terms_bars_and_sum():
     assert left.get_title() == "terms of $dL/dW_{xh}$" and right.get_title() == "terms of $dL/db_{y}$"
     assert [p.get_height() for p in right.patches] == [0.125, 0.125]
     assert png_bytes(fig).startswith(b"\x89PNG")
+    zero = plot_path_terms({"W_hh": [-0.0, 0.5]})  # a path through h_0 = 0 is -0.0 as often as 0.0
+    assert [t.get_text() for t in zero.axes[0].texts] == ["0.000", "0.500", "0.500"]
     with pytest.raises(TypeError, match="terms must be a non-empty dict"):
         plot_path_terms([0.1, 0.2])
     with pytest.raises(ValueError, match="decimals must be a non-negative int; got -1"):
@@ -311,12 +313,16 @@ def test_plot_step_gradient_norms_draws_runs_and_stages():
 
     a, b = np.array([1e-6, 1e-3, 1.0]), np.array([1e-2, 1e-1, 1.0, 2.0])
     fig = plot_step_gradient_norms({"T = 3": {"init": a, "trained": a * 2}, "T = 4": {"init": b}})
-    ax = fig.axes[0]
-    assert ax.get_yscale() == "log" and len(ax.lines) == 3
-    np.testing.assert_array_equal(ax.lines[2].get_xdata(), [1, 2, 3, 4])
-    np.testing.assert_allclose(ax.lines[1].get_ydata(), a * 2)
-    assert ax.lines[0].get_linestyle() == "-" and ax.lines[1].get_linestyle() == "--"
-    assert to_hex(ax.lines[0].get_color()) == to_hex(ax.lines[1].get_color()) != to_hex(ax.lines[2].get_color())
+    axes = {ax.get_gid(): ax for ax in fig.axes}
+    assert list(axes) == ["T = 3", "T = 4"]
+    left, right = axes["T = 3"], axes["T = 4"]
+    assert left.get_yscale() == right.get_yscale() == "log"
+    assert len(left.lines) == 2 and len(right.lines) == 1
+    np.testing.assert_array_equal(right.lines[0].get_xdata(), [1, 2, 3, 4])
+    np.testing.assert_allclose(left.lines[1].get_ydata(), a * 2)
+    assert left.lines[0].get_linestyle() == "-" and left.lines[1].get_linestyle() == "--"
+    assert to_hex(left.lines[0].get_color()) == to_hex(right.lines[0].get_color()) != to_hex(left.lines[1].get_color())
+    assert [t.get_text() for t in fig.legends[0].texts] == ["init", "trained"]
     with pytest.raises(ValueError, match=r"runs\['r'\]\['s'\] must be positive to be drawn on a log scale"):
         plot_step_gradient_norms({"r": {"s": np.array([1.0, 0.0])}})
     with pytest.raises(TypeError, match="runs must be a non-empty dict"):
@@ -335,7 +341,7 @@ def test_plot_error_vs_length_draws_errors_and_baselines():
     np.testing.assert_array_equal(err.get_xdata(), [5, 10, 20])
     np.testing.assert_allclose(err.get_ydata(), [0.01, 0.05, 0.16])
     np.testing.assert_allclose(base.get_ydata(), [1 / 6, 1 / 6])
-    assert [t.get_text() for t in ax.get_legend().texts] == ["RNN", "predict 1"]
+    assert [t.get_text() for t in fig.legends[0].texts] == ["RNN", "predict 1"]
     with pytest.raises(ValueError, match=r"errors\['RNN'\] must have shape \(K,\) = \(3,\) like lengths; got \(2,\)"):
         plot_error_vs_length([5, 10, 20], {"RNN": np.array([0.1, 0.2])})
     with pytest.raises(TypeError, match="lengths must be a 1-D array of shape"):
@@ -359,3 +365,314 @@ def test_plot_clipping_draws_both_panels():
     np.testing.assert_allclose(axes["loss"].lines[2].get_ydata(), [1 / 6, 1 / 6])
     with pytest.raises(TypeError, match=r"histories\['x'\] must be a dict with 'grad_norm' and 'loss'"):
         plot_clipping({"x": {"loss": np.ones(2)}})
+
+
+# -- chapter 7: truncated BPTT, training logs, comparisons, temperatures ----------
+
+
+def test_plot_stream_chunks_draws_every_character_and_carry():
+    from rnnlib.plots import plot_stream_chunks
+
+    fig = plot_stream_chunks(["Alice was ", "beginning "], 3)  # S = 10: chunks of 3, 3, 3 and one target
+    ax = fig.axes[0]
+    gids = {p.get_gid() for p in ax.patches if p.get_gid()}
+    assert {f"char:{n},{t}" for n in range(2) for t in range(10)} <= gids
+    carries = sorted(c.get_gid() for c in ax.get_children() if str(c.get_gid()).startswith("carry:"))
+    assert carries == ["carry:0,1", "carry:0,2", "carry:1,1", "carry:1,2"]
+    texts = [t.get_text() for t in ax.texts]
+    assert "␣" in texts and "update 3" in texts and "update 4" not in texts
+    grey = [p for p in ax.patches if p.get_gid() == "char:0,9"][0]
+    assert to_hex(grey.get_facecolor()) == "#dddddd"
+    png_bytes(fig)
+    with pytest.raises(ValueError, match=r"every row must have the length of row 0 \(3\); got lengths \[3, 2\]"):
+        plot_stream_chunks(["abc", "ab"], 1)
+    with pytest.raises(ValueError, match="rows of length 3 hold no whole chunk of 3 inputs"):
+        plot_stream_chunks(["abc"], 3)
+    with pytest.raises(TypeError, match="rows must be a non-empty list of str"):
+        plot_stream_chunks("abc", 1)
+
+
+def test_plot_training_log_marks_the_clipped_updates():
+    from rnnlib.plots import plot_training_log
+
+    loss, norms = np.array([4.0, 3.0, 2.5, 2.0]), np.array([0.5, 2.0, 3.0, 0.8])
+    fig = plot_training_log(
+        loss, norms, clip_norm=1.0, reference={"log V": 4.2}, evaluations={"held-out": ([1, 4], [4.1, 2.2])}, smooth=2
+    )
+    axes = {ax.get_gid(): ax for ax in fig.axes}
+    right = axes["grad_norm"]
+    assert right.get_title() == "clipped in 50% of the updates"
+    clipped = [ln for ln in right.lines if ln.get_label() == "clipped updates"][0]
+    np.testing.assert_allclose(clipped.get_xdata(), [2, 3])
+    left = axes["loss"]
+    np.testing.assert_allclose(left.lines[1].get_ydata(), [4.0, 3.5, 2.75, 2.25])  # moving average of 2
+    assert [ln.get_label() for ln in left.lines][2:] == ["held-out", "log V"]
+    np.testing.assert_allclose(left.lines[2].get_xdata(), [1, 4])
+    with pytest.raises(ValueError, match=r"grad_norm must have shape \(S,\) = \(4,\) like loss; got \(3,\)"):
+        plot_training_log(loss, norms[:3])
+
+
+def test_plot_loss_panels_one_axes_per_panel():
+    from rnnlib.plots import plot_loss_panels
+
+    runs = {"a": np.array([3.0, 2.0, 1.0]), "b": np.array([3.0, 1.0, 1.0])}
+    fig = plot_loss_panels({"init": runs, "optimiser": {"c": np.array([1.0, 50.0, 3.0])}}, smooth=3, ylim=(0.5, 4))
+    assert [ax.get_title() for ax in fig.axes] == ["init", "optimiser"]
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), [3.0, 2.5, 2.0])
+    np.testing.assert_allclose(fig.axes[1].lines[0].get_ydata(), [1.0, 25.5, 18.0])
+    assert fig.axes[1].get_ylim() == (0.5, 4.0)
+    assert [ln.get_label() for ln in fig.axes[0].lines] == ["a", "b"]
+    peaks = [t for t in fig.axes[1].texts if t.get_gid() == "peak:c"]
+    assert len(peaks) == 1 and peaks[0].get_text() == "peak 25.5"
+    assert not [t for t in fig.axes[0].texts if str(t.get_gid()).startswith("peak:")]
+    png_bytes(fig)
+    with pytest.raises(ValueError, match=r"ylim must be \(bottom, top\) with bottom < top; got \(2, 1\)"):
+        plot_loss_panels({"x": runs}, ylim=(2, 1))
+    with pytest.raises(ValueError, match="smooth must be a positive int; got int 0"):
+        plot_loss_panels({"x": runs}, smooth=0)
+    with pytest.raises(TypeError, match=r"panels\['x'\] must be a non-empty dict of run name -> losses"):
+        plot_loss_panels({"x": {}})
+
+
+def test_plot_distributions_orders_by_the_first():
+    from rnnlib.plots import plot_distributions
+
+    p1, p2 = np.array([0.2, 0.5, 0.3]), np.array([1 / 3, 1 / 3, 1 / 3])
+    fig = plot_distributions(["a", " ", "\n"], {"cold": p1, "hot": p2}, top=2)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["␣", "↵"]
+    heights = [p.get_height() for p in ax.patches]
+    np.testing.assert_allclose(heights, [0.5, 0.3, 1 / 3, 1 / 3])
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[1] == "hot (perplexity 3.0)"
+    with pytest.raises(ValueError, match=r"probabilities\['x'\] must be non-negative and sum to 1; got sum 0.5"):
+        plot_distributions(["a", "b"], {"x": np.array([0.25, 0.25])})
+    with pytest.raises(ValueError, match=r"probabilities\['x'\] must have shape \(V,\) = \(2,\); got \(3,\)"):
+        plot_distributions(["a", "b"], {"x": p1})
+
+
+def test_plot_generated_draws_truth_and_generated_per_panel():
+    from rnnlib.plots import plot_generated
+
+    truth = np.arange(15, dtype=float).reshape(5, 3)
+    fig = plot_generated(truth, -truth, titles=list("abcde"), ylabel="level")
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 5 and len(fig.axes) == 8  # two rows of four, three panels hidden
+    for m, ax in enumerate(visible):
+        true_line, gen_line = ax.lines
+        np.testing.assert_array_equal(true_line.get_xdata(), [1, 2, 3])
+        np.testing.assert_array_equal(true_line.get_ydata(), truth[m])
+        np.testing.assert_array_equal(gen_line.get_ydata(), -truth[m])
+        assert to_hex(true_line.get_color()) == PALETTE[0].lower() and gen_line.get_linestyle() == "--"
+        assert ax.get_title() == "abcde"[m]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["truth", "generated"]
+    with pytest.raises(ValueError, match=r"generated must have the shape of truth \(M, T\) = \(5, 3\); got \(5, 2\)"):
+        plot_generated(truth, truth[:, :2])
+    with pytest.raises(ValueError, match=r"truth must have shape \(M, T\) with M, T >= 1; got \(3,\)"):
+        plot_generated(np.zeros(3), np.zeros(3))
+    with pytest.raises(ValueError, match="titles must hold one str per sequence, M = 5"):
+        plot_generated(truth, truth, titles=["a"])
+
+
+def test_plot_token_probabilities_one_panel_per_sequence():
+    from rnnlib.plots import plot_token_probabilities
+
+    tokens = [["are", "you", "free"], ["win", "now"]]
+    probs = [np.array([0.2, 0.1, 0.05]), np.array([0.6, 0.99])]
+    fig = plot_token_probabilities(tokens, probs, ylabel="P(spam)", titles=["not spam", "spam"])
+    assert len(fig.axes) == 2
+    for ax, toks, p, title in zip(fig.axes, tokens, probs, ["not spam", "spam"]):
+        threshold, line = ax.lines
+        np.testing.assert_array_equal(threshold.get_ydata(), [0.5, 0.5])
+        np.testing.assert_array_equal(line.get_ydata(), p)
+        assert [t.get_text() for t in ax.get_xticklabels()] == toks
+        assert ax.get_ylabel() == "P(spam)" and ax.get_title(loc="left") == title
+    with pytest.raises(ValueError, match="tokens\\[1\\] must hold one token per probability \\(2\\)"):
+        plot_token_probabilities([["a"], ["b"]], [np.array([0.5]), np.array([0.5, 0.5])])
+    with pytest.raises(ValueError, match=r"probabilities\[0\] must lie in \[0, 1\]; got 0.5..1.5"):
+        plot_token_probabilities([["a", "b"]], [np.array([0.5, 1.5])])
+    with pytest.raises(ValueError, match=r"probabilities must hold one array per sequence \(1\); got 2"):
+        plot_token_probabilities([["a"]], [np.array([0.5]), np.array([0.5])])
+
+
+def test_plot_accuracy_bars_groups_and_labels():
+    from rnnlib.plots import plot_accuracy_bars
+
+    acc = {"rnn": np.array([1.0, 0.9, 0.5]), "baseline": [0.8, 0.25, 0.0]}
+    fig = plot_accuracy_bars(["DET", "NOUN", "VERB"], acc, xlabel="tag")
+    ax = fig.axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    np.testing.assert_allclose(heights, [1.0, 0.9, 0.5, 0.8, 0.25, 0.0])
+    colours = {to_hex(p.get_facecolor()) for p in ax.patches[:3]}, {to_hex(p.get_facecolor()) for p in ax.patches[3:]}
+    assert colours == ({PALETTE[0].lower()}, {PALETTE[1].lower()})
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["DET", "NOUN", "VERB"]
+    assert ["1.00", "0.90", "0.50"] == [t.get_text() for t in ax.texts[:3]]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["rnn", "baseline"]
+    with pytest.raises(ValueError, match=r"accuracies\['rnn'\] must have shape \(C,\) = \(2,\); got \(3,\)"):
+        plot_accuracy_bars(["a", "b"], {"rnn": acc["rnn"]})
+    with pytest.raises(ValueError, match=r"accuracies\['x'\] must lie in \[0, 1\]"):
+        plot_accuracy_bars(["a"], {"x": [1.5]})
+    with pytest.raises(TypeError, match="categories must be a non-empty list of str"):
+        plot_accuracy_bars([], {"x": []})
+
+
+def test_plot_learning_curves_draws_every_curve_and_reference():
+    from rnnlib.plots import plot_learning_curves
+
+    steps = np.array([10, 20, 30])
+    curves = {"rnn": np.array([0.2, 0.17, 0.16]), "lstm": np.array([0.2, 0.01, 0.002])}
+    fig = plot_learning_curves(steps, curves, reference={"baseline": 1 / 6, "tenth": 1 / 60}, ylabel="MSE")
+    ax = fig.axes[0]
+    lines = [line for line in ax.lines if line.get_gid() == "curve"]
+    refs = [line for line in ax.lines if line.get_gid() == "reference"]
+    assert [line.get_label() for line in lines] == ["rnn", "lstm"]
+    for line, y in zip(lines, curves.values()):
+        np.testing.assert_array_equal(line.get_xdata(), steps)
+        np.testing.assert_array_equal(line.get_ydata(), y)
+    assert [to_hex(line.get_color()) for line in lines] == [PALETTE[0].lower(), PALETTE[1].lower()]
+    assert lines[0].get_linestyle() != lines[1].get_linestyle()  # tellable apart without colour
+    np.testing.assert_allclose([r.get_ydata()[0] for r in refs], [1 / 6, 1 / 60])
+    assert ax.get_yscale() == "log" and ax.get_ylabel() == "MSE"
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["rnn", "lstm", "baseline", "tenth"]
+    assert png_bytes(fig).startswith(b"\x89PNG")
+    linear = plot_learning_curves(steps, {"a": np.array([0.0, 1.0, 2.0])}, reference={"zero": 0.0}, logy=False)
+    assert linear.axes[0].get_yscale() == "linear"
+
+
+def test_plot_learning_curves_errors():
+    from rnnlib.plots import plot_learning_curves
+
+    with pytest.raises(ValueError, match=r"curves\['a'\] must have shape \(K,\) = \(3,\) like steps; got \(2,\)"):
+        plot_learning_curves([1, 2, 3], {"a": np.ones(2)})
+    with pytest.raises(ValueError, match=r"curves\['a'\] must be positive on a log axis"):
+        plot_learning_curves([1, 2], {"a": np.array([0.1, 0.0])})
+    with pytest.raises(TypeError, match="curves must be a non-empty dict"):
+        plot_learning_curves([1, 2], {})
+    with pytest.raises(TypeError, match="reference must be a dict of label -> loss"):
+        plot_learning_curves([1, 2], {"a": np.ones(2)}, reference=[0.1])
+    with pytest.raises(ValueError, match=r"reference\['b'\] must be a finite number \(positive when logy=True\)"):
+        plot_learning_curves([1, 2], {"a": np.ones(2)}, reference={"b": 0.0})
+
+
+def test_plot_memory_trace_panels_bars_and_shading():
+    from rnnlib.plots import plot_memory_trace
+
+    values = np.array([0.5, 0.2, 0.9, 0.4, 0.7])
+    marked = np.array([False, True, False, False, True])
+    gate_i, gate_f, cell = np.linspace(0, 1, 5), np.full(5, 0.99), np.array([0.0, 0.2, 0.2, 0.2, 0.9])
+    fig = plot_memory_trace(values, marked, {"gates": {"i": gate_i, "f": gate_f}, "cell state": {"c": cell}})
+    top, gates_ax, cell_ax = fig.axes
+    assert [ax.get_gid() for ax in fig.axes] == ["inputs", "gates", "cell state"]
+    bars = [p for p in top.patches if p.get_height() != 0 and p.get_width() == pytest.approx(0.7)]
+    heights = {round(b.get_x() + b.get_width() / 2): b.get_height() for b in bars}
+    assert heights == pytest.approx({t + 1: v for t, v in enumerate(values)})
+    hatched = sorted(round(b.get_x() + b.get_width() / 2) for b in bars if b.get_hatch())
+    assert hatched == [2, 5]  # the marked steps, t = 1..T
+    for ax in fig.axes:  # every panel shades the two marked steps
+        spans = [p for p in ax.patches if p not in bars]
+        assert len(spans) == 2
+    np.testing.assert_array_equal(gates_ax.lines[0].get_xdata(), np.arange(1, 6))
+    np.testing.assert_array_equal(gates_ax.lines[1].get_ydata(), gate_f)
+    np.testing.assert_array_equal(cell_ax.lines[0].get_ydata(), cell)
+    assert [t.get_text() for t in gates_ax.get_legend().get_texts()] == ["i", "f"]
+    assert cell_ax.get_xlabel() == "step $t$"
+    assert png_bytes(fig).startswith(b"\x89PNG")
+
+
+def test_plot_memory_trace_errors():
+    from rnnlib.plots import plot_memory_trace
+
+    with pytest.raises(ValueError, match=r"marked must be a boolean array of shape \(T,\) = \(3,\)"):
+        plot_memory_trace(np.ones(3), np.ones(2, bool), {"g": {"i": np.ones(3)}})
+    with pytest.raises(ValueError, match=r"marked must be a boolean array"):
+        plot_memory_trace(np.ones(2), np.array([0, 2]), {"g": {"i": np.ones(2)}})
+    with pytest.raises(TypeError, match="panels must be a non-empty dict"):
+        plot_memory_trace(np.ones(2), np.zeros(2, bool), {})
+    with pytest.raises(TypeError, match=r"panels\['g'\] must be a non-empty dict of trace label -> array"):
+        plot_memory_trace(np.ones(2), np.zeros(2, bool), {"g": np.ones(2)})
+    with pytest.raises(ValueError, match=r"panels\['g'\]\['i'\] must have shape \(T,\) = \(2,\); got \(3,\)"):
+        plot_memory_trace(np.ones(2), np.zeros(2, bool), {"g": {"i": np.ones(3)}})
+
+
+def test_plot_jacobian_norm_curves_takes_precomputed_curves():
+    from rnnlib.gradients import jacobian_norm_curves
+    from rnnlib.plots import plot_jacobian_norm_curves
+
+    curves = {"relu": jacobian_norm_curves((0.7, 2.0), 8, seed=3, hidden_size=4, activation="relu")}
+    fig = plot_jacobian_norm_curves(curves, show_bound=False)
+    (ax,) = [a for a in fig.axes if a.get_visible()]
+    assert ax.get_gid() == "relu" and not _lines(ax, "bound")
+    np.testing.assert_allclose(_lines(ax, "measured")[1].get_ydata(), curves["relu"][2.0]["norm"])
+    with pytest.raises(TypeError, match="curves must be a non-empty dict of activation -> dict of curves"):
+        plot_jacobian_norm_curves({})
+    with pytest.raises(ValueError, match=r"curves\['tanh'\]\[1.0\] lacks \['bound', 'sigma_max'"):
+        plot_jacobian_norm_curves({"tanh": {1.0: {"t": np.arange(3), "norm": np.ones(3), "spectral_radius": 1.0}}})
+    with pytest.raises(ValueError, match="activation must be one of"):
+        plot_jacobian_norm_curves({"swish": curves["relu"]})
+
+
+def test_plot_gradient_flow_one_axis_colour_per_model_style_per_stage():
+    from rnnlib.plots import plot_gradient_flow
+
+    flows = {
+        "RNN": {"start": np.array([1e-6, 1e-3, 1.0]), "trained": np.array([1e-9, 1e-4, 1.0])},
+        "LSTM": {"start": np.array([1e-3, 0.1, 1.0]), "trained": np.array([0.2, 0.3, 1.0])},
+    }
+    fig = plot_gradient_flow(flows)
+    assert len(fig.axes) == 1
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.lines] == ["RNN, start", "RNN, trained", "LSTM, start", "LSTM, trained"]
+    colours = [to_hex(line.get_color()) for line in ax.lines]
+    assert colours == [PALETTE[0].lower()] * 2 + [PALETTE[1].lower()] * 2
+    assert [line.get_linestyle() for line in ax.lines] == ["-", "--", "-", "--"]
+    np.testing.assert_array_equal(ax.lines[3].get_xdata(), [1, 2, 3])
+    np.testing.assert_array_equal(ax.lines[3].get_ydata(), flows["LSTM"]["trained"])
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "step $t$"
+    assert png_bytes(fig).startswith(b"\x89PNG")
+
+
+def test_plot_gradient_flow_errors():
+    from rnnlib.plots import plot_gradient_flow
+
+    with pytest.raises(TypeError, match="flows must be a non-empty dict"):
+        plot_gradient_flow({})
+    with pytest.raises(TypeError, match=r"flows\['RNN'\] must be a non-empty dict of stage name -> array"):
+        plot_gradient_flow({"RNN": np.ones(3)})
+    with pytest.raises(ValueError, match=r"flows\['RNN'\]\['b'\] must have shape \(T,\) = \(3,\) like the others"):
+        plot_gradient_flow({"RNN": {"a": np.ones(3), "b": np.ones(4)}})
+    with pytest.raises(ValueError, match=r"flows\['RNN'\]\['a'\] must be positive to be drawn on a log scale"):
+        plot_gradient_flow({"RNN": {"a": np.array([1.0, 0.0])}})
+
+
+def test_plot_attention_draws_the_weights_with_labels():
+    from rnnlib.plots import SEQUENTIAL_CMAP, plot_attention
+
+    w = np.array([[0.05, 0.9, 0.05], [0.7, 0.2, 0.1]])
+    fig = plot_attention(w, ["big", "cat", "<eos>"], ["gato", "grande"], title="T")
+    ax = next(a for a in fig.axes if a.get_gid() == "attention")
+    (image,) = ax.get_images()
+    np.testing.assert_array_equal(image.get_array(), w)
+    assert image.get_cmap().name == SEQUENTIAL_CMAP and image.get_clim() == (0.0, 1.0)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["big", "cat", "<eos>"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["gato", "grande"]
+    assert sorted(t.get_text() for t in ax.texts) == ["0.1", "0.2", "0.7", "0.9"]  # weights >= 0.1, one decimal
+    assert ax.get_title() == "T" and len(fig.axes) == 2  # the heat map and its colour bar
+    assert png_bytes(fig).startswith(b"\x89PNG")
+    assert not plt.get_fignums()
+    assert not plot_attention(w, ["a", "b", "c"], ["x", "y"], annotate=False).axes[0].texts
+
+
+def test_plot_attention_errors():
+    from rnnlib.plots import plot_attention
+
+    w = np.full((2, 3), 1 / 3)
+    with pytest.raises(ValueError, match=r"weights must have shape \(T, S\) with T, S >= 1; got \(3,\)"):
+        plot_attention(np.ones(3) / 3, ["a", "b", "c"], ["x"])
+    with pytest.raises(ValueError, match=r"weights must lie in \[0, 1\]"):
+        plot_attention(-w, ["a", "b", "c"], ["x", "y"])
+    with pytest.raises(ValueError, match=r"source_tokens must hold S = 3 tokens like weights \(2, 3\); got 2"):
+        plot_attention(w, ["a", "b"], ["x", "y"])
+    with pytest.raises(ValueError, match=r"output_tokens must hold T = 2 tokens like weights \(2, 3\); got 1"):
+        plot_attention(w, ["a", "b", "c"], ["x"])
+    with pytest.raises(TypeError, match="source_tokens must be a list of str; got str"):
+        plot_attention(w, "abc", ["x", "y"])

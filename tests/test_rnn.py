@@ -199,3 +199,14 @@ def test_deltas_are_total_state_gradients(rng):
     h1 = hs[:, 1].copy()
     num = numerical_gradient(lambda: loss_from_h1(h1), h1)
     assert rel_error(num, deltas[:, 1]) < 1e-7
+
+
+def test_shape_checker_binds_repeated_names_within_one_array():
+    from rnnlib._checks import Shapes
+
+    s = Shapes()
+    with pytest.raises(ValueError, match=r"W must have shape \(H, H\); got \(3, 4\) \(axis 1 is 4, expected 3\)"):
+        s.floats("W", np.zeros((3, 4)), ("H", "H"))
+    assert s.dims == {}
+    s.floats("W", np.zeros((3, 3)), ("H", "H"))
+    assert s.dims == {"H": 3}

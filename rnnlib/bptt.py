@@ -1,0 +1,450 @@
+"""Backpropagation through time spelled out, and the truncated variants (chapter 4).
+
+:func:`rnnlib.rnn.rnn_backward` is BPTT written as a recursion, carrying
+delta_t = dL/dh_t backwards one step at a time.  This module holds what chapter 4
+builds around it:
+
+- :func:`scalar_bptt`: the many-to-one model with scalar input and state (D = H = 1)
+  differentiated the long way, as an explicit sum over chain-rule paths, one path per
+  time step.  It is written from the path formula, not from the recursion, so it is an
+  independent reference that the tests hold ``rnn_backward`` to;
+- :func:`rnn_backward_truncated`: BPTT(k), where the gradient of every step's output
+  is carried back through at most k steps;
+- :func:`truncated_bptt`: the scheme used to train on long streams: forward and
+  backward chunk by chunk, the state carried forward from chunk to chunk, the gradient
+  cut at every chunk boundary, so memory grows with the chunk length, not with T;
+- :func:`cache_nbytes`: how many bytes a forward cache keeps alive, to measure BPTT's
+  O(T) memory;
+- :func:`many_to_one_loss` and :class:`ManyToOneRNN`: the chapter's model on ready-made
+  input vectors, with exact BPTT or BPTT(k) as a switch, so the effect of truncation on
+  training can be measured.
+
+Shapes are batch-first as everywhere in rnnlib: x (N, T, D), h0 (N, H), hs (N, T, H).
+Maths steps run t = 1..T; the code index of step t is t - 1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from numbers import Real
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnnlib._checks import Shapes, _describe, check_rng, positive_int
+from rnnlib.activations import get_activation, sigmoid
+from rnnlib.init import normal
+from rnnlib.layers import last_step_affine_backward, last_step_affine_forward
+from rnnlib.losses import binary_cross_entropy
+from rnnlib.rnn import rnn_backward, rnn_forward
+
+Array = NDArray[np.floating]
+
+#: Parameter names of the many-to-one model, in the order chapter 4 derives them.
+PARAMETERS = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
+
+
+def _real(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number; got {_describe(value)}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite; got {value}")
+    return v
+
+
+@dataclass(frozen=True)
+class ScalarBPTT:
+    """Every intermediate value of the scalar many-to-one model and its gradient.
+
+    Indices follow the maths: ``h[t]`` is h_t for t = 0..T (``h[0]`` is h_0), ``a[t]`` is
+    a_t for t = 1..T (``a[0]`` is NaN: there is no a_0), ``delta[t]`` is dL/dh_t for
+    t = 0..T.  ``paths[p][t - 1]`` is the chain-rule path from L back to the copy of
+    parameter ``p`` used at step t (for W_xh, W_hh, b_h; a single path for W_hy, b_y).
+    """
+
+    x: tuple[float, ...]
+    y: float
+    a: tuple[float, ...]
+    h: tuple[float, ...]
+    z: float
+    y_hat: float
+    loss: float
+    dz: float
+    delta: tuple[float, ...]
+    paths: dict[str, tuple[float, ...]]
+
+    @property
+    def T(self) -> int:
+        """Number of time steps."""
+        return len(self.x)
+
+    @property
+    def grads(self) -> dict[str, float]:
+        """dL/dp for every parameter p: the sum of its paths."""
+        return {p: math.fsum(terms) for p, terms in self.paths.items()}
+
+
+def scalar_bptt(
+    x: Sequence[float],
+    y: float,
+    W_xh: float,
+    W_hh: float,
+    b_h: float,
+    W_hy: float,
+    b_y: float,
+    h0: float = 0.0,
+) -> ScalarBPTT:
+    """The scalar many-to-one model, forward and differentiated path by path.
+
+    Forward, for t = 1..T (tanh recurrence, sigmoid output, log loss):
+
+        a_t = x_t W_xh + h_{t-1} W_hh + b_h,   h_t = tanh(a_t)
+        z = h_T W_hy + b_y,   y_hat = sigmoid(z)
+        L = -y log(y_hat) - (1 - y) log(1 - y_hat)
+
+    Backward, as the sum over time steps t of one chain-rule path each:
+
+        dL/dW_xh = sum_t  (y_hat - y) W_hy [prod_{k=t+1}^{T} (1 - h_k^2) W_hh] (1 - h_t^2) x_t
+
+    and the same with h_{t-1} in place of x_t for W_hh and 1 for b_h, because the
+    *immediate* partial derivative of a_t (holding h_{t-1} fixed) is x_t, h_{t-1} and 1.
+    Each path costs O(T) products, so the whole sum costs O(T^2): the recursion of
+    :func:`rnnlib.rnn.rnn_backward` shares the common factors and costs O(T).
+
+    Parameters
+    ----------
+    x : the T inputs x_1..x_T, real numbers (T >= 1)
+    y : the target, in [0, 1]
+    W_xh, W_hh, b_h, W_hy, b_y : the five parameters, real numbers
+    h0 : the initial state h_0
+
+    Returns
+    -------
+    ScalarBPTT with the forward values, dL/dz, delta_t = dL/dh_t and every path
+    """
+    if isinstance(x, str) or not isinstance(x, (Sequence, np.ndarray)):
+        raise TypeError(f"x must be a list of T real numbers; got {_describe(x)}")
+    xs = tuple(_real(f"x[{i}]", v.item() if isinstance(v, np.generic) else v) for i, v in enumerate(x))
+    if not xs:
+        raise ValueError("x must hold at least one time step; got an empty sequence")
+    y = _real("y", y)
+    if not 0 <= y <= 1:
+        raise ValueError(f"y must be a target in [0, 1]; got {y}")
+    w_xh, w_hh, b, w_hy, c = (_real(n, v) for n, v in zip(PARAMETERS, (W_xh, W_hh, b_h, W_hy, b_y), strict=True))
+    T = len(xs)
+
+    a = [math.nan]
+    h = [_real("h0", h0)]
+    for t in range(1, T + 1):
+        a.append(xs[t - 1] * w_xh + h[t - 1] * w_hh + b)
+        h.append(math.tanh(a[t]))
+    z = h[T] * w_hy + c
+    e = math.exp(-abs(z))  # stable sigmoid and softplus: never exp of a large positive number
+    y_hat = 1 / (1 + e) if z >= 0 else e / (1 + e)
+    loss = max(z, 0.0) + math.log1p(e) - y * z  # = -y log(y_hat) - (1 - y) log(1 - y_hat)
+    dz = y_hat - y
+
+    # delta_t = dL/dh_t written out as a product, with no recursion:
+    # dL/dh_t = dz W_hy prod_{k=t+1}^{T} (1 - h_k^2) W_hh
+    delta = []
+    for t in range(T + 1):
+        d = dz * w_hy
+        for k in range(t + 1, T + 1):
+            d *= (1 - h[k] ** 2) * w_hh
+        delta.append(d)
+    # the path through step t reaches a_t with dL/da_t = delta_t (1 - h_t^2), then the
+    # immediate partial of a_t: x_t for W_xh, h_{t-1} for W_hh, 1 for b_h
+    da = [delta[t] * (1 - h[t] ** 2) for t in range(1, T + 1)]
+    paths = {
+        "W_xh": tuple(da[t - 1] * xs[t - 1] + 0.0 for t in range(1, T + 1)),  # + 0.0 turns -0.0 into 0.0
+        "W_hh": tuple(da[t - 1] * h[t - 1] + 0.0 for t in range(1, T + 1)),
+        "b_h": tuple(da),
+        "W_hy": (dz * h[T] + 0.0,),
+        "b_y": (dz,),
+    }
+    return ScalarBPTT(xs, y, tuple(a), tuple(h), z, y_hat, loss, dz, tuple(delta), paths)
+
+
+def rnn_backward_truncated(dhs: Array, cache: dict[str, Any], k: int) -> tuple[Array, Array, Array, Array, Array]:
+    """BPTT(k): backpropagation through time with every gradient carried back at most k steps.
+
+    The gradient that step s's output sends into h_s reaches the pre-activations
+    a_s, a_{s-1}, ..., a_{s-k+1} and stops: the states before that window are treated as
+    constants.  Every step is truncated on its own, so the result is the full gradient
+    with every chain-rule path longer than k steps dropped.  With k >= T nothing is
+    dropped and the result equals :func:`rnnlib.rnn.rnn_backward`.  A padded step (mask
+    0) passes the gradient through unchanged and counts as one of the k steps.
+
+    The gradient reaching each state is kept as k streams, one per output it left from, so
+    the work is k times that of :func:`rnnlib.rnn.rnn_backward`: O(T k), done as one batched
+    product per step.
+
+    Parameters
+    ----------
+    dhs : ndarray of shape (N, T, H), dL/dh_t from the layers above each step
+    cache : from :func:`rnnlib.rnn.rnn_forward`
+    k : truncation length, a positive int
+
+    Returns
+    -------
+    dx (N, T, D), dh0 (N, H), dW_xh (D, H), dW_hh (H, H), db_h (H,), as rnn_backward
+    """
+    k = positive_int("k", k)
+    x, h0, W_xh, W_hh, hs, mask = (cache[key] for key in ("x", "h0", "W_xh", "W_hh", "hs", "mask"))
+    dhs = Shapes().floats("dhs", dhs, hs.shape)
+    _, fprime = get_activation(cache["activation"])
+    N, T, H = hs.shape
+    k = min(k, T)  # no path is longer than T steps
+
+    das = np.empty_like(hs)  # dL/da_t: the sum of every gradient stream still inside its window
+    dW_hh = np.zeros_like(W_hh)
+    # The gradient reaching h_t is kept as k separate streams, by age: stream j left the output of
+    # step t + j.  Each step, every stream moves one step back, a new one starts at age 0 and the
+    # one that has crossed k steps is dropped.  All streams move together, in one batched product.
+    carried = np.zeros((k, *h0.shape), dtype=hs.dtype)  # the streams arriving from step t + 1
+    for t in reversed(range(T)):
+        streams = np.concatenate([dhs[None, :, t], carried[:-1]])  # (k, N, H), ages 0..k-1
+        if mask is None:
+            da_streams = streams * fprime(hs[:, t])
+            carried = da_streams @ W_hh.T
+        else:
+            m = mask[:, t, None]
+            da_streams = np.where(m, streams * fprime(hs[:, t]), 0)
+            carried = da_streams @ W_hh.T + np.where(m, 0, streams)  # padded step: h_t = h_{t-1}
+        das[:, t] = da = da_streams.sum(axis=0)
+        dW_hh += (hs[:, t - 1] if t > 0 else h0).T @ da
+    dh0 = carried.sum(axis=0)  # every stream still alive after step 1 reaches h_0
+
+    D = x.shape[2]
+    dx = das @ W_xh.T
+    dW_xh = x.reshape(N * T, D).T @ das.reshape(N * T, H)
+    return dx, dh0, dW_xh, dW_hh, das.sum(axis=(0, 1))
+
+
+ChunkLoss = Callable[[Array, int], tuple[float, Array]]
+
+
+def truncated_bptt(
+    x: Array,
+    h0: Array,
+    W_xh: Array,
+    W_hh: Array,
+    b_h: Array,
+    chunk_length: int,
+    chunk_loss: ChunkLoss,
+    mask: NDArray[np.bool_] | None = None,
+    activation: str = "tanh",
+) -> tuple[float, tuple[Array, Array, Array], Array, int]:
+    """Truncated BPTT over chunks of a long sequence, carrying the state forward.
+
+    The sequence is cut into chunks of ``chunk_length`` steps (the last may be shorter).
+    For each chunk in turn: run :func:`rnnlib.rnn.rnn_forward` from the state the
+    previous chunk ended in, ask ``chunk_loss`` for the chunk's loss and its gradient
+    with respect to the chunk's states, run :func:`rnnlib.rnn.rnn_backward`, add the
+    gradients, and let the cache go.  The state's *value* crosses every boundary; its
+    *gradient* does not (the gradient reaching a chunk's first state is dropped).
+
+    Only one chunk's cache is alive at a time, so memory is O(chunk_length) instead of
+    the O(T) of full BPTT; time is O(T) either way.  With ``chunk_length >= T`` this is
+    exactly full BPTT.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, T, D)
+    h0 : ndarray of shape (N, H), the state before the first step
+    W_xh : ndarray of shape (D, H)
+    W_hh : ndarray of shape (H, H)
+    b_h : ndarray of shape (H,)
+    chunk_length : k, a positive int
+    chunk_loss : function ``chunk_loss(hs_chunk, start) -> (loss, dhs_chunk)`` taking the
+        states of one chunk, ndarray of shape (N, k, H), and the index of its first step;
+        it returns the chunk's loss (a float) and dL/dh for those states, shape (N, k, H).
+        If the loss has parameters of its own (an output layer), the function
+        accumulates their gradients itself.
+    mask : optional ndarray of shape (N, T), 1 for real steps
+    activation : the recurrence's activation, "tanh" by default
+
+    Returns
+    -------
+    loss : float, the sum of the chunk losses
+    grads : (dW_xh (D, H), dW_hh (H, H), db_h (H,)), summed over the chunks
+    h_last : ndarray of shape (N, H), the state after the last step (the h0 of whatever
+        comes next in the stream)
+    peak_cache_bytes : int, the largest cache (see :func:`cache_nbytes`) held at any time
+    """
+    s = Shapes()
+    x = s.floats("x", x, ("N", "T", "D"))
+    h0 = s.floats("h0", h0, ("N", "H"))
+    s.floats("W_xh", W_xh, ("D", "H"))
+    s.floats("W_hh", W_hh, ("H", "H"))
+    s.floats("b_h", b_h, ("H",))
+    mask = s.mask("mask", mask, ("N", "T"))
+    k = positive_int("chunk_length", chunk_length)
+    if not callable(chunk_loss):
+        raise TypeError(
+            "chunk_loss must be a function chunk_loss(hs_chunk, start) -> (loss, dhs_chunk); "
+            f"got {_describe(chunk_loss)}"
+        )
+    T = x.shape[1]
+    total = 0.0
+    dW_xh, dW_hh, db_h = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros_like(b_h)
+    h = h0
+    peak = 0
+    for start in range(0, T, k):
+        stop = min(start + k, T)
+        chunk_mask = None if mask is None else mask[:, start:stop]
+        hs, cache = rnn_forward(x[:, start:stop], h, W_xh, W_hh, b_h, chunk_mask, activation)
+        peak = max(peak, cache_nbytes(cache))
+        loss, dhs = chunk_loss(hs, start)
+        dhs = Shapes().floats("the dhs_chunk returned by chunk_loss", dhs, hs.shape)
+        _, _, gW_xh, gW_hh, gb_h = rnn_backward(dhs, cache)  # dx and dh0 are not needed here
+        dW_xh += gW_xh
+        dW_hh += gW_hh
+        db_h += gb_h
+        total += float(loss)
+        h = hs[:, -1]  # the value crosses the boundary; the gradient into it was dropped above
+    return total, (dW_xh, dW_hh, db_h), h, peak
+
+
+def cache_nbytes(cache: object) -> int:
+    """Bytes held by the numpy arrays in a cache (nested dicts, lists and tuples included).
+
+    An array reachable twice is counted once.  Arrays that are views count their own size
+    (a chunk of x counts only the chunk).  This is the memory BPTT must keep from the forward
+    pass until the backward pass: for :func:`rnnlib.rnn.rnn_forward` it grows as
+    N T (D + H) numbers, linearly in T.
+
+    Parameters
+    ----------
+    cache : dict (or list or tuple) as returned by a forward function
+
+    Returns
+    -------
+    nbytes : int
+    """
+    if not isinstance(cache, (dict, list, tuple)):
+        raise TypeError(f"cache must be a dict (or list or tuple) from a forward function; got {_describe(cache)}")
+    seen: set[int] = set()
+    total = 0
+    stack: list[object] = [cache]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, np.ndarray):
+            if id(item) not in seen:
+                seen.add(id(item))
+                total += item.nbytes
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return total
+
+
+# ---------------------------------------------------------------------------
+# The many-to-one model of chapter 4, with a choice of BPTT
+# ---------------------------------------------------------------------------
+
+
+def many_to_one_loss(
+    params: dict[str, Array],
+    x: Array,
+    y: Array,
+    mask: NDArray[np.bool_] | None = None,
+    truncation: int | None = None,
+) -> tuple[float, dict[str, Array]]:
+    """Mean log loss of the many-to-one model and its gradients, by full BPTT or BPTT(k).
+
+        a_t = x_t W_xh + h_{t-1} W_hh + b_h,  h_t = tanh(a_t),  h_0 = 0
+        z = h_T W_hy + b_y,  y_hat = sigmoid(z),  L = mean of -y log y_hat - (1 - y) log(1 - y_hat)
+
+    where h_T is each sequence's last real state when a mask is given.  Forward:
+    :func:`rnnlib.rnn.rnn_forward`, :func:`rnnlib.layers.last_step_affine_forward`,
+    :func:`rnnlib.losses.binary_cross_entropy`; backward: the same layers in reverse, with
+    :func:`rnnlib.rnn.rnn_backward` or, when ``truncation`` is set, :func:`rnn_backward_truncated`.
+
+    Parameters
+    ----------
+    params : dict with W_xh (D, H), W_hh (H, H), b_h (H,), W_hy (H, 1), b_y (1,)
+    x : ndarray of shape (N, T, D)
+    y : ndarray of shape (N,), targets in [0, 1]
+    mask : optional ndarray of shape (N, T), 1 for real steps
+    truncation : None for exact BPTT, or k for BPTT(k)
+
+    Returns
+    -------
+    loss : float
+    grads : dict keyed like ``params``
+    """
+    if not isinstance(params, dict) or set(params) != set(PARAMETERS):
+        got = sorted(params) if isinstance(params, dict) else _describe(params)
+        raise ValueError(f"params must be a dict with the keys {list(PARAMETERS)}; got {got}")
+    k = None if truncation is None else positive_int("truncation", truncation)
+    p = params
+    s = Shapes()
+    x = s.floats("x", x, ("N", "T", "D"))
+    h0 = np.zeros((x.shape[0], p["W_hh"].shape[0]), dtype=x.dtype)
+    hs, cache = rnn_forward(x, h0, p["W_xh"], p["W_hh"], p["b_h"], mask)
+    scores, out_cache = last_step_affine_forward(hs, p["W_hy"], p["b_y"], mask)
+    loss, dz = binary_cross_entropy(scores[:, 0], np.asarray(y, dtype=scores.dtype))
+    dhs, dW_hy, db_y = last_step_affine_backward(dz[:, None], out_cache)
+    if k is None:
+        _, _, dW_xh, dW_hh, db_h = rnn_backward(dhs, cache)
+    else:
+        _, _, dW_xh, dW_hh, db_h = rnn_backward_truncated(dhs, cache, k)
+    return loss, {"W_xh": dW_xh, "W_hh": dW_hh, "b_h": db_h, "W_hy": dW_hy, "b_y": db_y}
+
+
+class ManyToOneRNN:
+    """The five-parameter model of chapter 4 on input vectors, trainable by exact BPTT or BPTT(k).
+
+    It is :class:`rnnlib.models.ManyToOneClassifier` without the token handling: it reads
+    ready-made inputs x of shape (N, T, D) (one-hot vectors, measurements, ...), and its
+    ``truncation`` switch picks the gradient that :func:`rnnlib.fit` trains with.
+
+    Parameters
+    ----------
+    input_size : D
+    hidden_size : H
+    rng : np.random.Generator for the initial weights (variance 1/fan_in; zero biases)
+    truncation : None (exact BPTT) or k (BPTT(k): every gradient stops after k steps)
+    """
+
+    def __init__(
+        self, input_size: int, hidden_size: int, rng: np.random.Generator, truncation: int | None = None
+    ) -> None:
+        D = self.input_size = positive_int("input_size", input_size)
+        H = self.hidden_size = positive_int("hidden_size", hidden_size)
+        rng = check_rng(rng)
+        self.truncation = None if truncation is None else positive_int("truncation", truncation)
+        self.params: dict[str, Array] = {
+            "W_xh": normal(rng, (D, H)),
+            "W_hh": normal(rng, (H, H)),
+            "b_h": np.zeros(H),
+            "W_hy": normal(rng, (H, 1)),
+            "b_y": np.zeros(1),
+        }
+
+    def loss(self, x: Array, y: Array, mask: NDArray[np.bool_] | None = None) -> tuple[float, dict[str, Array]]:
+        """Mean log loss and its gradients (see :func:`many_to_one_loss`), keyed like ``params``."""
+        return many_to_one_loss(self.params, x, y, mask, self.truncation)
+
+    def predict_proba(self, x: Array, mask: NDArray[np.bool_] | None = None) -> Array:
+        """P(label = 1) for every sequence, ndarray of shape (N,)."""
+        p = self.params
+        x = Shapes().floats("x", x, ("N", "T", self.input_size))
+        hs, _ = rnn_forward(x, np.zeros((x.shape[0], self.hidden_size)), p["W_xh"], p["W_hh"], p["b_h"], mask)
+        scores, _ = last_step_affine_forward(hs, p["W_hy"], p["b_y"], mask)
+        return sigmoid(scores[:, 0])
+
+    def predict(self, x: Array, mask: NDArray[np.bool_] | None = None) -> NDArray[np.int64]:
+        """0/1 predictions, ndarray of shape (N,)."""
+        return (self.predict_proba(x, mask) >= 0.5).astype(np.int64)
+
+    def __repr__(self) -> str:
+        how = "exact BPTT" if self.truncation is None else f"BPTT({self.truncation})"
+        n = sum(v.size for v in self.params.values())
+        return f"ManyToOneRNN(input_size={self.input_size}, hidden_size={self.hidden_size}, {how}, parameters={n})"

@@ -1,0 +1,380 @@
+"""Gradient-flow probes: how much of a gradient survives the trip back through time (chapter 5).
+
+Shapes are batch-first: hs (N, T, H).  The code index ``s`` of ``hs[:, s]`` is the maths
+step t = s + 1, so ``hs[:, -1]`` is h_T.
+
+The row-vector convention of the book, h_t = f(a_t) with a_t = x_t W_xh + h_{t-1} W_hh + b_h,
+gives the Jacobian of one step (entry [i, j] is the derivative of h_{t,i} by h_{t-1,j})
+
+    J_t = dh_t/dh_{t-1} = diag(f'(a_t)) W_hh^T                         (H, H)
+
+and, by the chain rule, of T - t steps
+
+    dh_T/dh_t = J_T J_{T-1} ... J_{t+1}.
+
+A gradient row vector travels backwards through the same matrices:
+dL/dh_t = (dL/dh_T) (dh_T/dh_t), and one step of BPTT is delta_{t-1} = delta_t J_t.
+Because W_hh^T has the same singular values as W_hh and |f'| <= gamma,
+
+    ||dh_T/dh_t|| <= (gamma * sigma_max(W_hh)) ** (T - t)
+
+(Bengio, Simard and Frasconi, 1994; Pascanu, Mikolov and Bengio, 2013).
+
+Two ways to get the Jacobians are provided, so that later cells (LSTM, GRU) can use the
+same probes: :func:`step_jacobians` + :func:`jacobian_products` use the vanilla RNN's
+formula; :func:`jacobians_by_backprop` asks any backward pass that returns the deltas
+dL/dh_t, with one backward pass per hidden unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnnlib._checks import Shapes, _describe, as_float_array, check_rng, positive_float, positive_int
+from rnnlib.activations import get_activation
+from rnnlib.lstm import lstm_backward, lstm_forward
+from rnnlib.rnn import rnn_forward
+
+Array = NDArray[np.floating]
+
+#: gamma, the largest value of |f'(a)| over all a, for each activation.
+DERIVATIVE_BOUNDS: Mapping[str, float] = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0, "linear": 1.0}
+
+#: The kinds of random recurrent matrix :func:`recurrent_matrix` can draw.
+MATRIX_KINDS = ("orthogonal", "gaussian")
+
+
+def derivative_bound(activation: str) -> float:
+    """gamma = max |f'(a)|: 1 for tanh, relu and linear, 1/4 for the sigmoid."""
+    get_activation(activation)  # the same error message as everywhere else for a wrong name
+    return DERIVATIVE_BOUNDS[activation]
+
+
+def _square(name: str, W: object) -> Array:
+    W = as_float_array(name, W)
+    if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] == 0:
+        raise ValueError(f"{name} must be a square matrix of shape (H, H); got shape {W.shape}")
+    return W
+
+
+def largest_singular_value(W: Array) -> float:
+    """sigma_max(W), the spectral norm: the most any vector can be stretched by W.
+
+    Parameters
+    ----------
+    W : ndarray of shape (H, H)
+    """
+    return float(np.linalg.norm(_square("W", W), ord=2))
+
+
+def spectral_radius(W: Array) -> float:
+    """rho(W) = max |eigenvalue|: the long-run growth rate of ||W^k||^(1/k).
+
+    Parameters
+    ----------
+    W : ndarray of shape (H, H)
+    """
+    return float(np.max(np.abs(np.linalg.eigvals(_square("W", W)))))
+
+
+def recurrent_matrix(
+    hidden_size: int, scale: float, rng: np.random.Generator, kind: str = "orthogonal"
+) -> NDArray[np.float64]:
+    """A random W_hh whose largest singular value is exactly ``scale``.
+
+    Parameters
+    ----------
+    hidden_size : H
+    scale : sigma_max of the result (> 0)
+    rng : np.random.Generator
+    kind : "orthogonal" gives scale * Q with Q a random orthogonal matrix, so *every*
+        singular value and every eigenvalue's magnitude equals ``scale`` (sigma_max = rho);
+        "gaussian" rescales a matrix of independent normal entries, whose spectral radius
+        is then well below ``scale`` (about half of it for large H).
+
+    Returns
+    -------
+    W_hh : ndarray of shape (H, H)
+    """
+    H = positive_int("hidden_size", hidden_size)
+    scale = positive_float("scale", scale)
+    rng = check_rng(rng)
+    if kind not in MATRIX_KINDS:
+        raise ValueError(f"kind must be one of {list(MATRIX_KINDS)}; got {kind!r}")
+    G = rng.standard_normal((H, H))
+    if kind == "orthogonal":
+        Q, R = np.linalg.qr(G)
+        Q = Q * np.where(np.diag(R) < 0, -1.0, 1.0)  # sign fix: Q is then uniformly distributed
+        return scale * Q
+    return scale * G / np.linalg.norm(G, ord=2)
+
+
+def norm_bound(sigma_max: float | Array, steps: int | NDArray[np.integer], activation: str = "tanh") -> Array:
+    """The upper bound (gamma * sigma_max) ** steps on ||dh_T/dh_t|| with steps = T - t.
+
+    Parameters
+    ----------
+    sigma_max : largest singular value of W_hh (a number, or an array broadcast with ``steps``)
+    steps : T - t, a non-negative int or an integer array
+    activation : sets gamma through :func:`derivative_bound`
+
+    Returns
+    -------
+    bound : float64 array of the broadcast shape of ``sigma_max`` and ``steps`` (0-d for two numbers)
+    """
+    gamma = derivative_bound(activation)
+    sigma = np.asarray(sigma_max, dtype=np.float64)
+    if (sigma < 0).any() or not np.isfinite(sigma).all():
+        raise ValueError(f"sigma_max must be a non-negative finite number; got {sigma_max}")
+    k = np.asarray(steps)
+    if not np.issubdtype(k.dtype, np.integer) or (k < 0).any():
+        raise ValueError(f"steps must be a non-negative int or integer array (steps = T - t); got {_describe(steps)}")
+    return (gamma * sigma) ** k.astype(np.float64)
+
+
+def step_jacobians(hs: Array, W_hh: Array, activation: str = "tanh") -> Array:
+    """The Jacobian of every step of a vanilla RNN, J_t = dh_t/dh_{t-1} = diag(f'(a_t)) W_hh^T.
+
+    Parameters
+    ----------
+    hs : ndarray of shape (N, T, H), the states from :func:`rnnlib.rnn.rnn_forward`
+        (the derivative f' is computed from the outputs h_t, as in BPTT)
+    W_hh : ndarray of shape (H, H)
+    activation : the activation the states were computed with
+
+    Without a mask only: a padded step copies the state, so its Jacobian is the identity;
+    for masked batches use :func:`jacobians_by_backprop`, which follows the mask.
+
+    Returns
+    -------
+    J : ndarray of shape (N, T, H, H); ``J[n, s]`` is dh_t/dh_{t-1} for maths step t = s + 1,
+        entry [i, j] the derivative of h_{t,i} by h_{t-1,j}
+    """
+    s = Shapes()
+    hs = s.floats("hs", hs, ("N", "T", "H"))
+    W_hh = s.floats("W_hh", W_hh, ("H", "H"))
+    _, fprime = get_activation(activation)
+    return fprime(hs)[..., :, None] * W_hh.T  # row i of W_hh^T scaled by f'(a_{t,i})
+
+
+def jacobian_products(jacobians: Array) -> Array:
+    """Chain the step Jacobians into dh_T/dh_t = J_T J_{T-1} ... J_{t+1} for every t.
+
+    Parameters
+    ----------
+    jacobians : ndarray of shape (N, T, H, H) from :func:`step_jacobians` (``[:, s]`` is J_{s+1})
+
+    Returns
+    -------
+    P : ndarray of shape (N, T, H, H); ``P[:, s]`` is dh_T/dh_t for t = s + 1, so ``P[:, -1]``
+        is the identity and ``P[:, 0]`` is dh_T/dh_1. (dh_T/dh_0 is ``P[:, 0] @ J_1``.)
+    """
+    J = Shapes().floats("jacobians", jacobians, ("N", "T", "H", "H"))
+    N, T, H, _ = J.shape
+    P = np.empty_like(J)
+    P[:, -1] = np.eye(H)
+    for s in range(T - 2, -1, -1):  # dh_T/dh_t = (dh_T/dh_{t+1}) J_{t+1}
+        P[:, s] = P[:, s + 1] @ J[:, s + 1]
+    return P
+
+
+def jacobians_by_backprop(backward: Callable[[Array, Any], Array], hs: Array, cache: Any) -> Array:
+    """dh_T/dh_t for every t from any backward pass that reports the deltas dL/dh_t.
+
+    Choosing L = h_{T,i} (an upstream gradient that is 1 on unit i of the last state and 0
+    everywhere else) makes the delta at step t equal to row i of dh_T/dh_t, so H backward
+    passes give the whole Jacobian. This works for any recurrent cell whose backward pass
+    returns the deltas, which is why the LSTM and GRU of chapter 6 can use it unchanged.
+    (For the LSTM, whose state is the pair (h_t, c_t), the result is the derivative with
+    the cell state c_t held fixed: the path through h_t alone.)
+
+    Parameters
+    ----------
+    backward : callable ``backward(dhs, cache) -> deltas`` with dhs and deltas of shape (N, T, H),
+        e.g. ``lambda dhs, c: rnn_backward(dhs, c, return_deltas=True)[-1]``
+    hs : ndarray of shape (N, T, H), the states the forward pass returned (with a mask, the
+        padded steps copy the state forward, so ``hs[:, -1]`` is each sequence's last real
+        state and its Jacobians are what this returns)
+    cache : the forward pass's cache, passed to ``backward`` unchanged
+
+    Returns
+    -------
+    P : ndarray of shape (N, T, H, H), the same layout as :func:`jacobian_products`
+    """
+    if not callable(backward):
+        raise TypeError(f"backward must be a function backward(dhs, cache) -> deltas; got {_describe(backward)}")
+    hs = Shapes().floats("hs", hs, ("N", "T", "H"))
+    N, T, H = hs.shape
+    P = np.empty((N, T, H, H), dtype=hs.dtype)
+    for i in range(H):
+        dhs = np.zeros_like(hs)
+        dhs[:, -1, i] = 1.0
+        deltas = np.asarray(backward(dhs, cache))
+        if deltas.shape != hs.shape:
+            raise ValueError(f"backward must return deltas of shape {hs.shape} like hs; got {deltas.shape}")
+        P[:, :, i, :] = deltas
+    return P
+
+
+def spectral_norms(matrices: Array) -> Array:
+    """The spectral norm (largest singular value) of every matrix in a stack.
+
+    Parameters
+    ----------
+    matrices : ndarray of shape (..., H, H), e.g. (N, T, H, H) from :func:`jacobian_products`
+
+    Returns
+    -------
+    norms : ndarray of shape (...,)
+    """
+    M = as_float_array("matrices", matrices)
+    if M.ndim < 2:
+        raise ValueError(f"matrices must have shape (..., H, H); got {M.shape}")
+    return np.linalg.norm(M, ord=2, axis=(-2, -1))
+
+
+def gradient_norms(deltas: Array, mask: NDArray[np.bool_] | None = None) -> Array:
+    """||dL/dh_t|| per step, averaged over the batch: how much gradient reaches each state.
+
+    Parameters
+    ----------
+    deltas : ndarray of shape (N, T, H), dL/dh_t from a real backward pass
+        (``rnn_backward(..., return_deltas=True)[-1]`` or a model's ``loss(..., return_deltas=True)``)
+    mask : optional ndarray of shape (N, T); padded steps are left out of the average
+
+    Returns
+    -------
+    norms : ndarray of shape (T,), the mean over the (real) sequences of ||delta_t||;
+        NaN at a step that no sequence reaches
+    """
+    s = Shapes()
+    deltas = s.floats("deltas", deltas, ("N", "T", "H"))
+    m = s.mask("mask", mask, ("N", "T"))
+    norms = np.linalg.norm(deltas, axis=-1)  # (N, T)
+    if m is None:
+        return norms.mean(axis=0)
+    count = m.sum(axis=0)
+    total = np.where(m, norms, 0.0).sum(axis=0)
+    return np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
+
+
+def jacobian_norm_curve(
+    scale: float,
+    T: int,
+    rng: np.random.Generator,
+    activation: str = "tanh",
+    hidden_size: int = 32,
+    batch_size: int = 4,
+    input_scale: float = 0.5,
+    kind: str = "orthogonal",
+) -> dict[str, Any]:
+    """||dh_T/dh_t|| for t = 1..T in a random RNN driven by random inputs, with its bound.
+
+    The RNN has W_hh from :func:`recurrent_matrix` (largest singular value ``scale``), input
+    currents x_t W_xh with x_t ~ N(0, 1) and W_xh = input_scale * I, no bias and h_0 = 0.
+
+    Parameters
+    ----------
+    scale : sigma_max(W_hh)
+    T : sequence length
+    rng : np.random.Generator for W_hh and the inputs
+    activation : "tanh", "relu", "sigmoid" or "linear"
+    hidden_size, batch_size : H and N of the probe
+    input_scale : standard deviation of each input current
+    kind : "orthogonal" or "gaussian", see :func:`recurrent_matrix`
+
+    Returns
+    -------
+    dict with
+        "t" : int ndarray of shape (T,), the steps 1..T
+        "norm" : ndarray of shape (T,), the batch mean of ||dh_T/dh_t||
+        "bound" : ndarray of shape (T,), (gamma * sigma_max) ** (T - t)
+        "sigma_max", "spectral_radius" : floats describing W_hh
+    """
+    T = positive_int("T", T)
+    H = positive_int("hidden_size", hidden_size)
+    N = positive_int("batch_size", batch_size)
+    input_scale = positive_float("input_scale", input_scale, allow_zero=True)
+    gamma = derivative_bound(activation)
+    W_hh = recurrent_matrix(H, scale, rng, kind)
+    x = rng.standard_normal((N, T, H))
+    hs, _ = rnn_forward(x, np.zeros((N, H)), input_scale * np.eye(H), W_hh, np.zeros(H), activation=activation)
+    P = jacobian_products(step_jacobians(hs, W_hh, activation))
+    t = np.arange(1, T + 1)
+    sigma = largest_singular_value(W_hh)
+    return {
+        "t": t,
+        "norm": spectral_norms(P).mean(axis=0),
+        "bound": (gamma * sigma) ** (T - t).astype(np.float64),
+        "sigma_max": sigma,
+        "spectral_radius": spectral_radius(W_hh),
+    }
+
+
+def jacobian_norm_curves(
+    scales: Sequence[float], T: int, seed: int = 0, activation: str = "tanh", **kwargs: Any
+) -> dict[float, dict[str, Any]]:
+    """:func:`jacobian_norm_curve` for several scales, each from its own generator seeded by ``seed``.
+
+    Every scale sees the same random matrix direction and inputs (only the scale changes),
+    so the curves differ only through sigma_max and the activation. A seed rather than a
+    generator is taken so that a widget redraws the same network when a slider moves.
+
+    Returns
+    -------
+    dict scale -> the dict of :func:`jacobian_norm_curve`
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be a non-negative int; got {_describe(seed)}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative int; got {seed}")
+    if isinstance(scales, (str, bytes)) or not isinstance(scales, Sequence) or len(scales) == 0:
+        raise TypeError(f"scales must be a non-empty sequence of numbers, e.g. (0.5, 1.5); got {_describe(scales)}")
+    return {
+        float(c): jacobian_norm_curve(c, T, np.random.default_rng(seed), activation=activation, **kwargs)
+        for c in scales
+    }
+
+
+# ---------------------------------------------------------------------------
+# Gated cells (chapter 6)
+# ---------------------------------------------------------------------------
+
+
+def cell_path_gain(forget: float, steps: int) -> float:
+    """How much of dL/dc survives ``steps`` steps back along an LSTM's cell path, measured by lstm_backward.
+
+    Along the direct path c_t = f_t * c_{t-1} + i_t * g_t, dc_t/dc_{t-1} = diag(f_t), so with
+    every forget gate held at f the gain over k steps is f ** k.  This function does not use
+    that formula: it builds a one-unit LSTM whose gates are constant (no input, zero weights,
+    biases chosen so that the forget gate equals ``forget`` and the candidate is 0, so the
+    cell stays at 0), runs :func:`rnnlib.lstm.lstm_forward` and :func:`rnnlib.lstm.lstm_backward`
+    with a loss on h_T, and returns dL/dc_0 divided by dL/dc_T.
+
+    Parameters
+    ----------
+    forget : the forget gate's value, in (0, 1)
+    steps : the number of steps k between c_0 and c_T = c_k
+
+    Returns
+    -------
+    gain : float, equal to forget ** steps up to rounding
+    """
+    f = positive_float("forget", forget)
+    if not f < 1:
+        raise ValueError(f"forget must be a gate value strictly between 0 and 1; got {forget}")
+    T = positive_int("steps", steps)
+    b = np.array([0.0, np.log(f) - np.log1p(-f), 0.0, 0.0])  # pre-activations of [i, f, g, o]: sigmoid(b_f) = f
+    zeros_w = np.zeros((1, 4))
+    _, cache = lstm_forward(np.zeros((1, T, 1)), np.zeros((1, 1)), zeros_w, zeros_w, b)
+    dhs = np.zeros((1, T, 1))
+    dhs[0, -1, 0] = 1.0  # L = h_T
+    dc0 = lstm_backward(dhs, cache)[5]
+    # dL/dc_T = dL/dh_T * o_T * (1 - tanh(c_T)^2), with o_T = sigmoid(0) = 1/2 and c_T = 0
+    o_T = cache["gates"][-1, 0, 3]
+    dc_T = o_T * (1.0 - np.tanh(cache["cs"][-1, 0, 0]) ** 2)
+    return float(dc0[0, 0] / dc_T)

@@ -1,0 +1,307 @@
+"""Long-range dependency tasks, their trivial baselines, and a small regressor to train on them.
+
+Chapter 5 shows a vanilla RNN failing on these tasks as the distance to remember grows;
+chapter 6 solves them with LSTM and GRU cells.  Each generator takes the sequence length
+``T`` (or delay), the number of sequences ``num_sequences`` (N) and ``rng``; nothing here
+touches global random state, and the same generator state always gives the same data.
+
+- :func:`adding_problem` (Hochreiter and Schmidhuber, 1997): x of shape (N, T, 2), the first
+  channel random numbers in [0, 1), the second channel 1 at exactly two marked steps;
+  the target is the sum of the two marked numbers.  A model that has learnt nothing
+  predicts the mean, 1, and scores an MSE of Var(u_1 + u_2) = 2/12 = 1/6.
+- :func:`copy_task`: ids of shape (N, T + 2L): L symbols, a delay of T blanks ending in a
+  delimiter, then the model must write the L symbols back.  A model with no memory
+  scores a cross-entropy of L log(K) / (T + 2L) for K symbols.
+
+The baselines are computed in closed form by :func:`adding_baseline_mse` and
+:func:`copy_baseline_loss`, and tested against simulation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnnlib._checks import Shapes, _describe, check_rng, positive_int
+from rnnlib.activations import get_activation
+from rnnlib.layers import last_step_affine_backward, last_step_affine_forward
+from rnnlib.losses import mean_squared_error
+from rnnlib.recurrent import Recurrent
+
+Array = NDArray[np.floating]
+
+# ---------------------------------------------------------------------------
+# The adding problem
+# ---------------------------------------------------------------------------
+
+
+def adding_problem(
+    num_sequences: int, T: int, rng: np.random.Generator, dtype: type = np.float64
+) -> tuple[Array, Array]:
+    """Sample the adding problem: remember two marked numbers and output their sum.
+
+    Step t carries two features: a number u_t drawn uniformly from [0, 1), and a marker
+    m_t in {0, 1}.  Exactly two steps are marked, one drawn uniformly from the first half
+    of the sequence (steps 0 .. T//2 - 1) and one from the second half (T//2 .. T - 1), so
+    the first marked number must be carried for about T/2 steps or more on average.
+
+    Parameters
+    ----------
+    num_sequences : N
+    T : sequence length, at least 2
+    rng : np.random.Generator
+    dtype : floating dtype of the outputs
+
+    Returns
+    -------
+    x : ndarray of shape (N, T, 2); x[..., 0] the numbers, x[..., 1] the markers
+    y : ndarray of shape (N,), the sum of the two marked numbers, in [0, 2)
+    """
+    N = positive_int("num_sequences", num_sequences)
+    T = positive_int("T", T)
+    if T < 2:
+        raise ValueError(f"T must be at least 2 so that two different steps can be marked; got {T}")
+    rng = check_rng(rng)
+    if not np.issubdtype(np.dtype(dtype), np.floating):
+        raise TypeError(f"dtype must be a floating type such as np.float64; got {_describe(dtype)}")
+    u = rng.random((N, T))
+    first = rng.integers(0, T // 2, size=N)
+    second = rng.integers(T // 2, T, size=N)
+    rows = np.arange(N)
+    markers = np.zeros((N, T))
+    markers[rows, first] = 1.0
+    markers[rows, second] = 1.0
+    x = np.stack([u, markers], axis=-1).astype(dtype)
+    y = (u[rows, first] + u[rows, second]).astype(dtype)
+    return x, y
+
+
+def adding_baseline_mse(remembered: int = 0) -> float:
+    """The exact MSE of the best prediction that uses only ``remembered`` of the two numbers.
+
+    Each marked number is uniform on [0, 1), with mean 1/2 and variance 1/12.  A model that
+    knows k of them predicts those plus 1/2 for each of the others, and its squared error
+    is the variance of what it does not know: (2 - k) / 12.
+
+    - ``remembered=0``: the trivial baseline, always predicting 1: MSE = 1/6 ~ 0.1667.
+    - ``remembered=1``: e.g. a model that keeps only the recent (second) number: 1/12.
+    - ``remembered=2``: a perfect model: 0.
+
+    Parameters
+    ----------
+    remembered : 0, 1 or 2
+
+    Returns
+    -------
+    mse : float
+    """
+    if isinstance(remembered, bool) or not isinstance(remembered, (int, np.integer)) or remembered not in (0, 1, 2):
+        raise ValueError(f"remembered must be 0, 1 or 2 (how many marked numbers the model knows); got {remembered!r}")
+    return (2 - int(remembered)) / 12
+
+
+# ---------------------------------------------------------------------------
+# The copy task
+# ---------------------------------------------------------------------------
+
+#: Token ids of the copy task: 0 is the blank; 1..K the symbols; K + 1 the delimiter.
+COPY_BLANK = 0
+
+
+def copy_task(
+    num_sequences: int, T: int, rng: np.random.Generator, num_symbols: int = 8, length: int = 10
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Sample the copy task: read ``length`` symbols, wait ``T`` steps, write them back.
+
+    With K = ``num_symbols`` and L = ``length``, ids are 0 (blank), 1..K (symbols) and
+    K + 1 (the delimiter), so the vocabulary size is V = K + 2.  Each sequence has T + 2L
+    steps:
+
+        inputs   s_1 .. s_L | blank x (T - 1), delimiter | blank x L
+        targets  blank x (L + T)                         | s_1 .. s_L
+
+    The delimiter tells the model when to start writing; the first symbol must be carried
+    across T + L steps.
+
+    Parameters
+    ----------
+    num_sequences : N
+    T : the delay (steps between the last symbol read and the first written), at least 1
+    rng : np.random.Generator
+    num_symbols : K, symbols drawn uniformly from 1..K
+    length : L, how many symbols to copy
+
+    Returns
+    -------
+    inputs : int64 ndarray of shape (N, T + 2L)
+    targets : int64 ndarray of shape (N, T + 2L)
+    """
+    N = positive_int("num_sequences", num_sequences)
+    T = positive_int("T", T)
+    rng = check_rng(rng)
+    K = positive_int("num_symbols", num_symbols)
+    L = positive_int("length", length)
+    symbols = rng.integers(1, K + 1, size=(N, L))
+    inputs = np.full((N, T + 2 * L), COPY_BLANK, dtype=np.int64)
+    targets = np.full((N, T + 2 * L), COPY_BLANK, dtype=np.int64)
+    inputs[:, :L] = symbols
+    inputs[:, L + T - 1] = K + 1
+    targets[:, L + T :] = symbols
+    return inputs, targets
+
+
+def copy_baseline_loss(T: int, num_symbols: int = 8, length: int = 10) -> float:
+    """The exact mean cross-entropy (nats per step) of the best model with no memory.
+
+    Such a model knows the layout (blanks until the delimiter, then L symbols), so it is
+    certain, and loses nothing, on the T + L blank targets; on each of the L symbols it can
+    only spread its probability evenly over the K symbols and pays log K:
+
+        loss = L log(K) / (T + 2L)
+
+    Parameters
+    ----------
+    T, num_symbols, length : as in :func:`copy_task`
+
+    Returns
+    -------
+    loss : float
+    """
+    T = positive_int("T", T)
+    K = positive_int("num_symbols", num_symbols)
+    L = positive_int("length", length)
+    return float(L * np.log(K) / (T + 2 * L))
+
+
+# ---------------------------------------------------------------------------
+# A many-to-one regressor for the adding problem
+# ---------------------------------------------------------------------------
+
+
+class ManyToOneRegressor:
+    """Real-valued inputs -> recurrent layer -> one number per sequence, trained with the mean squared error.
+
+        h_t   = f(x_t W_xh + h_{t-1} W_hh + b_h),   h_0 = 0
+        y_hat = h_T W_hy + b_y
+
+    With ``cell="lstm"`` or ``cell="gru"`` the recurrence is that gated cell instead (chapter 6),
+    with the parameter names and initialisation of :data:`rnnlib.recurrent.CELLS`; the output
+    layer is the same. Every cell runs through :class:`rnnlib.recurrent.Recurrent`.
+
+    Its ``loss`` can also return the deltas dL/dh_t of the real backward pass, which
+    :func:`rnnlib.gradients.gradient_norms` turns into the per-step gradient norms. For the
+    LSTM they are the gradients of the hidden states with the cell states held fixed.
+
+    Parameters
+    ----------
+    input_size : D
+    hidden_size : H
+    rng : np.random.Generator for the initial weights; for the vanilla RNN all Gaussian with
+        variance 1/fan_in (so W_hh starts with spectral radius close to 1)
+    activation : the vanilla RNN's activation, "tanh" by default (the gated cells have their own)
+    cell : "rnn" (default), "lstm" or "gru"
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        rng: np.random.Generator,
+        activation: str = "tanh",
+        cell: str = "rnn",
+    ) -> None:
+        D = self.input_size = positive_int("input_size", input_size)
+        H = self.hidden_size = positive_int("hidden_size", hidden_size)
+        rng = check_rng(rng)
+        get_activation(activation)  # fail here, not at the first forward pass
+        self.rnn = Recurrent(cell, D, H, activation=activation)
+        if self.rnn.cell.name != "rnn" and activation != "tanh":
+            raise ValueError(
+                f"activation applies only to cell='rnn'; the {cell} cell has its own gates, so leave it at "
+                f"'tanh' (got activation={activation!r})"
+            )
+        self.cell = self.rnn.cell.name
+        self.activation = activation
+        if self.cell == "rnn":  # chapter 5's initialisation, draw for draw
+            self.params: dict[str, Array] = {
+                "W_xh": rng.standard_normal((D, H)) / np.sqrt(D),
+                "W_hh": rng.standard_normal((H, H)) / np.sqrt(H),
+                "b_h": np.zeros(H),
+            }
+        else:
+            self.params = self.rnn.init(rng)
+        self.params |= {"W_hy": rng.standard_normal((H, 1)) / np.sqrt(H), "b_y": np.zeros(1)}
+
+    def forward(self, x: Array) -> tuple[Array, dict[str, Any]]:
+        """Predictions for a batch.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, T, D)
+
+        Returns
+        -------
+        y_hat : ndarray of shape (N,)
+        cache : for :meth:`backward`, including ``cache["hs"]`` of shape (N, T, H)
+        """
+        p = self.params
+        x = Shapes().floats("x", x, ("N", "T", self.input_size))
+        h0 = np.zeros((x.shape[0], self.hidden_size), dtype=p["W_hy"].dtype)
+        hs, rnn_cache = self.rnn.forward(x, p, h0=h0)
+        scores, out_cache = last_step_affine_forward(hs, p["W_hy"], p["b_y"])
+        return scores[:, 0], {"rnn": rnn_cache, "out": out_cache, "hs": hs}
+
+    def backward(
+        self, dy_hat: Array, cache: dict[str, Any], return_deltas: bool = False
+    ) -> dict[str, Array] | tuple[dict[str, Array], Array]:
+        """Gradients of every parameter from dL/dy_hat of shape (N,).
+
+        With ``return_deltas`` also returns deltas, ndarray of shape (N, T, H), dL/dh_t.
+        """
+        dhs, dW_hy, db_y = last_step_affine_backward(dy_hat[:, None], cache["out"])
+        cell = self.rnn.cell
+        # One layer, one direction: the cell's own backward pass, which can also report the deltas.
+        _, _, *dparams, deltas = cell.backward(dhs, cache["rnn"]["caches"][0], return_deltas=True)
+        grads = dict(zip(cell.param_names, dparams[: len(cell.param_names)]))
+        grads |= {"W_hy": dW_hy, "b_y": db_y}
+        return (grads, deltas) if return_deltas else grads
+
+    def loss(
+        self, x: Array, y: Array, return_deltas: bool = False
+    ) -> tuple[float, dict[str, Array]] | tuple[float, dict[str, Array], Array]:
+        """Mean squared error over the batch and its gradients, keyed like ``params``.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, T, D)
+        y : ndarray of shape (N,)
+        return_deltas : also return deltas, ndarray of shape (N, T, H), dL/dh_t
+
+        Returns
+        -------
+        (loss, grads) or, with ``return_deltas``, (loss, grads, deltas)
+        """
+        y_hat, cache = self.forward(x)
+        y = Shapes().floats("y", y, (y_hat.shape[0],))
+        loss, dy_hat = mean_squared_error(y_hat, y.astype(y_hat.dtype, copy=False))
+        if return_deltas:
+            grads, deltas = self.backward(dy_hat, cache, return_deltas=True)
+            return loss, grads, deltas
+        return loss, self.backward(dy_hat, cache)
+
+    def predict(self, x: Array) -> Array:
+        """Predictions, ndarray of shape (N,)."""
+        return self.forward(x)[0]
+
+    def num_parameters(self) -> int:
+        """Total count of trainable numbers."""
+        return sum(p.size for p in self.params.values())
+
+    def __repr__(self) -> str:
+        rec = f"activation={self.activation!r}" if self.cell == "rnn" else f"cell={self.cell!r}"
+        return (
+            f"ManyToOneRegressor(input_size={self.input_size}, hidden_size={self.hidden_size}, "
+            f"{rec}, parameters={self.num_parameters()})"
+        )
