@@ -1,0 +1,384 @@
+"""Small seeded tasks, one per architecture type (chapter 3).
+
+Each task is tiny enough to train in about a second with numpy, yet needs the shape
+of model it illustrates:
+
+- one-to-many: :func:`make_plucked_strings`, a whole decaying note generated from one
+  condition vector (its pitch and its damping), read as a sequence of levels by
+  :func:`quantise`;
+- many-to-one: :func:`make_messages`, short text messages labelled spam or not;
+- many-to-many, aligned: :func:`make_tagged_sentences`, sentences from a tiny grammar
+  whose ambiguous words ("fish", "watch", "can", ...) take their part of speech from
+  the word before them;
+- many-to-many, different lengths: :func:`number_to_words`, digits to English number
+  words ("3 4 2" -> "three hundred and forty two").
+
+Contract, once for the module: every generator that samples takes
+``rng: np.random.Generator`` and is deterministic given its state; nothing here
+touches global random state.  Text comes back as lists of tokens (or strings for the
+messages, to be split with :func:`rnnlib.data.tokenize`); turn them into ids with
+:class:`rnnlib.data.Vocabulary` and :func:`rnnlib.data.pad_sequences`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnnlib._checks import _describe, as_float_array, as_int_array, check_rng, positive_int
+
+# ---------------------------------------------------------------------------
+# One-to-many: a plucked string
+# ---------------------------------------------------------------------------
+
+#: Range of the pitch, in cycles per window of ``steps`` samples, and of the damping
+#: (how many e-foldings the amplitude decays by over the window).  A condition of
+#: -1 maps to the low end of each range and +1 to the high end.
+CYCLES_RANGE = (1.5, 4.0)
+DAMPING_RANGE = (0.0, 3.0)
+
+
+def plucked_string(conditions: NDArray[np.floating], steps: int = 40) -> NDArray[np.float64]:
+    """The note each condition describes: a sine wave whose amplitude decays.
+
+        y_t = exp(-k t / T) sin(2 pi f t / T),   t = 1, ..., T
+
+    where the pitch f (cycles per window) and the damping k come from the two
+    columns of ``conditions`` mapped linearly from [-1, 1] onto :data:`CYCLES_RANGE`
+    and :data:`DAMPING_RANGE`.  At t = 0 every wave is exactly 0, which is why a
+    generator may start from a zero input.
+
+    Parameters
+    ----------
+    conditions : ndarray of shape (N, 2), columns (pitch, damping), each in [-1, 1]
+    steps : T, the number of samples
+
+    Returns
+    -------
+    waves : ndarray of shape (N, T, 1)
+    """
+    v = as_float_array("conditions", conditions)
+    if v.ndim != 2 or v.shape[1] != 2:
+        raise ValueError(f"conditions must have shape (N, 2) with columns (pitch, damping); got {v.shape}")
+    if (np.abs(v) > 1).any():
+        raise ValueError(f"conditions must lie in [-1, 1]; got values from {v.min():.3g} to {v.max():.3g}")
+    T = positive_int("steps", steps)
+    f = CYCLES_RANGE[0] + (v[:, :1] + 1) / 2 * (CYCLES_RANGE[1] - CYCLES_RANGE[0])  # (N, 1)
+    k = DAMPING_RANGE[0] + (v[:, 1:] + 1) / 2 * (DAMPING_RANGE[1] - DAMPING_RANGE[0])
+    s = np.arange(1, T + 1)[None, :] / T  # (1, T), time as a fraction of the window
+    return (np.exp(-k * s) * np.sin(2 * np.pi * f * s))[:, :, None].astype(np.float64)
+
+
+def make_plucked_strings(
+    n: int, rng: np.random.Generator, steps: int = 40
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Sample ``n`` conditions uniformly from [-1, 1]^2 and the notes they describe.
+
+    Parameters
+    ----------
+    n : number of notes
+    rng : np.random.Generator
+    steps : T, samples per note
+
+    Returns
+    -------
+    conditions : ndarray of shape (n, 2), columns (pitch, damping)
+    waves : ndarray of shape (n, T, 1), from :func:`plucked_string`
+    """
+    n = positive_int("n", n)
+    rng = check_rng(rng)
+    conditions = rng.uniform(-1.0, 1.0, size=(n, 2))
+    return conditions, plucked_string(conditions, steps)
+
+
+def quantise(values: NDArray[np.floating], levels: int = 16) -> NDArray[np.int64]:
+    """Map values in [-1, 1] to the nearest of ``levels`` evenly spaced levels, as ids.
+
+    Level k stands for the value -1 + 2 k / (levels - 1), so id 0 is -1 and id
+    levels - 1 is +1.  Quantising turns a waveform into a sequence of categories, which a
+    generator can predict with a softmax, one "note" out of ``levels`` per step.
+
+    Parameters
+    ----------
+    values : ndarray of any shape, e.g. (N, T), every entry in [-1, 1]
+    levels : K >= 2, the number of levels
+
+    Returns
+    -------
+    ids : int64 ndarray of the shape of ``values``, entries in [0, K)
+    """
+    v = as_float_array("values", values)
+    K = positive_int("levels", levels)
+    if K < 2:
+        raise ValueError(f"levels must be at least 2; got {K}")
+    if v.size and np.abs(v).max() > 1:
+        raise ValueError(f"values must lie in [-1, 1]; got values from {v.min():.3g} to {v.max():.3g}")
+    return np.rint((v + 1) / 2 * (K - 1)).astype(np.int64)
+
+
+def dequantise(ids: NDArray[np.integer], levels: int = 16) -> NDArray[np.float64]:
+    """The value each level id stands for: -1 + 2 k / (levels - 1); the inverse of :func:`quantise`."""
+    K = positive_int("levels", levels)
+    if K < 2:
+        raise ValueError(f"levels must be at least 2; got {K}")
+    k = as_int_array("ids", ids, high=K)
+    return -1.0 + 2.0 * k / (K - 1)
+
+
+# ---------------------------------------------------------------------------
+# Many-to-one: spam or not
+# ---------------------------------------------------------------------------
+
+_DAYS = ("today", "tonight", "tomorrow", "on friday", "at the weekend")
+_PRIZES = ("a free phone", "a cash prize", "a holiday", "a gift card", "free tickets")
+_HAM_GREETINGS = ("", "hi", "hey", "morning", "hi mum")
+_HAM_BODIES = (
+    "are you free for lunch {day}",
+    "call me when you get home",
+    "can you call me back {day}",
+    "we won the match {day}",
+    "thanks for the lovely dinner",
+    "running late, see you {day}",
+    "i got free tickets for the film {day}",
+    "the meeting moved to {day}",
+    "did you win the quiz {day}",
+    "text me when you are free",
+)
+_SPAM_OPENERS = ("", "urgent", "congratulations", "dear customer", "final notice")
+_SPAM_BODIES = (
+    "you have won {prize}",
+    "claim {prize} {day}",
+    "{prize} is waiting for you",
+    "your number was selected for {prize}",
+    "win {prize} now",
+)
+_SPAM_ACTIONS = ("call now", "reply yes to claim", "click the link", "text win to claim", "call free {day}")
+
+
+def make_messages(n: int, rng: np.random.Generator, spam_fraction: float = 0.5) -> tuple[list[str], NDArray[np.int64]]:
+    """Sample ``n`` short text messages labelled 1 (spam) or 0 (not spam).
+
+    A message that is not spam is an optional greeting and a line from everyday
+    life ("are you free for lunch today"); spam is an optional opener, an offer and
+    a call to action ("congratulations, you have won a holiday. call now").  Words
+    such as "free", "call", "win", "won" and "today" occur in both, so no single word
+    decides the label.
+
+    Parameters
+    ----------
+    n : number of messages
+    rng : np.random.Generator
+    spam_fraction : probability that a message is spam, in [0, 1]
+
+    Returns
+    -------
+    texts : list of n str
+    labels : ndarray of shape (n,) of int64 0/1
+    """
+    n = positive_int("n", n)
+    rng = check_rng(rng)
+    if isinstance(spam_fraction, bool) or not isinstance(spam_fraction, (int, float)) or not 0 <= spam_fraction <= 1:
+        raise ValueError(f"spam_fraction must be a probability in [0, 1]; got {_describe(spam_fraction)}")
+    labels = (rng.random(n) < spam_fraction).astype(np.int64)
+    picks = rng.integers(0, 1000, size=(n, 5))  # every random choice drawn up front
+    texts = []
+    for i in range(n):
+        a, b, c, d, e = (int(x) for x in picks[i])
+        day, prize = _DAYS[d % len(_DAYS)], _PRIZES[e % len(_PRIZES)]
+        if labels[i]:
+            opener = _SPAM_OPENERS[a % len(_SPAM_OPENERS)]
+            body = _SPAM_BODIES[b % len(_SPAM_BODIES)].format(prize=prize, day=day)
+            action = _SPAM_ACTIONS[c % len(_SPAM_ACTIONS)].format(day=day)
+            text = f"{opener}, {body}. {action}" if opener else f"{body}. {action}"
+        else:
+            greeting = _HAM_GREETINGS[a % len(_HAM_GREETINGS)]
+            body = _HAM_BODIES[b % len(_HAM_BODIES)].format(day=day)
+            text = f"{greeting}, {body}" if greeting else body
+        texts.append(text)
+    return texts, labels
+
+
+# ---------------------------------------------------------------------------
+# Many-to-many, aligned: part-of-speech tagging
+# ---------------------------------------------------------------------------
+
+#: The part-of-speech tags, in the order a tag vocabulary should list them.
+TAGS = ("DET", "ADJ", "NOUN", "PRON", "AUX", "VERB", "PREP", "ADV")
+
+_WORDS: dict[str, tuple[str, ...]] = {
+    "DET": ("the", "a", "my", "this"),
+    "ADJ": ("old", "small", "red", "happy"),
+    "NOUN": ("dog", "man", "boat", "river", "girl", "lake"),
+    "PRON": ("i", "you", "we", "they"),
+    "AUX": ("will", "must"),
+    "VERB": ("see", "like", "find", "paint"),
+    "PREP": ("in", "near", "by"),
+    "ADV": ("today", "again", "slowly"),
+}
+
+#: Words that are a noun after a determiner or adjective and a verb after a pronoun
+#: or auxiliary ("the fish" / "they fish").
+NOUN_OR_VERB = ("fish", "duck", "watch", "book", "park", "ship")
+
+#: "can" is a noun after a determiner or adjective ("the can") and an auxiliary
+#: after a subject ("we can fish", "the dog can see").
+NOUN_OR_AUX = ("can",)
+
+#: Every word whose tag depends on its context.
+AMBIGUOUS_WORDS = NOUN_OR_VERB + NOUN_OR_AUX
+
+
+def make_tagged_sentences(
+    n: int, rng: np.random.Generator, ambiguous_prob: float = 0.4
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Sample ``n`` sentences from a tiny English grammar, with the tag of every word.
+
+        sentence    -> subject [aux] verb [object] [place] [adverb]
+        subject     -> pronoun | noun phrase      (a noun-phrase subject always takes an aux)
+        noun phrase -> determiner [adjective] noun
+        place       -> preposition noun phrase
+
+    A noun slot or verb slot is filled with one of the ambiguous words of
+    :data:`NOUN_OR_VERB` with probability ``ambiguous_prob``, and an auxiliary slot
+    or noun slot with "can" now and then, so the same word carries different tags
+    ("they watch the watch").  The right tag always follows from the word *before*
+    it, so a left-to-right recurrent tagger can get every word right, while a
+    tagger that looks at each word alone cannot.
+
+    Parameters
+    ----------
+    n : number of sentences
+    rng : np.random.Generator
+    ambiguous_prob : probability that a noun or verb slot takes an ambiguous word, in [0, 1]
+
+    Returns
+    -------
+    sentences : list of n lists of words (2 to 13 words each)
+    tags : list of n lists of tags from :data:`TAGS`, aligned with the words
+    """
+    n = positive_int("n", n)
+    rng = check_rng(rng)
+    if isinstance(ambiguous_prob, bool) or not isinstance(ambiguous_prob, (int, float)) or not 0 <= ambiguous_prob <= 1:
+        raise ValueError(f"ambiguous_prob must be a probability in [0, 1]; got {_describe(ambiguous_prob)}")
+
+    def pick(options: tuple[str, ...]) -> str:
+        return options[int(rng.integers(len(options)))]
+
+    def noun() -> str:
+        r = rng.random()
+        if r < ambiguous_prob:
+            return pick(NOUN_OR_VERB)
+        return "can" if r < ambiguous_prob + 0.05 else pick(_WORDS["NOUN"])
+
+    def noun_phrase(words: list[str], tags: list[str]) -> None:
+        words.append(pick(_WORDS["DET"]))
+        tags.append("DET")
+        if rng.random() < 0.4:
+            words.append(pick(_WORDS["ADJ"]))
+            tags.append("ADJ")
+        words.append(noun())
+        tags.append("NOUN")
+
+    sentences, all_tags = [], []
+    for _ in range(n):
+        words: list[str] = []
+        tags: list[str] = []
+        if rng.random() < 0.5:
+            words.append(pick(_WORDS["PRON"]))
+            tags.append("PRON")
+            needs_aux = rng.random() < 0.4
+        else:
+            noun_phrase(words, tags)
+            needs_aux = True
+        if needs_aux:
+            words.append("can" if rng.random() < 0.4 else pick(_WORDS["AUX"]))
+            tags.append("AUX")
+        words.append(pick(NOUN_OR_VERB) if rng.random() < ambiguous_prob else pick(_WORDS["VERB"]))
+        tags.append("VERB")
+        if rng.random() < 0.7:
+            noun_phrase(words, tags)
+        if rng.random() < 0.4:
+            words.append(pick(_WORDS["PREP"]))
+            tags.append("PREP")
+            noun_phrase(words, tags)
+        if rng.random() < 0.3:
+            words.append(pick(_WORDS["ADV"]))
+            tags.append("ADV")
+        sentences.append(words)
+        all_tags.append(tags)
+    return sentences, all_tags
+
+
+# ---------------------------------------------------------------------------
+# Many-to-many, different lengths: digits to number words
+# ---------------------------------------------------------------------------
+
+_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_TEENS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+
+#: Every word :func:`number_to_words` can produce, in a fixed order.
+NUMBER_WORDS = tuple(dict.fromkeys(_ONES + _TEENS + _TENS[2:] + ("hundred", "and")))
+
+
+def _check_number(n: object) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"n must be an int from 0 to 999; got {_describe(n)}")
+    if not 0 <= n <= 999:
+        raise ValueError(f"n must be an int from 0 to 999; got {n}")
+    return int(n)
+
+
+def number_to_digits(n: int) -> list[str]:
+    """The decimal digits of ``n`` (0 to 999) as tokens: 307 -> ["3", "0", "7"]."""
+    return list(str(_check_number(n)))
+
+
+def number_to_words(n: int) -> list[str]:
+    """``n`` (0 to 999) in British English words, one token per word.
+
+    >>> number_to_words(342)
+    ['three', 'hundred', 'and', 'forty', 'two']
+    >>> number_to_words(17)
+    ['seventeen']
+    """
+    n = _check_number(n)
+    if n == 0:
+        return ["zero"]
+    words: list[str] = []
+    hundreds, rest = divmod(n, 100)
+    if hundreds:
+        words += [_ONES[hundreds], "hundred"]
+        if rest:
+            words.append("and")
+    if 10 <= rest < 20:
+        words.append(_TEENS[rest - 10])
+    elif rest:
+        tens, ones = divmod(rest, 10)
+        if tens:
+            words.append(_TENS[tens])
+        if ones:
+            words.append(_ONES[ones])
+    return words
+
+
+def make_number_translation(numbers: Iterable[int]) -> tuple[list[list[str]], list[list[str]]]:
+    """Source and target token lists for the digits-to-words "translation" task.
+
+    Parameters
+    ----------
+    numbers : ints from 0 to 999, e.g. one split of ``rng.permutation(1000)``
+
+    Returns
+    -------
+    sources : list of digit-token lists, e.g. ["3", "4", "2"]
+    targets : list of word-token lists, e.g. ["three", "hundred", "and", "forty", "two"]
+    """
+    if isinstance(numbers, (str, bytes)) or not isinstance(numbers, Iterable):
+        raise TypeError(f"numbers must be an iterable of ints from 0 to 999; got {_describe(numbers)}")
+    numbers = list(numbers)
+    if not numbers:
+        raise ValueError("numbers must hold at least one number; got none")
+    return [number_to_digits(k) for k in numbers], [number_to_words(k) for k in numbers]
