@@ -12,7 +12,10 @@ Conventions, once for the whole package:
 """
 
 from rnnlib.activations import log_sigmoid, log_softmax, logsumexp, relu, sigmoid, softmax, softplus
+from rnnlib.architectures import EncoderDecoder, ManyToManyTagger, OneToManyGenerator
 from rnnlib.data import PAD, UNK, Vocabulary, bag_of_words, minibatches, one_hot, pad_sequences, tokenize
+from rnnlib.datasets import load_alice, load_nino12_sst, make_reviews
+from rnnlib.exercises import check_answer
 from rnnlib.gradcheck import numerical_gradient, numerical_gradient_array, rel_error
 from rnnlib.gru import gru_backward, gru_forward
 from rnnlib.io import load_into, load_params, save_params
@@ -34,6 +37,13 @@ from rnnlib.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_fo
 __version__ = "0.1.0"
 
 __all__ = [
+    "EncoderDecoder",
+    "ManyToManyTagger",
+    "OneToManyGenerator",
+    "check_answer",
+    "load_alice",
+    "load_nino12_sst",
+    "make_reviews",
     "CELLS",
     "Recurrent",
     "cosine_schedule",
