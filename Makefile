@@ -1,16 +1,45 @@
 # Recurrent Neural Networks from Basic to Advanced: build, test, refresh.
-#   make html      build the website into _build/html (creates .venv on first use)
-#   make test      everything CI checks: ruff, unit tests, nbval, strict book build
-#   make execute   re-run every notebook in place so the committed outputs are fresh
+#   make html          build the website into _build/html (creates .venv on first use; needs only Python)
+#   make pdf           build the whole book as one PDF, _build/latex/rnn-course.pdf (needs TeX Live, see below)
+#   make test          everything CI checks, in this order: ruff, unit tests, nbval, strict website build,
+#                      PDF build and check, browser test of the website, Binder environment agreement
+#   make execute       re-run every notebook in place so the committed outputs are fresh
+#   make bench         time rnnlib's RNN, LSTM and GRU against torch.nn (with TORCH=1 to install torch)
+#   make timings       execute every notebook and print its wall time and peak memory
+#   make system-deps   install the Debian packages that `make pdf` and `make test` need (as root),
+#                      or print the apt-get command to run
 # Variables: PYTHON (default python3.11, else python3), TORCH=1 to add the PyTorch cross-check.
+#
+# Everything after the install steps runs through scripts/offline.sh, which cuts the
+# network when ../shared/tools/offline exists (CI, the authors' machines), to prove that
+# the builds and tests need nothing from outside.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+
+# The course's matrices are small (tens to a few hundred rows): BLAS threads cost more than
+# they give, and on a shared 2-core machine they contend. One thread is faster and gives
+# the same results; Binder's `start` sets the same for students.
+export OPENBLAS_NUM_THREADS ?= 1
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(shell find chapters -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
+OFFLINE := scripts/offline.sh
+PDF    := _build/latex/rnn-course.pdf
 
-.PHONY: html test lint unit nbval book execute clean torch
+# Debian packages. TeX: xelatex with the LaTeX packages Sphinx uses (texlive-latex-extra is
+# a dependency of texlive-xetex, named here because the PDF relies on it), the Zapf Dingbats
+# metrics hyperref needs (texlive-fonts-recommended), latexmk, and the fonts named in
+# _config.yml.  poppler-utils gives pdftotext and pdfinfo for the PDF check; chromium runs
+# the browser test.
+TEX_DEBS     := texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+                latexmk fonts-lmodern fonts-dejavu-core
+PDFCHECK_DEBS := poppler-utils
+BROWSER_DEBS := chromium
+SYSTEM_DEBS  := $(TEX_DEBS) $(PDFCHECK_DEBS) $(BROWSER_DEBS)
+
+.PHONY: html pdf test lint unit nbval book pdf-check browser binder-env execute clean torch bench timings \
+        system-deps system-deps-tex install
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,26 +50,58 @@ $(STAMP): pyproject.toml constraints.txt
 torch: $(STAMP)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install --quiet -e ".[torch]"
 
+system-deps:
+	@bash scripts/system_deps.sh $(SYSTEM_DEBS)
+
+system-deps-tex:
+	@bash scripts/system_deps.sh $(TEX_DEBS)
+
+# Every install step, so that the rest of `make test` can run with the network cut.
+install: $(STAMP) $(if $(TORCH),torch) system-deps
+
 html: $(STAMP)
 	$(BIN)/jupyter-book build --quiet .
 	@echo "Open file://$(CURDIR)/_build/html/index.html"
 
-lint: $(STAMP)
-	$(BIN)/ruff check rnnlib tests chapters
+# The whole book as one PDF, built with xelatex; warnings fail the build as for the website.
+pdf: $(STAMP) system-deps-tex
+	rm -rf _build/latex
+	$(OFFLINE) $(BIN)/jupyter-book build --quiet --builder pdflatex -n -W --keep-going --all .
+	@test -f $(PDF) && echo "PDF: $(CURDIR)/$(PDF)"
 
+lint: $(STAMP)
+	$(OFFLINE) $(BIN)/ruff check rnnlib tests chapters scripts
+
+# tests/publishing checks the built outputs; the targets below run it after the builds.
 unit: $(STAMP) $(if $(TORCH),torch)
-	$(BIN)/python -m pytest -q tests
+	$(OFFLINE) $(BIN)/python -m pytest -q tests --ignore=tests/publishing
 
 nbval: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-sanitize-with sanitize.cfg $(NOTEBOOKS)
+	$(OFFLINE) $(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-sanitize-with sanitize.cfg $(NOTEBOOKS)
 
 book: $(STAMP)
-	$(BIN)/jupyter-book build --quiet -n -W --keep-going --all .
+	$(OFFLINE) $(BIN)/jupyter-book build --quiet -n -W --keep-going --all .
 
-test: lint unit nbval book
+pdf-check: $(STAMP)
+	$(OFFLINE) $(BIN)/python -m pytest -q -p no:cacheprovider tests/publishing/test_pdf.py
 
+browser: $(STAMP)
+	$(OFFLINE) $(BIN)/python -m pytest -q -p no:cacheprovider tests/publishing/test_site.py
+
+binder-env: $(STAMP)
+	$(OFFLINE) $(BIN)/python -m pytest -q -p no:cacheprovider tests/publishing/test_environment.py
+
+test: install lint unit nbval book pdf pdf-check browser binder-env
+
+# nbclient's `jupyter execute` keeps the widget state in the notebook, as Binder needs it.
 execute: $(STAMP)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=120 $(NOTEBOOKS)
+	$(BIN)/jupyter execute --inplace --timeout=120 $(NOTEBOOKS)
+
+bench: $(STAMP) $(if $(TORCH),torch)
+	$(BIN)/python benchmarks/bench_recurrent.py
+
+timings: $(STAMP)
+	$(BIN)/python benchmarks/course_runtime.py
 
 clean:
 	rm -rf _build

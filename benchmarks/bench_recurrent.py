@@ -87,6 +87,8 @@ def main() -> None:
     except ImportError:
         torch = None
 
+    if torch is not None and os.environ.get("OPENBLAS_NUM_THREADS"):
+        torch.set_num_threads(int(os.environ["OPENBLAS_NUM_THREADS"]))  # same thread count on both sides
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}", end="")
     if torch is not None:
         print(f"; torch {torch.__version__} with {torch.get_num_threads()} threads", end="")

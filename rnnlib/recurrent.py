@@ -149,14 +149,24 @@ class Recurrent:
             params |= {prefix + p + n: v for n, v in self.cell.init(rng, D, self.hidden_size).items()}
         return params
 
-    def _run(self, x: Array, h0: Array, params: Params, prefix: str, mask: Any) -> tuple[Array, dict[str, Any]]:
+    def _run(
+        self, x: Array, h0: Array, params: Params, prefix: str, mask: Any, c0: Array | None = None
+    ) -> tuple[Array, dict[str, Any]]:
         args = [params[prefix + n] for n in self.cell.param_names]
         if self.cell.name == "rnn":
             return rnn_forward(x, h0, *args, mask, self.activation)
+        if self.cell.name == "lstm":
+            return lstm_forward(x, h0, *args, mask, c0)
         return self.cell.forward(x, h0, *args, mask)
 
     def forward(
-        self, x: Array, params: Params, mask: NDArray[np.bool_] | None = None, h0: Array | None = None, prefix: str = ""
+        self,
+        x: Array,
+        params: Params,
+        mask: NDArray[np.bool_] | None = None,
+        h0: Array | None = None,
+        prefix: str = "",
+        c0: Array | None = None,
     ) -> tuple[Array, dict[str, Any]]:
         """Run every layer and direction.
 
@@ -166,26 +176,27 @@ class Recurrent:
         params : dict holding this layer's parameters (under ``prefix``)
         mask : optional ndarray of shape (N, T)
         h0 : initial states: None (zeros), ndarray of shape (N, H) for a single
-            layer and direction, or (num_layers * directions, N, H).  An LSTM's cell
-            state always starts at zero here.
+            layer and direction, or (num_layers * directions, N, H)
+        c0 : LSTM only: initial cell states, shaped like ``h0`` (zeros when None).
+            They are taken as constants: :meth:`backward` returns no gradient for
+            them, which is what truncated BPTT wants of a state carried over from
+            the previous chunk.
 
         Returns
         -------
         hs : ndarray of shape (N, T, directions * H), the top layer's states
         cache : for :meth:`backward`; ``cache["final"]`` holds each part's last real
-            state, shape (num_layers * directions, N, H)
+            state, shape (num_layers * directions, N, H), and for an LSTM
+            ``cache["final_c"]`` the last cell states, same shape
         """
         s = Shapes()
         x = s.floats("x", x, ("N", "T", self.input_size))
         mask = s.mask("mask", mask, ("N", "T"))
         N, T, _ = x.shape
-        P, H = self.num_layers * self.directions, self.hidden_size
-        if h0 is None:
-            h0s = np.zeros((P, N, H), dtype=x.dtype)
-        elif P == 1 and np.ndim(h0) == 2:
-            h0s = s.floats("h0", h0, ("N", H))[None]
-        else:
-            h0s = s.floats("h0", h0, (P, "N", H))
+        h0s = self._initial("h0", h0, s, x.dtype)
+        if c0 is not None and self.cell.name != "lstm":
+            raise ValueError(f"c0 is an LSTM's initial cell state; a {self.cell.name!r} layer has none")
+        c0s = None if c0 is None else self._initial("c0", c0, s, x.dtype)
         rev = reverse_indices(mask, N, T) if self.bidirectional else None
         caches, finals, inp = [], [], x
         for k in range(self.num_layers):
@@ -193,18 +204,25 @@ class Recurrent:
             for r in (False, True)[: self.directions]:
                 j = k * self.directions + r
                 xin = _gather(inp, rev) if r else inp
-                hs, c = self._run(xin, h0s[j], params, prefix + self.prefix(k, r), mask)
+                c_j = None if c0s is None else c0s[j]
+                hs, c = self._run(xin, h0s[j], params, prefix + self.prefix(k, r), mask, c_j)
                 finals.append(hs[:, -1])  # padded steps carry the last real state to T - 1
                 outs.append(_gather(hs, rev) if r else hs)
                 caches.append(c)
             inp = np.concatenate(outs, axis=2) if self.bidirectional else outs[0]
-        return inp, {
-            "caches": caches,
-            "rev": rev,
-            "prefix": prefix,
-            "final": np.stack(finals),
-            "h0_shape": np.shape(h0),
-        }
+        cache = {"caches": caches, "rev": rev, "prefix": prefix, "final": np.stack(finals), "h0_shape": np.shape(h0)}
+        if self.cell.name == "lstm":
+            cache["final_c"] = np.stack([c["cs"][-1] for c in caches])  # the LSTM cache is time-major
+        return inp, cache
+
+    def _initial(self, name: str, value: Array | None, s: Shapes, dtype: np.dtype) -> Array:
+        """Initial states as (num_layers * directions, N, H), from None, (N, H) or that shape."""
+        P, H = self.num_layers * self.directions, self.hidden_size
+        if value is None:
+            return np.zeros((P, s.dims["N"], H), dtype=dtype)
+        if P == 1 and np.ndim(value) == 2:
+            return s.floats(name, value, ("N", H))[None]
+        return s.floats(name, value, (P, "N", H))
 
     def backward(
         self, dhs: Array, cache: dict[str, Any], dfinal: Array | None = None

@@ -9,9 +9,12 @@ of model it illustrates:
 - many-to-one: :func:`make_messages`, short text messages labelled spam or not;
 - many-to-many, aligned: :func:`make_tagged_sentences`, sentences from a tiny grammar
   whose ambiguous words ("fish", "watch", "can", ...) take their part of speech from
-  the word before them;
+  the word before them; and :func:`make_lookahead_sentences` (chapter 7), where a
+  sentence's first word takes it from the word *after* it;
 - many-to-many, different lengths: :func:`number_to_words`, digits to English number
-  words ("3 4 2" -> "three hundred and forty two").
+  words ("3 4 2" -> "three hundred and forty two"); and
+  :func:`make_noun_phrase_translation` (chapter 8), English noun phrases into Spanish,
+  where adjectives move behind their nouns ("big cat" -> "gato grande").
 
 Contract, once for the module: every generator that samples takes
 ``rng: np.random.Generator`` and is deterministic given its state; nothing here
@@ -382,3 +385,213 @@ def make_number_translation(numbers: Iterable[int]) -> tuple[list[list[str]], li
     if not numbers:
         raise ValueError("numbers must hold at least one number; got none")
     return [number_to_digits(k) for k in numbers], [number_to_words(k) for k in numbers]
+
+
+# ---------------------------------------------------------------------------
+# Many-to-many, aligned, where the tag depends on the next word (chapter 7)
+# ---------------------------------------------------------------------------
+
+
+def make_lookahead_sentences(
+    n: int, rng: np.random.Generator, ambiguous_start: float = 0.5
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Sample sentences whose first word can only be tagged by looking at the *next* word.
+
+    With probability ``ambiguous_start`` a sentence opens with a word of
+    :data:`NOUN_OR_VERB`, either as an imperative verb followed by its object, or as
+    a plural noun followed by an auxiliary:
+
+        "watch the old dog near the lake"   watch = VERB   (a determiner follows)
+        "watch will find the girl today"    watch = NOUN   (an auxiliary follows)
+
+    The two readings are equally likely, so a left-to-right tagger, which has seen
+    only the word itself when it must tag it, can do no better than a coin toss on
+    these words; a tagger that also reads from the right gets them all.  The other
+    sentences start with a pronoun ("they watch the duck"), and every ambiguous word
+    after the first takes its tag from the word before it, as in
+    :func:`make_tagged_sentences`.
+
+    Parameters
+    ----------
+    n : number of sentences
+    rng : np.random.Generator
+    ambiguous_start : probability that a sentence opens with an ambiguous word, in [0, 1]
+
+    Returns
+    -------
+    sentences : list of n lists of words (2 to 11 words each)
+    tags : list of n lists of tags from :data:`TAGS`, aligned with the words
+    """
+    n = positive_int("n", n)
+    rng = check_rng(rng)
+    if (
+        isinstance(ambiguous_start, bool)
+        or not isinstance(ambiguous_start, (int, float))
+        or not 0 <= ambiguous_start <= 1
+    ):
+        raise ValueError(f"ambiguous_start must be a probability in [0, 1]; got {_describe(ambiguous_start)}")
+
+    def pick(options: tuple[str, ...]) -> str:
+        return options[int(rng.integers(len(options)))]
+
+    def add(words: list[str], tags: list[str], word: str, tag: str) -> None:
+        words.append(word)
+        tags.append(tag)
+
+    def noun_phrase(words: list[str], tags: list[str]) -> None:
+        add(words, tags, pick(_WORDS["DET"]), "DET")
+        if rng.random() < 0.4:
+            add(words, tags, pick(_WORDS["ADJ"]), "ADJ")
+        add(words, tags, pick(NOUN_OR_VERB) if rng.random() < 0.4 else pick(_WORDS["NOUN"]), "NOUN")
+
+    def rest(words: list[str], tags: list[str]) -> None:  # an optional place and adverb
+        if rng.random() < 0.4:
+            add(words, tags, pick(_WORDS["PREP"]), "PREP")
+            noun_phrase(words, tags)
+        if rng.random() < 0.3:
+            add(words, tags, pick(_WORDS["ADV"]), "ADV")
+
+    sentences, all_tags = [], []
+    for _ in range(n):
+        words: list[str] = []
+        tags: list[str] = []
+        if rng.random() < ambiguous_start:
+            first = pick(NOUN_OR_VERB)
+            if rng.random() < 0.5:  # imperative: "watch the dog"
+                add(words, tags, first, "VERB")
+                noun_phrase(words, tags)
+            else:  # plural noun subject: "watch will find the girl"
+                add(words, tags, first, "NOUN")
+                add(words, tags, pick(_WORDS["AUX"]), "AUX")
+                add(words, tags, pick(_WORDS["VERB"]), "VERB")
+                if rng.random() < 0.7:
+                    noun_phrase(words, tags)
+        else:  # "they (will) watch the duck"
+            add(words, tags, pick(_WORDS["PRON"]), "PRON")
+            if rng.random() < 0.4:
+                add(words, tags, pick(_WORDS["AUX"]), "AUX")
+            add(words, tags, pick(NOUN_OR_VERB) if rng.random() < 0.5 else pick(_WORDS["VERB"]), "VERB")
+            if rng.random() < 0.7:
+                noun_phrase(words, tags)
+        rest(words, tags)
+        sentences.append(words)
+        all_tags.append(tags)
+    return sentences, all_tags
+
+
+# ---------------------------------------------------------------------------
+# Sequence to sequence with reordering: English noun phrases into Spanish (chapter 8)
+# ---------------------------------------------------------------------------
+
+#: English nouns and their Spanish translations (all masculine, so no agreement to learn).
+PHRASE_NOUNS: dict[str, str] = {"cat": "gato", "dog": "perro", "fish": "pez", "bear": "oso", "wolf": "lobo"}
+#: English adjectives and their Spanish translations (the same in both genders).
+PHRASE_ADJECTIVES: dict[str, str] = {"big": "grande", "green": "verde", "blue": "azul", "happy": "feliz",
+                                     "young": "joven"}  # fmt: skip
+_AND = ("and", "y")
+
+
+def translate_noun_phrases(words: Iterable[str]) -> tuple[list[str], list[int]]:
+    """Translate a list of English noun phrases into Spanish, word for word, with Spanish order.
+
+    The grammar is ``phrase ("and" phrase)*`` with ``phrase -> [adjective] noun``; in
+    Spanish the adjective follows its noun ("green dog" -> "perro verde"), as most
+    Spanish adjectives do, and "and" is "y". So every word has one translation, but
+    the order changes: the translation needs the whole phrase, not just the word
+    under the cursor.
+
+    Parameters
+    ----------
+    words : English tokens from :data:`PHRASE_NOUNS`, :data:`PHRASE_ADJECTIVES` and "and"
+
+    Returns
+    -------
+    spanish : list of Spanish tokens, as many as there are English words
+    alignment : list of ints, for each Spanish word the position of the English word
+        it translates (the alignment attention should discover)
+
+    >>> translate_noun_phrases(["big", "cat", "and", "dog"])
+    (['gato', 'grande', 'y', 'perro'], [1, 0, 2, 3])
+    """
+    if isinstance(words, str) or not isinstance(words, Iterable):
+        raise TypeError(f"words must be a list of English tokens; got {_describe(words)}")
+    words = list(words)
+    if not words:
+        raise ValueError("words must hold at least one noun phrase; got none")
+    spanish: list[str] = []
+    alignment: list[int] = []
+    i, expect_phrase = 0, True
+    while i < len(words):
+        w = words[i]
+        if not expect_phrase:
+            if w != _AND[0]:
+                raise ValueError(f"word {i} must be 'and' between two noun phrases; got {w!r}")
+            spanish.append(_AND[1])
+            alignment.append(i)
+            i, expect_phrase = i + 1, True
+            continue
+        if w in PHRASE_ADJECTIVES:
+            if i + 1 >= len(words) or words[i + 1] not in PHRASE_NOUNS:
+                got = repr(words[i + 1]) if i + 1 < len(words) else "the end"
+                raise ValueError(f"the adjective {w!r} (word {i}) must be followed by a noun; got {got}")
+            spanish += [PHRASE_NOUNS[words[i + 1]], PHRASE_ADJECTIVES[w]]  # noun first, then adjective
+            alignment += [i + 1, i]
+            i += 2
+        elif w in PHRASE_NOUNS:
+            spanish.append(PHRASE_NOUNS[w])
+            alignment.append(i)
+            i += 1
+        else:
+            raise ValueError(f"word {i} must be a noun or adjective of PHRASE_NOUNS or PHRASE_ADJECTIVES; got {w!r}")
+        expect_phrase = False
+    if expect_phrase:
+        raise ValueError("the words must not end with 'and'")
+    return spanish, alignment
+
+
+def make_noun_phrase_translation(
+    n: int, rng: np.random.Generator, min_len: int = 3, max_len: int = 15, adjective_prob: float = 0.5
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Sample ``n`` English lists of noun phrases and their Spanish translations.
+
+    Each source length is drawn uniformly from ``min_len`` to ``max_len``; the
+    sentence is then filled with phrases joined by "and" ("big cat and dog and green
+    fish"), each phrase taking an adjective with probability ``adjective_prob`` where
+    the remaining length allows. The targets come from :func:`translate_noun_phrases`.
+
+    Parameters
+    ----------
+    n : number of pairs
+    rng : np.random.Generator
+    min_len, max_len : source lengths, 1 <= min_len <= max_len
+    adjective_prob : probability that a phrase has an adjective, in [0, 1]
+
+    Returns
+    -------
+    sources : list of n lists of English tokens
+    targets : list of n lists of Spanish tokens (as long as their sources)
+    """
+    n = positive_int("n", n)
+    rng = check_rng(rng)
+    lo, hi = positive_int("min_len", min_len), positive_int("max_len", max_len)
+    if lo > hi:
+        raise ValueError(f"min_len must be at most max_len; got min_len={lo}, max_len={hi}")
+    if isinstance(adjective_prob, bool) or not isinstance(adjective_prob, (int, float)) or not 0 <= adjective_prob <= 1:
+        raise ValueError(f"adjective_prob must be a probability in [0, 1]; got {_describe(adjective_prob)}")
+    nouns, adjectives = list(PHRASE_NOUNS), list(PHRASE_ADJECTIVES)
+    sources, targets = [], []
+    for length in rng.integers(lo, hi + 1, size=n):
+        words: list[str] = []
+        while len(words) < length:
+            if words:
+                words.append(_AND[0])
+            room = int(length) - len(words)
+            # A phrase of one or two words, leaving either nothing or room for "and" + noun.
+            sizes = [k for k in (1, 2) if room - k == 0 or room - k >= 2]
+            size = 2 if sizes == [2] or (len(sizes) == 2 and rng.random() < adjective_prob) else 1
+            if size == 2:
+                words.append(adjectives[int(rng.integers(len(adjectives)))])
+            words.append(nouns[int(rng.integers(len(nouns)))])
+        sources.append(words)
+        targets.append(translate_noun_phrases(words)[0])
+    return sources, targets

@@ -155,3 +155,22 @@ def test_gated_deltas_are_total_state_gradients(rng, kind):
     _, tail_cache = fwd(x[:, 1:], hs[:, 0], *weights, **({"c0": cache["cs"][0]} if kind == "lstm" else {}))
     tail = bwd(dhs[:, 1:], tail_cache)
     np.testing.assert_allclose(deltas[:, 0], tail[1], atol=1e-12)
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_carrying_final_states_equals_one_long_pass(rng, cell):
+    layer = Recurrent(cell, 2, 3, num_layers=2)
+    params = layer.init(rng)
+    x = rng.standard_normal((2, 6, 2))
+    whole, _ = layer.forward(x, params)
+    first, c1 = layer.forward(x[:, :4], params)
+    c0 = c1.get("final_c")
+    second, _ = layer.forward(x[:, 4:], params, h0=c1["final"], c0=c0)
+    np.testing.assert_allclose(np.concatenate([first, second], axis=1), whole, atol=1e-14)
+    assert ("final_c" in c1) == (cell == "lstm")
+
+
+def test_c0_only_for_lstm(rng):
+    layer = Recurrent("gru", 2, 3)
+    with pytest.raises(ValueError, match="c0 is an LSTM's initial cell state; a 'gru' layer has none"):
+        layer.forward(np.zeros((1, 2, 2)), layer.init(rng), c0=np.zeros((1, 3)))

@@ -221,3 +221,139 @@ def test_number_errors():
         make_number_translation([])
     with pytest.raises(TypeError, match="numbers must be an iterable of ints"):
         make_number_translation("123")
+
+
+# -- chapter 7: a first word tagged by the word after it ------------------------------
+
+
+def test_lookahead_sentences_first_word_is_decided_by_the_next_word():
+    from rnnlib.toy_tasks import NOUN_OR_VERB, TAGS, make_lookahead_sentences
+
+    sentences, tags = make_lookahead_sentences(600, np.random.default_rng(0))
+    assert len(sentences) == len(tags) == 600
+    assert all(len(s) == len(t) and 2 <= len(s) <= 11 for s, t in zip(sentences, tags))
+    assert {t for ts in tags for t in ts} <= set(TAGS)
+    opening = [(t[0], t[1]) for s, t in zip(sentences, tags) if s[0] in NOUN_OR_VERB]
+    assert 0.4 < len(opening) / 600 < 0.6
+    # the rule: a verb before a determiner, a noun before an auxiliary, and nothing else
+    assert all((first, second) in {("VERB", "DET"), ("NOUN", "AUX")} for first, second in opening)
+    # both readings are common, so the first word alone gives a coin toss
+    verbs = sum(first == "VERB" for first, _ in opening)
+    assert 0.4 < verbs / len(opening) < 0.6
+    # every other sentence opens with a pronoun, and later ambiguous words follow their left neighbour
+    assert all(t[0] == "PRON" for s, t in zip(sentences, tags) if s[0] not in NOUN_OR_VERB)
+    after = {"DET": "NOUN", "ADJ": "NOUN", "PRON": "VERB", "AUX": "VERB"}
+    later = [(t[i - 1], t[i]) for s, t in zip(sentences, tags) for i in range(1, len(s)) if s[i] in NOUN_OR_VERB]
+    assert later and all(after[prev] == tag for prev, tag in later)
+
+
+def test_lookahead_sentences_seed_probability_and_errors():
+    from rnnlib.toy_tasks import NOUN_OR_VERB, make_lookahead_sentences
+
+    a = make_lookahead_sentences(20, np.random.default_rng(3))
+    assert a == make_lookahead_sentences(20, np.random.default_rng(3))
+    assert a != make_lookahead_sentences(20, np.random.default_rng(4))
+    never, _ = make_lookahead_sentences(50, np.random.default_rng(0), ambiguous_start=0)
+    always, _ = make_lookahead_sentences(50, np.random.default_rng(0), ambiguous_start=1)
+    assert not any(s[0] in NOUN_OR_VERB for s in never) and all(s[0] in NOUN_OR_VERB for s in always)
+    with pytest.raises(ValueError, match=r"ambiguous_start must be a probability in \[0, 1\]; got float 1.5"):
+        make_lookahead_sentences(5, np.random.default_rng(0), ambiguous_start=1.5)
+    with pytest.raises(ValueError, match="n must be a positive int; got 0"):
+        make_lookahead_sentences(0, np.random.default_rng(0))
+    with pytest.raises(TypeError, match="rng must be a numpy Generator"):
+        make_lookahead_sentences(5, 0)
+
+
+def test_only_a_bidirectional_tagger_learns_the_first_word():
+    from rnnlib import Adam, Vocabulary, fit, pad_sequences
+    from rnnlib.architectures import ManyToManyTagger, masked_accuracy
+    from rnnlib.toy_tasks import NOUN_OR_VERB, TAGS, make_lookahead_sentences
+
+    rng = np.random.default_rng(0)
+    (s_tr, t_tr), (s_te, t_te) = make_lookahead_sentences(300, rng), make_lookahead_sentences(200, rng)
+    words, tag_vocab = Vocabulary.fit(s_tr), Vocabulary(TAGS)
+
+    def arrays(sentences, tags):
+        ids, mask = pad_sequences([words.encode(s) for s in sentences])
+        return ids, pad_sequences([tag_vocab.encode(t) for t in tags], max_len=ids.shape[1])[0], mask
+
+    train, (ids, labels, mask) = arrays(s_tr, t_tr), arrays(s_te, t_te)
+    first = np.zeros_like(mask)
+    first[:, 0] = [s[0] in NOUN_OR_VERB for s in s_te]
+    acc = {}
+    for bidirectional in (False, True):
+        model = ManyToManyTagger(
+            len(words), len(tag_vocab), 12, np.random.default_rng(1), 6, bidirectional=bidirectional
+        )
+        fit(model, train, Adam(lr=0.03), np.random.default_rng(2), epochs=8)
+        acc[bidirectional] = masked_accuracy(model.predict(ids, mask), labels, first)
+    assert acc[False] < 0.7 < 0.95 < acc[True]
+
+
+# ---------------------------------------------------------------- noun phrases into Spanish (chapter 8)
+
+
+def test_translate_noun_phrases_moves_adjectives_after_nouns():
+    from rnnlib.toy_tasks import translate_noun_phrases
+
+    spanish, alignment = translate_noun_phrases(["big", "cat", "and", "dog", "and", "green", "fish"])
+    assert spanish == ["gato", "grande", "y", "perro", "y", "pez", "verde"]
+    assert alignment == [1, 0, 2, 3, 4, 6, 5]
+    assert translate_noun_phrases(["wolf"]) == (["lobo"], [0])
+    assert translate_noun_phrases(("young", "bear")) == (["oso", "joven"], [1, 0])
+
+
+def test_translate_noun_phrases_errors():
+    from rnnlib.toy_tasks import translate_noun_phrases
+
+    with pytest.raises(TypeError, match="words must be a list of English tokens; got str"):
+        translate_noun_phrases("big cat")
+    with pytest.raises(ValueError, match="words must hold at least one noun phrase"):
+        translate_noun_phrases([])
+    with pytest.raises(ValueError, match=r"word 1 must be 'and' between two noun phrases; got 'dog'"):
+        translate_noun_phrases(["cat", "dog"])
+    with pytest.raises(ValueError, match=r"the adjective 'big' \(word 2\) must be followed by a noun; got the end"):
+        translate_noun_phrases(["cat", "and", "big"])
+    with pytest.raises(ValueError, match=r"the adjective 'big' \(word 0\) must be followed by a noun; got 'green'"):
+        translate_noun_phrases(["big", "green", "cat"])
+    with pytest.raises(ValueError, match=r"word 0 must be a noun or adjective .*; got 'the'"):
+        translate_noun_phrases(["the", "cat"])
+    with pytest.raises(ValueError, match="must not end with 'and'"):
+        translate_noun_phrases(["cat", "and"])
+
+
+def test_make_noun_phrase_translation_lengths_grammar_and_seed():
+    from rnnlib.toy_tasks import PHRASE_ADJECTIVES, make_noun_phrase_translation, translate_noun_phrases
+
+    sources, targets = make_noun_phrase_translation(600, np.random.default_rng(3), min_len=3, max_len=15)
+    lengths = Counter(len(s) for s in sources)
+    assert set(lengths) == set(range(3, 16))  # every length from 3 to 15 occurs ...
+    assert min(lengths.values()) > 25  # ... about equally often (600 / 13 = 46 on average)
+    for s, t in zip(sources, targets):
+        assert t == translate_noun_phrases(s)[0] and len(t) == len(s)
+    with_adjective = sum(w in PHRASE_ADJECTIVES for s in sources for w in s)
+    assert with_adjective > 0.2 * sum(len(s) for s in sources) / 2  # adjectives are common
+    again = make_noun_phrase_translation(600, np.random.default_rng(3), min_len=3, max_len=15)
+    assert again == (sources, targets)
+    first = make_noun_phrase_translation(3, np.random.default_rng(0), min_len=3, max_len=6)
+    assert first == (
+        [["green", "cat", "and", "cat", "and", "cat"], ["wolf", "and", "fish", "and", "bear"],
+         ["bear", "and", "fish", "and", "fish"]],
+        [["gato", "verde", "y", "gato", "y", "gato"], ["lobo", "y", "pez", "y", "oso"], ["oso", "y", "pez", "y", "pez"]],
+    )  # fmt: skip
+    no_adj, _ = make_noun_phrase_translation(50, np.random.default_rng(1), min_len=1, max_len=9, adjective_prob=0.0)
+    assert all(s.count("and") == (len(s) - 1) // 2 for s in no_adj if len(s) % 2 == 1)
+
+
+def test_make_noun_phrase_translation_errors():
+    from rnnlib.toy_tasks import make_noun_phrase_translation
+
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="min_len must be at most max_len; got min_len=5, max_len=4"):
+        make_noun_phrase_translation(3, rng, min_len=5, max_len=4)
+    with pytest.raises(ValueError, match=r"adjective_prob must be a probability in \[0, 1\]; got float 1.5"):
+        make_noun_phrase_translation(3, rng, adjective_prob=1.5)
+    with pytest.raises(TypeError, match="rng must be a numpy Generator"):
+        make_noun_phrase_translation(3, 0)
+    with pytest.raises(ValueError, match="n must be a positive int; got 0"):
+        make_noun_phrase_translation(0, rng)

@@ -1,0 +1,724 @@
+"""Attention, and an encoder-decoder that uses it (chapter 8).
+
+A plain encoder-decoder squeezes the whole source into one vector of H numbers. With
+attention the decoder keeps all S encoder states h_1 .. h_S and, at every output step,
+reads a weighted average of them, the *context*. The weights come from comparing the
+decoder's state (the *query* q_t) with every encoder state (the *keys*, which here also
+serve as the *values* that get averaged):
+
+    e_tj     = score(q_t, h_j)                                   scores  (N, T, S)
+    alpha_tj = exp(e_tj) / sum_{k real} exp(e_tk),  0 at padding  weights (N, T, S)
+    c_t      = sum_j alpha_tj h_j                                context (N, T, Hk)
+
+Two scores are implemented, each as a forward/backward pair:
+
+    additive (Bahdanau, Cho and Bengio, 2015):   score(q, h) = v^T tanh(q W_q + h W_k)
+    scaled dot product (Luong, Pham and Manning, 2015; Vaswani et al., 2017):
+                                                 score(q, h) = q . h / sqrt(Hk)
+
+The mask (N, S) marks the real source positions. A padded position gets a weight of
+exactly 0 (its score is replaced by -inf before a max-shifted softmax), so padding can
+neither receive attention nor gradient. A mask of shape (N, T, S) gives every query its
+own positions instead, such as the causal mask of a language model (query t sees 1..t).
+
+Built on these: :class:`AttentionEncoderDecoder`, the encoder-decoder with attention;
+:func:`translation_accuracy`, which scores any encoder-decoder with teacher forcing and
+running free; and :func:`sinusoidal_positions`, the position codes of the Transformer.
+
+Shapes are batch-first: queries (N, T, Hq), keys (N, S, Hk), mask (N, S), weights
+(N, T, S), context (N, T, Hk). Each ``*_forward`` returns ``(context, weights, cache)``;
+the ``*_backward`` below it takes dL/dcontext (and, optionally, dL/dweights) and
+returns the gradients in the order of the forward's array inputs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnnlib._checks import Shapes, _describe, as_float_array, check_rng, positive_int
+from rnnlib.architectures import sequence_accuracy
+from rnnlib.data import one_hot
+from rnnlib.init import normal
+from rnnlib.layers import embedding_backward, embedding_forward, temporal_affine_backward, temporal_affine_forward
+from rnnlib.losses import softmax_cross_entropy
+from rnnlib.recurrent import Recurrent
+
+Array = NDArray[np.floating]
+Mask = NDArray[np.bool_] | None
+
+__all__ = [
+    "AttentionEncoderDecoder",
+    "additive_attention_backward",
+    "additive_attention_forward",
+    "dot_attention_backward",
+    "dot_attention_forward",
+    "masked_softmax",
+    "sinusoidal_positions",
+    "translation_accuracy",
+]
+
+
+# ---------------------------------------------------------------------------
+# The masked softmax shared by both scores
+# ---------------------------------------------------------------------------
+
+
+def _as_mask(mask: object, scores: np.ndarray) -> np.ndarray | None:
+    """The mask as a bool array broadcastable against ``scores``, or None."""
+    if mask is None:
+        return None
+    m = np.asarray(mask)
+    if m.dtype != bool:
+        if not np.issubdtype(m.dtype, np.number) or not np.isin(m, (0, 1)).all():
+            raise ValueError(f"mask must hold only 0 and 1 (or True and False); got {_describe(mask)}")
+        m = m.astype(bool)
+    if m.shape == scores.shape:
+        pass
+    elif scores.ndim == 3 and m.shape == (scores.shape[0], scores.shape[2]):
+        m = m[:, None, :]  # one source mask (N, S) for every output step
+    else:
+        want = f"{scores.shape}" + (f" or (N, S) = {(scores.shape[0], scores.shape[2])}" if scores.ndim == 3 else "")
+        raise ValueError(f"mask must have shape {want} to match the scores; got {m.shape}")
+    _require_real(m)
+    return m
+
+
+def _require_real(mask: NDArray[np.bool_], name: str = "mask") -> None:
+    """Every row needs a real position: a softmax over nothing has no value."""
+    empty = ~mask.any(axis=-1)
+    if empty.any():
+        rows = np.flatnonzero(empty).tolist() if empty.ndim == 1 else [tuple(i) for i in np.argwhere(empty).tolist()]
+        raise ValueError(f"every row of {name} needs at least one real (1) position to attend; rows {rows} are all 0")
+
+
+def masked_softmax(scores: Array, mask: NDArray[np.bool_] | None = None) -> Array:
+    """Attention weights: a softmax over the last axis that gives masked positions exactly 0.
+
+    The masked scores are replaced by -inf and the rest shifted by their maximum, so
+    exp never overflows and exp(-inf) = 0 exactly: padding gets no weight at all.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (..., S), e.g. (S,) for one query or (N, T, S)
+    mask : optional, 1 (True) at real positions: an ndarray of the shape of ``scores``,
+        or of shape (N, S) for scores of shape (N, T, S). Every row needs a real position.
+
+    Returns
+    -------
+    weights : ndarray of the shape of ``scores``, non-negative, each row summing to 1
+
+    >>> masked_softmax(np.array([1.0, 2.0, 5.0]), np.array([1, 1, 0])).round(3)
+    array([0.269, 0.731, 0.   ])
+    """
+    z = as_float_array("scores", scores)
+    if z.ndim == 0 or z.shape[-1] == 0:
+        raise ValueError(f"scores must have shape (..., S) with S >= 1; got {z.shape}")
+    return _softmax(z, _as_mask(mask, z))
+
+
+def _softmax(z: Array, m: NDArray[np.bool_] | None) -> Array:
+    if m is not None:
+        z = np.where(m, z, -np.inf)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))  # the maximum is a real score, so finite
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_backward(dweights: Array, weights: Array) -> Array:
+    """dL/dscores from dL/dweights; masked positions (weight 0) get exactly 0."""
+    return weights * (dweights - np.sum(dweights * weights, axis=-1, keepdims=True))
+
+
+def _attention_mask(s: Shapes, mask: object) -> NDArray[np.bool_] | None:
+    """A source mask (N, S) or a per-query mask (N, T, S), checked against the bound sizes."""
+    if mask is None:
+        return None
+    spec = ("N", "T", "S") if np.ndim(mask) == 3 else ("N", "S")
+    m = s.mask("mask", mask, spec)
+    _require_real(m)
+    return m
+
+
+def _per_query(mask: NDArray[np.bool_] | None) -> NDArray[np.bool_] | None:
+    """The mask in a shape that broadcasts against scores (N, T, S)."""
+    return mask if mask is None or mask.ndim == 3 else mask[:, None, :]
+
+
+def _check_dweights(dweights: Array | None, weights: Array) -> Array | None:
+    return None if dweights is None else Shapes().floats("dweights", dweights, weights.shape)
+
+
+# ---------------------------------------------------------------------------
+# Additive (Bahdanau) attention
+# ---------------------------------------------------------------------------
+
+
+def additive_attention_forward(
+    query: Array, keys: Array, W_q: Array, W_k: Array, v: Array, mask: Mask = None
+) -> tuple[Array, Array, dict[str, Any]]:
+    """Additive attention: score(q_t, h_j) = v^T tanh(q_t W_q + h_j W_k).
+
+    Parameters
+    ----------
+    query : ndarray of shape (N, T, Hq), one query per output step (T = 1 for one step)
+    keys : ndarray of shape (N, S, Hk), the encoder states; also the values averaged
+    W_q : ndarray of shape (Hq, A)
+    W_k : ndarray of shape (Hk, A)
+    v : ndarray of shape (A,)
+    mask : optional, 1 where a query may look: ndarray of shape (N, S) (the real source
+        positions, the same for every query) or (N, T, S) (one row per query, e.g. causal)
+
+    Returns
+    -------
+    context : ndarray of shape (N, T, Hk)
+    weights : ndarray of shape (N, T, S), each row summing to 1 over the real positions
+    cache : dict for :func:`additive_attention_backward`
+    """
+    s = Shapes()
+    query = s.floats("query", query, ("N", "T", "Hq"))
+    keys = s.floats("keys", keys, ("N", "S", "Hk"))
+    W_q = s.floats("W_q", W_q, ("Hq", "A"))
+    W_k = s.floats("W_k", W_k, ("Hk", "A"))
+    v = s.floats("v", v, ("A",))
+    mask = _attention_mask(s, mask)
+    context, weights, cache = _additive_core(query @ W_q, keys @ W_k, keys, v, mask)
+    return context, weights, cache | {"query": query, "W_q": W_q, "W_k": W_k}
+
+
+def _additive_core(pq: Array, pk: Array, keys: Array, v: Array, mask: Mask) -> tuple[Array, Array, dict[str, Any]]:
+    """Additive attention from projected queries pq (N, T, A) and keys pk (N, S, A)."""
+    # Every (query, key) pair gets its own hidden layer of A tanh units: (N, T, S, A).
+    a = np.tanh(pq[:, :, None, :] + pk[:, None, :, :])
+    weights = _softmax(a @ v, _per_query(mask))  # (N, T, S)
+    context = weights @ keys  # (N, T, S) @ (N, S, Hk) -> (N, T, Hk)
+    return context, weights, {"keys": keys, "v": v, "a": a, "weights": weights}
+
+
+def additive_attention_backward(
+    dcontext: Array, cache: dict[str, Any], dweights: Array | None = None
+) -> tuple[Array, Array, Array, Array, Array]:
+    """Gradients of :func:`additive_attention_forward`.
+
+    Parameters
+    ----------
+    dcontext : ndarray of shape (N, T, Hk)
+    cache : from :func:`additive_attention_forward`
+    dweights : optional ndarray of shape (N, T, S), for a loss that also reads the weights
+
+    Returns
+    -------
+    dquery (N, T, Hq), dkeys (N, S, Hk), dW_q (Hq, A), dW_k (Hk, A), dv (A,)
+    """
+    query, keys, W_q, W_k = (cache[k] for k in ("query", "keys", "W_q", "W_k"))
+    N, T, Hq = query.shape
+    _, S, Hk = keys.shape
+    A = W_q.shape[1]
+    dcontext = Shapes().floats("dcontext", dcontext, (N, T, Hk))
+    dpq, dpk, dkeys, dv = _additive_core_backward(dcontext, cache, _check_dweights(dweights, cache["weights"]))
+    dkeys += dpk @ W_k.T  # keys as keys (the core returned them as values)
+    dW_q = query.reshape(N * T, Hq).T @ dpq.reshape(N * T, A)
+    dW_k = keys.reshape(N * S, Hk).T @ dpk.reshape(N * S, A)
+    return dpq @ W_q.T, dkeys, dW_q, dW_k, dv
+
+
+def _additive_core_backward(
+    dcontext: Array, cache: dict[str, Any], dweights: Array | None
+) -> tuple[Array, Array, Array, Array]:
+    """dL/dpq (N, T, A), dL/dpk (N, S, A), dL/dkeys as values (N, S, Hk), dL/dv (A,)."""
+    keys, v, a, weights = (cache[k] for k in ("keys", "v", "a", "weights"))
+    dw = dcontext @ keys.transpose(0, 2, 1)  # (N, T, S)
+    if dweights is not None:
+        dw = dw + dweights
+    dvalues = weights.transpose(0, 2, 1) @ dcontext  # (N, S, Hk)
+    dscores = _softmax_backward(dw, weights)
+    dv = np.einsum("nts,ntsa->a", dscores, a)
+    da = dscores[..., None] * v * (1 - a * a)  # (N, T, S, A), through tanh
+    return da.sum(axis=2), da.sum(axis=1), dvalues, dv
+
+
+# ---------------------------------------------------------------------------
+# Scaled dot-product attention
+# ---------------------------------------------------------------------------
+
+
+def dot_attention_forward(
+    query: Array, keys: Array, mask: Mask = None, scale: bool = True
+) -> tuple[Array, Array, dict[str, Any]]:
+    """Dot-product attention: score(q_t, h_j) = q_t . h_j / sqrt(H) (without the sqrt if not ``scale``).
+
+    The scaling keeps the scores' spread independent of H: for random vectors of
+    unit-variance entries the dot product has variance H (Vaswani et al., 2017).
+
+    Parameters
+    ----------
+    query : ndarray of shape (N, T, H)
+    keys : ndarray of shape (N, S, H), also the values averaged
+    mask : optional, 1 where a query may look: ndarray of shape (N, S) or (N, T, S)
+    scale : divide the scores by sqrt(H)
+
+    Returns
+    -------
+    context : ndarray of shape (N, T, H)
+    weights : ndarray of shape (N, T, S)
+    cache : dict for :func:`dot_attention_backward`
+    """
+    s = Shapes()
+    query = s.floats("query", query, ("N", "T", "H"))
+    keys = s.floats("keys", keys, ("N", "S", "H"))
+    mask = _attention_mask(s, mask)
+    if not isinstance(scale, bool):
+        raise TypeError(f"scale must be True or False; got {_describe(scale)}")
+    return _dot_core(query, keys, mask, scale)
+
+
+def _dot_core(query: Array, keys: Array, mask: Mask, scale: bool = True) -> tuple[Array, Array, dict[str, Any]]:
+    c = 1 / np.sqrt(keys.shape[2]) if scale else 1.0
+    weights = _softmax(c * (query @ keys.transpose(0, 2, 1)), _per_query(mask))
+    context = weights @ keys  # (N, T, H)
+    return context, weights, {"query": query, "keys": keys, "weights": weights, "c": c}
+
+
+def dot_attention_backward(
+    dcontext: Array, cache: dict[str, Any], dweights: Array | None = None
+) -> tuple[Array, Array]:
+    """Gradients of :func:`dot_attention_forward`.
+
+    Parameters
+    ----------
+    dcontext : ndarray of shape (N, T, H)
+    cache : from :func:`dot_attention_forward`
+    dweights : optional ndarray of shape (N, T, S)
+
+    Returns
+    -------
+    dquery (N, T, H), dkeys (N, S, H)
+    """
+    dcontext = Shapes().floats("dcontext", dcontext, cache["query"].shape[:2] + cache["keys"].shape[2:])
+    return _dot_core_backward(dcontext, cache, _check_dweights(dweights, cache["weights"]))
+
+
+def _dot_core_backward(dcontext: Array, cache: dict[str, Any], dweights: Array | None = None) -> tuple[Array, Array]:
+    query, keys, weights, c = (cache[k] for k in ("query", "keys", "weights", "c"))
+    dw = dcontext @ keys.transpose(0, 2, 1)
+    if dweights is not None:
+        dw = dw + dweights
+    dscores = c * _softmax_backward(dw, weights)  # dL/d(q . h), (N, T, S)
+    dquery = dscores @ keys
+    dkeys = weights.transpose(0, 2, 1) @ dcontext + dscores.transpose(0, 2, 1) @ query
+    return dquery, dkeys
+
+
+def translation_accuracy(
+    model: Any,
+    src: NDArray[np.integer],
+    tgt: NDArray[np.integer],
+    src_mask: Mask = None,
+    tgt_mask: Mask = None,
+    groups: NDArray[np.integer] | None = None,
+    max_len: int = 20,
+) -> dict[str, Any]:
+    """Token accuracy of a sequence-to-sequence model, with teacher forcing and running free.
+
+    *Teacher-forced* accuracy is the share of real target steps (``tgt_mask``, including
+    each <eos>) whose most likely word, given the true history, is right. *Free-running*
+    accuracy decodes greedily with ``model.translate`` and compares position by position
+    with :func:`rnnlib.architectures.sequence_accuracy`, so a missing or extra word is an
+    error. The gap between the two is exposure bias.
+
+    Parameters
+    ----------
+    model : an :class:`AttentionEncoderDecoder` or :class:`rnnlib.architectures.EncoderDecoder`
+        (anything with ``forward``, ``translate`` and ``eos_id``)
+    src : ndarray of shape (N, S); tgt : ndarray of shape (N, T), each target ending with <eos>
+    src_mask : optional ndarray of shape (N, S); tgt_mask : optional ndarray of shape (N, T)
+    groups : optional ndarray of shape (N,) of ints, e.g. the source lengths; the
+        accuracies are then also reported for each distinct value
+    max_len : longest greedy translation, in words
+
+    Returns
+    -------
+    dict with floats "forced", "free" and "exact" (the share of translations exactly
+    right) and, with ``groups``: "groups" (K,) the sorted distinct values, and
+    "forced_by_group", "free_by_group", "exact_by_group", each an ndarray of shape (K,)
+    """
+    s = Shapes()
+    src = s.ints("src", src, ("N", "S"))
+    tgt = s.ints("tgt", tgt, ("N", "T"))
+    src_mask = s.mask("src_mask", src_mask, ("N", "S"))
+    tgt_mask = np.ones(tgt.shape, bool) if tgt_mask is None else s.mask("tgt_mask", tgt_mask, ("N", "T"))
+    ends = [row[m][-1] if m.any() else None for row, m in zip(tgt, tgt_mask)]
+    if any(e != model.eos_id for e in ends):
+        bad = next(i for i, e in enumerate(ends) if e != model.eos_id)
+        raise ValueError(
+            f"every target must end with <eos> (id {model.eos_id}) at its last real step; row {bad} does not"
+        )
+    scores, _ = model.forward(src, tgt, src_mask, tgt_mask)
+    right = scores.argmax(axis=2) == tgt  # (N, T): right given the true history
+    outputs = model.translate(src, src_mask, max_len=max_len)
+    targets = [row[m][:-1].tolist() for row, m in zip(tgt, tgt_mask)]  # without <eos>
+    exact, free = sequence_accuracy(outputs, targets)
+    result: dict[str, Any] = {"forced": float(right[tgt_mask].mean()), "free": free, "exact": exact}
+    if groups is not None:
+        g = s.ints("groups", groups, ("N",))
+        values = np.unique(g)
+        rows = [np.flatnonzero(g == v) for v in values]
+        per_group = [sequence_accuracy([outputs[i] for i in r], [targets[i] for i in r]) for r in rows]
+        result |= {
+            "groups": values,
+            "forced_by_group": np.array([right[r][tgt_mask[r]].mean() for r in rows]),
+            "free_by_group": np.array([f for _, f in per_group]),
+            "exact_by_group": np.array([e for e, _ in per_group]),
+        }
+    return result
+
+
+def sinusoidal_positions(length: int, size: int) -> NDArray[np.float64]:
+    """The sinusoidal position encodings of Vaswani et al. (2017), one row per position.
+
+        P[t, 2i]     = sin(t / 10000^(2i / size))
+        P[t, 2i + 1] = cos(t / 10000^(2i / size)),      t = 0, ..., length - 1
+
+    Attention by itself is blind to order (it treats its keys as a set); adding P[t]
+    to the t-th input gives every position a distinct, smoothly varying signature.
+
+    Parameters
+    ----------
+    length : T, the number of positions
+    size : D, the size of each encoding (even)
+
+    Returns
+    -------
+    P : ndarray of shape (T, D), entries in [-1, 1]
+    """
+    T, D = positive_int("length", length), positive_int("size", size)
+    if D % 2:
+        raise ValueError(f"size must be even (sine and cosine pairs); got {D}")
+    angles = np.arange(T)[:, None] / 10000.0 ** (np.arange(0, D, 2) / D)  # (T, D / 2)
+    P = np.empty((T, D))
+    P[:, 0::2], P[:, 1::2] = np.sin(angles), np.cos(angles)
+    return P
+
+
+# ---------------------------------------------------------------------------
+# An encoder-decoder with attention
+# ---------------------------------------------------------------------------
+
+#: The decoder cells the attention model supports: it runs the decoder one step at a
+#: time and carries only the hidden state between steps (see the class docstring).
+DECODER_CELLS = ("rnn", "gru")
+
+
+class AttentionEncoderDecoder:
+    """Sequence to sequence with attention (Bahdanau, Cho and Bengio, 2015).
+
+    The encoder, a :class:`rnnlib.recurrent.Recurrent` layer (bidirectional by
+    default), turns the source into states h_1 .. h_S of size He (2H when
+    bidirectional). The decoder then writes the target one token at a time:
+
+        s_0     = tanh(f W_init + b_init)            f: the encoder's final state(s), (N, He)
+        c_t, alpha_t = attention(query s_{t-1}, keys h_1..h_S, source mask)
+        s_t     = cell([e_t, c_t], s_{t-1})          e_t embeds the previous target token
+        y_hat_t = softmax([s_t, c_t] W_hy + b_y)
+
+    with e_1 the embedding of <bos> and, in training, e_t that of the true y_{t-1}
+    (teacher forcing). The context enters both the cell's input and the readout, so
+    the token the decoder is looking at can reach the output directly.
+
+    Because c_t depends on s_{t-1}, which depends on c_{t-1}, the decoder cannot run
+    over all steps in one call: :meth:`forward` and :meth:`backward` loop over the
+    output steps, running the decoder's ``Recurrent`` layer for one step at a time
+    from the carried state. That layer carries only h, so the decoder cell is "rnn"
+    or "gru"; an LSTM decoder would also need its cell state (and that state's
+    gradient) passed between the one-step calls.
+
+    Parameters
+    ----------
+    src_vocab_size : V_src
+    tgt_vocab_size : V_tgt, including <bos> and <eos>
+    hidden_size : H, of the encoder (per direction) and of the decoder
+    rng : np.random.Generator for the initial weights
+    bos_id, eos_id : the target ids of <bos> and <eos>
+    embedding_size : D for both embeddings; None feeds one-hot vectors
+    cell : "rnn" or "gru" (default) for the decoder; the encoder uses the same cell
+    bidirectional : read the source in both directions (default), so every h_j
+        describes its token in the context of the whole sentence
+    score : "additive" (default) or "dot"; "dot" first maps the query to size He,
+        score(s, h) = (s W_q) . h / sqrt(He) (Luong's "general" score, scaled)
+    attention_size : A, the hidden size of the additive score (default H)
+
+    Parameter keys: ``enc_E``, ``enc_*`` (encoder), ``W_init``, ``b_init``, ``att_W_q``,
+    ``att_W_k``, ``att_v`` (additive) or ``att_W_q`` (dot), ``dec_E``, ``dec_*``
+    (decoder), ``W_hy``, ``b_y``.
+    """
+
+    def __init__(
+        self,
+        src_vocab_size: int,
+        tgt_vocab_size: int,
+        hidden_size: int,
+        rng: np.random.Generator,
+        bos_id: int,
+        eos_id: int,
+        embedding_size: int | None = None,
+        cell: str = "gru",
+        bidirectional: bool = True,
+        score: str = "additive",
+        attention_size: int | None = None,
+    ) -> None:
+        Vs = self.src_vocab_size = positive_int("src_vocab_size", src_vocab_size)
+        Vt = self.tgt_vocab_size = positive_int("tgt_vocab_size", tgt_vocab_size)
+        H = self.hidden_size = positive_int("hidden_size", hidden_size)
+        rng = check_rng(rng)
+        for name, value in (("bos_id", bos_id), ("eos_id", eos_id)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < Vt:
+                raise ValueError(f"{name} must be a target id in [0, {Vt}); got {_describe(value)}")
+        if bos_id == eos_id:
+            raise ValueError(f"bos_id and eos_id must differ; both are {bos_id}")
+        self.bos_id, self.eos_id = int(bos_id), int(eos_id)
+        if cell not in DECODER_CELLS:
+            raise ValueError(
+                f"cell must be one of {DECODER_CELLS} for the step-by-step attention decoder; got {cell!r} "
+                "(an LSTM decoder would need its cell state carried between steps)"
+            )
+        if score not in ("additive", "dot"):
+            raise ValueError(f"score must be 'additive' or 'dot'; got {score!r}")
+        if not isinstance(bidirectional, bool):
+            raise TypeError(f"bidirectional must be True or False; got {_describe(bidirectional)}")
+        self.cell, self.bidirectional, self.score = cell, bidirectional, score
+        self.embedding_size = None if embedding_size is None else positive_int("embedding_size", embedding_size)
+        A = self.attention_size = H if attention_size is None else positive_int("attention_size", attention_size)
+        De_s, De_t = self.embedding_size or Vs, self.embedding_size or Vt
+        self.encoder = Recurrent(cell, De_s, H, bidirectional=bidirectional)
+        He = self.key_size = self.encoder.output_size
+        self.decoder = Recurrent(cell, De_t + He, H)
+
+        self.params: dict[str, Array] = {}
+        if self.embedding_size is not None:
+            self.params["enc_E"] = 0.1 * rng.standard_normal((Vs, self.embedding_size))
+        self.params |= self.encoder.init(rng, prefix="enc_")
+        self.params |= {"W_init": normal(rng, (He, H)), "b_init": np.zeros(H)}
+        if score == "additive":
+            self.params |= {"att_W_q": normal(rng, (H, A)), "att_W_k": normal(rng, (He, A)), "att_v": normal(rng, (A,))}
+        else:
+            self.params["att_W_q"] = normal(rng, (H, He))
+        if self.embedding_size is not None:
+            self.params["dec_E"] = 0.1 * rng.standard_normal((Vt, self.embedding_size))
+        self.params |= self.decoder.init(rng, prefix="dec_")
+        self.params |= {"W_hy": normal(rng, (H + He, Vt)), "b_y": np.zeros(Vt)}
+
+    # -- pieces ---------------------------------------------------------------
+
+    def _embed(self, ids: NDArray[np.integer], key: str, V: int) -> tuple[Array, dict[str, Any] | None]:
+        if self.embedding_size is None:
+            return one_hot(ids, V), None
+        return embedding_forward(ids, self.params[key])
+
+    def _encode(self, src: NDArray[np.int64], src_mask: Mask) -> tuple[Array, Array, dict[str, Any]]:
+        """Encoder states (N, S, He), the decoder's first state s_0 (N, H), and a cache."""
+        if src_mask is not None and not src_mask.any(axis=1).all():
+            empty = np.flatnonzero(~src_mask.any(axis=1)).tolist()
+            raise ValueError(f"every source needs at least one real token; src_mask rows {empty} are all zero")
+        p = self.params
+        x, emb_cache = self._embed(src, "enc_E", self.src_vocab_size)
+        hs, rnn_cache = self.encoder.forward(x, p, src_mask, prefix="enc_")
+        # The final state of each direction: forward after the last real token,
+        # backward after reading back to the first one.
+        f = np.concatenate(list(rnn_cache["final"]), axis=1)  # (N, He)
+        s0 = np.tanh(f @ p["W_init"] + p["b_init"])
+        return hs, s0, {"emb": emb_cache, "rnn": rnn_cache, "f": f, "s0": s0}
+
+    def _project_keys(self, keys: Array) -> Array | None:
+        """The keys' half of the additive score, h_j W_k (N, S, A): the same at every step."""
+        return keys @ self.params["att_W_k"] if self.score == "additive" else None
+
+    def _attend(self, s: Array, keys: Array, pk: Array | None, src_mask: Mask) -> tuple[Array, Array, dict[str, Any]]:
+        """One step of attention from the query s (N, H): context (N, He), weights (N, S)."""
+        p = self.params
+        if self.score == "additive":
+            c, w, cache = _additive_core((s @ p["att_W_q"])[:, None], pk, keys, p["att_v"], src_mask)
+        else:
+            c, w, cache = _dot_core((s @ p["att_W_q"])[:, None], keys, src_mask)
+        return c[:, 0], w[:, 0], cache
+
+    def _attend_backward(self, dc: Array, cache: dict[str, Any], s: Array) -> tuple[Array, Array, Array | None, dict]:
+        """dL/ds (N, H), dL/dkeys (N, S, He), dL/dpk (N, S, A) and the gradients of att_W_q, att_v."""
+        W_q = self.params["att_W_q"]
+        if self.score == "additive":
+            dpq, dpk, dkeys, dv = _additive_core_backward(dc[:, None], cache, None)
+            return dpq[:, 0] @ W_q.T, dkeys, dpk, {"att_W_q": s.T @ dpq[:, 0], "att_v": dv}
+        dq, dkeys = _dot_core_backward(dc[:, None], cache)
+        return dq[:, 0] @ W_q.T, dkeys, None, {"att_W_q": s.T @ dq[:, 0]}
+
+    def _step(
+        self, e: Array, s: Array, keys: Array, pk: Array | None, src_mask: Mask
+    ) -> tuple[Array, Array, Array, dict[str, Any]]:
+        """One decoder step: new state (N, H), context (N, He), weights (N, S), cache."""
+        c, w, att_cache = self._attend(s, keys, pk, src_mask)
+        x = np.concatenate([e, c], axis=1)[:, None]  # (N, 1, D + He)
+        hs, rnn_cache = self.decoder.forward(x, self.params, None, s, prefix="dec_")
+        return hs[:, 0], c, w, {"att": att_cache, "rnn": rnn_cache, "s_prev": s}
+
+    # -- training -------------------------------------------------------------
+
+    def forward(
+        self, src: NDArray[np.integer], tgt: NDArray[np.integer], src_mask: Mask = None, tgt_mask: Mask = None
+    ) -> tuple[Array, dict[str, Any]]:
+        """Teacher-forced scores for every target step.
+
+        Parameters
+        ----------
+        src : ndarray of shape (N, S) of source ids
+        tgt : ndarray of shape (N, T) of target ids, each sequence ending with <eos>
+        src_mask : optional ndarray of shape (N, S)
+        tgt_mask : optional ndarray of shape (N, T)
+
+        Returns
+        -------
+        scores : ndarray of shape (N, T, V_tgt)
+        cache : for :meth:`backward`; ``cache["weights"]`` holds the attention weights,
+            ndarray of shape (N, T, S)
+        """
+        s = Shapes()
+        src = s.ints("src", src, ("N", "S"), high=self.src_vocab_size)
+        tgt = s.ints("tgt", tgt, ("N", "T"), high=self.tgt_vocab_size)
+        src_mask = s.mask("src_mask", src_mask, ("N", "S"))
+        tgt_mask = s.mask("tgt_mask", tgt_mask, ("N", "T"))
+        if tgt.shape[1] == 0:
+            raise ValueError(f"tgt must hold at least one step (the <eos>); got shape {tgt.shape}")
+        p = self.params
+        keys, state, enc_cache = self._encode(src, src_mask)
+        pk = self._project_keys(keys)
+        prev = np.concatenate([np.full((tgt.shape[0], 1), self.bos_id), tgt[:, :-1]], axis=1)  # <bos>, y_1..y_{T-1}
+        es, emb_cache = self._embed(prev, "dec_E", self.tgt_vocab_size)  # (N, T, D)
+        N, T = tgt.shape
+        states = np.empty((N, T, self.hidden_size))
+        contexts = np.empty((N, T, self.key_size))
+        weights = np.empty((N, T, src.shape[1]))
+        steps = []
+        for t in range(T):  # the only loop: c_t needs s_{t-1}, which needs c_{t-1}
+            state, contexts[:, t], weights[:, t], step_cache = self._step(es[:, t], state, keys, pk, src_mask)
+            states[:, t] = state
+            steps.append(step_cache)
+        out = np.concatenate([states, contexts], axis=2)  # (N, T, H + He)
+        scores, out_cache = temporal_affine_forward(out, p["W_hy"], p["b_y"])
+        cache = {"enc": enc_cache, "emb": emb_cache, "steps": steps, "out": out_cache, "keys": keys,
+                 "weights": weights, "tgt": tgt, "tgt_mask": tgt_mask}  # fmt: skip
+        return scores, cache
+
+    def backward(self, dscores: Array, cache: dict[str, Any]) -> dict[str, Array]:
+        """Gradients of every parameter from dL/dscores of shape (N, T, V_tgt), keyed like ``params``."""
+        H, De = self.hidden_size, self.embedding_size or self.tgt_vocab_size
+        dout, dW_hy, db_y = temporal_affine_backward(dscores, cache["out"])
+        keys, enc = cache["keys"], cache["enc"]
+        N, T, _ = dout.shape
+        grads: dict[str, Array] = {k: np.zeros_like(v) for k, v in self.params.items()}
+        dkeys = np.zeros_like(keys)
+        dpk = np.zeros((N, keys.shape[1], self.attention_size)) if self.score == "additive" else None
+        des = np.empty((N, T, De))
+        ds_next = np.zeros((N, H))  # dL/ds_t through step t + 1
+        for t in reversed(range(T)):
+            step = cache["steps"][t]
+            ds = dout[:, t, :H] + ds_next
+            dx, ds_prev, g = self.decoder.backward(ds[:, None], step["rnn"])
+            for k, v in g.items():
+                grads[k] += v
+            des[:, t] = dx[:, 0, :De]
+            dc = dout[:, t, H:] + dx[:, 0, De:]  # the context feeds the readout and the cell
+            ds_att, dk, dpk_t, g = self._attend_backward(dc, step["att"], step["s_prev"])
+            for k, v in g.items():
+                grads[k] += v
+            dkeys += dk
+            if dpk is not None:
+                dpk += dpk_t
+            ds_next = ds_prev + ds_att
+        if dpk is not None:  # pk = keys W_k was computed once, so its gradient is summed over the steps first
+            S, He, A = keys.shape[1], self.key_size, self.attention_size
+            grads["att_W_k"] = keys.reshape(N * S, He).T @ dpk.reshape(N * S, A)
+            dkeys += dpk @ self.params["att_W_k"].T
+        # s_0 = tanh(f W_init + b_init), f the encoder's final states
+        da0 = ds_next * (1 - enc["s0"] ** 2)
+        grads["W_init"], grads["b_init"] = enc["f"].T @ da0, da0.sum(axis=0)
+        df = da0 @ self.params["W_init"].T  # (N, He): one block of H per direction
+        dfinal = df.reshape(N, self.encoder.directions, H).transpose(1, 0, 2)
+        dx_enc, _, enc_grads = self.encoder.backward(dkeys, enc["rnn"], dfinal=dfinal)
+        grads |= enc_grads | {"W_hy": dW_hy, "b_y": db_y}
+        if self.embedding_size is not None:
+            grads["dec_E"] = embedding_backward(des, cache["emb"])
+            grads["enc_E"] = embedding_backward(dx_enc, enc["emb"])
+        return {k: grads[k] for k in self.params}
+
+    def loss(
+        self, src: NDArray[np.integer], tgt: NDArray[np.integer], src_mask: Mask = None, tgt_mask: Mask = None
+    ) -> tuple[float, dict[str, Array]]:
+        """Mean cross-entropy over the real target steps (teacher forcing) and the
+        gradients keyed like ``params``. Train with ``fit(model, (src, tgt, src_mask, tgt_mask), ...)``."""
+        scores, cache = self.forward(src, tgt, src_mask, tgt_mask)
+        loss, dscores = softmax_cross_entropy(scores, cache["tgt"], cache["tgt_mask"])
+        return loss, self.backward(dscores, cache)
+
+    # -- inference ------------------------------------------------------------
+
+    def translate(
+        self,
+        src: NDArray[np.integer],
+        src_mask: Mask = None,
+        max_len: int = 20,
+        return_attention: bool = False,
+    ) -> list[list[int]] | tuple[list[list[int]], Array]:
+        """Greedy decoding: start from <bos>, feed back the most likely token, stop at <eos>.
+
+        Parameters
+        ----------
+        src : ndarray of shape (N, S) of source ids
+        src_mask : optional ndarray of shape (N, S)
+        max_len : at most this many tokens per output (not counting <eos>)
+        return_attention : also return the attention weights of every decoding step
+
+        Returns
+        -------
+        outputs : list of N lists of target ids, without <bos> and <eos>
+        weights : (with ``return_attention``) ndarray of shape (N, T_gen, S): row t is
+            where step t looked while choosing token t; for sequence n the rows after
+            ``len(outputs[n])`` (the step that wrote <eos>) belong to no output
+        """
+        max_len = positive_int("max_len", max_len)
+        s = Shapes()
+        src = s.ints("src", src, ("N", "S"), high=self.src_vocab_size)
+        src_mask = s.mask("src_mask", src_mask, ("N", "S"))
+        p = self.params
+        keys, state, _ = self._encode(src, src_mask)
+        pk = self._project_keys(keys)
+        N = src.shape[0]
+        token = np.full(N, self.bos_id)
+        tokens, weights = [], []
+        done = np.zeros(N, dtype=bool)
+        for _ in range(max_len + 1):  # + 1: room for the <eos> after max_len tokens
+            e, _ = self._embed(token[:, None], "dec_E", self.tgt_vocab_size)
+            state, c, w, _ = self._step(e[:, 0], state, keys, pk, src_mask)
+            token = np.argmax(np.concatenate([state, c], axis=1) @ p["W_hy"] + p["b_y"], axis=1)
+            tokens.append(token)
+            weights.append(w)
+            done |= token == self.eos_id
+            if done.all():
+                break
+        outputs = []
+        for row in np.stack(tokens, axis=1).tolist():
+            end = row.index(self.eos_id) if self.eos_id in row else max_len
+            outputs.append(row[: min(end, max_len)])
+        return (outputs, np.stack(weights, axis=1)) if return_attention else outputs
+
+    def num_parameters(self) -> int:
+        """Total count of trainable numbers."""
+        return sum(p.size for p in self.params.values())
+
+    def __repr__(self) -> str:
+        sizes = f"src_vocab_size={self.src_vocab_size}, tgt_vocab_size={self.tgt_vocab_size}, "
+        sizes += f"hidden_size={self.hidden_size}"
+        sizes += f", embedding_size={self.embedding_size}" if self.embedding_size else ""
+        att = f"score={self.score!r}" + (f", attention_size={self.attention_size}" if self.score == "additive" else "")
+        return (
+            f"AttentionEncoderDecoder({sizes}, cell={self.cell!r}, bidirectional={self.bidirectional}, "
+            f"{att}, parameters={self.num_parameters()})"
+        )

@@ -1,0 +1,698 @@
+"""A character-level language model, trained with truncated BPTT (chapter 7).
+
+The model predicts the next character of a text from the characters before it,
+the task a phone keyboard solves when it suggests how a word goes on:
+
+    x_t     = one-hot(c_t) or E[c_t]                       (N, D)
+    h_t     = recurrent cell(x_t, h_{t-1})                 (N, H), any cell, any depth
+    y_hat_t = softmax(h_t W_hy + b_y)                      (N, V), P(c_{t+1} | c_1..c_t)
+
+and is trained to minimise the mean cross-entropy of the true next characters;
+``exp`` of that mean is the *perplexity*, equal to V for a model that guesses
+uniformly and to 1 for a model that is always certain and right.
+
+A long text is not cut into separate sentences.  :func:`text_streams` splits it
+into N contiguous streams that are read in parallel, and :func:`stream_chunks`
+walks along them k characters at a time.  :func:`train_tbptt` carries the
+hidden state from one chunk to the next, so the model reads the whole text as one
+sequence, but backpropagates only within a chunk: truncated BPTT, whose memory
+and cost per update are O(k), not O(length of the text).
+
+:func:`sample` writes text by feeding each drawn character back in, at a
+temperature (:func:`temperature_probabilities`); :func:`perplexity` scores held-out
+text; :func:`save_char_lm` and :func:`load_char_lm` store a trained model with its
+sizes and characters in a pickle-free ``.npz`` file (:mod:`rnnlib.io`).
+
+Shapes are batch-first: ids (N, T), x (N, T, D), hs (N, T, H), scores (N, T, V);
+a carried state is a dict holding ``"h"`` of shape (num_layers, N, H) and, for an
+LSTM, the cell states ``"c"`` of the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from os import PathLike
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.figure import Figure
+from numpy.typing import NDArray
+
+from rnnlib import init
+from rnnlib._checks import Shapes, _describe, as_int_array, check_rng, positive_float, positive_int
+from rnnlib.activations import softmax
+from rnnlib.data import Vocabulary, one_hot
+from rnnlib.io import load_into, load_params, save_params
+from rnnlib.layers import embedding_backward, embedding_forward, temporal_affine_backward, temporal_affine_forward
+from rnnlib.losses import softmax_cross_entropy
+from rnnlib.optim import Optimizer, clip_grad_norm, global_norm
+from rnnlib.plots import plot_distributions
+from rnnlib.recurrent import Recurrent
+from rnnlib.widgets import InteractiveFigure, interactive_figure
+
+Array = NDArray[np.floating]
+State = dict[str, Array]
+
+__all__ = [
+    "CharLM",
+    "char_vocabulary",
+    "decode_text",
+    "encode_text",
+    "evaluate",
+    "load_char_lm",
+    "next_character_probabilities",
+    "num_chunks",
+    "perplexity",
+    "plot_next_character",
+    "sample",
+    "save_char_lm",
+    "stream_chunks",
+    "temperature_probabilities",
+    "temperature_widget",
+    "text_streams",
+    "train_tbptt",
+]
+
+RECURRENT_INITS = ("normal", "orthogonal", "identity")
+
+
+# ---------------------------------------------------------------------------
+# Characters as tokens
+# ---------------------------------------------------------------------------
+
+
+def char_vocabulary(text: str) -> Vocabulary:
+    """A :class:`rnnlib.Vocabulary` whose tokens are the characters of ``text``.
+
+    Characters are ordered by decreasing count (ties alphabetically), after the two
+    ids every vocabulary reserves, ``<pad>`` (0) and ``<unk>`` (1), which never occur
+    in a text, so V = (number of distinct characters) + 2.
+    """
+    if not isinstance(text, str) or not text:
+        raise TypeError(f"text must be a non-empty str; got {_describe(text)}")
+    return Vocabulary.fit([list(text)])
+
+
+def encode_text(text: str, vocab: Vocabulary) -> NDArray[np.int64]:
+    """The ids of the characters of ``text``, ndarray of shape (L,); unknown characters map to ``<unk>``."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str; got {_describe(text)}")
+    if not isinstance(vocab, Vocabulary):
+        raise TypeError(f"vocab must be an rnnlib.Vocabulary, e.g. char_vocabulary(text); got {_describe(vocab)}")
+    return np.array(vocab.encode(list(text)), dtype=np.int64)
+
+
+def decode_text(ids: NDArray[np.integer], vocab: Vocabulary) -> str:
+    """The characters of the ids in ``ids`` (any shape, read in order) joined into one str."""
+    if not isinstance(vocab, Vocabulary):
+        raise TypeError(f"vocab must be an rnnlib.Vocabulary; got {_describe(vocab)}")
+    return "".join(vocab.decode(ids))
+
+
+# ---------------------------------------------------------------------------
+# Streams and chunks for truncated BPTT
+# ---------------------------------------------------------------------------
+
+
+def text_streams(ids: NDArray[np.integer], num_streams: int) -> NDArray[np.int64]:
+    """Cut a long sequence of ids into N equal contiguous streams, read side by side.
+
+    Stream n is ``ids[n * S : (n + 1) * S]`` with S = L // N; the last L - N S ids
+    are dropped.
+
+    Parameters
+    ----------
+    ids : ndarray of shape (L,)
+    num_streams : N
+
+    Returns
+    -------
+    streams : ndarray of shape (N, S)
+    """
+    ids = as_int_array("ids", ids)
+    if ids.ndim != 1:
+        raise ValueError(f"ids must have shape (L,), one long text; got {ids.shape}")
+    N = positive_int("num_streams", num_streams)
+    S = len(ids) // N
+    if S < 2:
+        raise ValueError(
+            f"num_streams={N} leaves {S} character(s) per stream from a text of {len(ids)}; "
+            f"each stream needs at least 2 (an input and its next character). Use fewer streams."
+        )
+    return ids[: N * S].reshape(N, S)
+
+
+def num_chunks(length: int, num_streams: int, chunk_length: int) -> int:
+    """How many chunks (gradient steps) one pass over a text of ``length`` characters makes.
+
+    Each stream holds S = length // N characters; a chunk of k inputs also needs the
+    character after it as a target, so a pass makes (S - 1) // k updates.
+    """
+    L = positive_int("length", length)
+    N, k = positive_int("num_streams", num_streams), positive_int("chunk_length", chunk_length)
+    return max(L // N - 1, 0) // k
+
+
+def stream_chunks(
+    streams: NDArray[np.integer], chunk_length: int
+) -> Iterator[tuple[NDArray[np.int64], NDArray[np.int64]]]:
+    """Walk along the streams k steps at a time, yielding inputs and next-character targets.
+
+    Chunk j holds inputs ``streams[:, j k : (j + 1) k]`` and targets shifted by one,
+    ``streams[:, j k + 1 : (j + 1) k + 1]``, so chunk j + 1 starts exactly where chunk j
+    stopped and a state carried between them continues each stream.  A final
+    stretch shorter than k is left out: every chunk has shape (N, k).
+
+    Parameters
+    ----------
+    streams : ndarray of shape (N, S), from :func:`text_streams`
+    chunk_length : k, the truncation length
+
+    Yields
+    ------
+    x : ndarray of shape (N, k), input ids
+    y : ndarray of shape (N, k), target ids (the next characters)
+    """
+    streams = Shapes().ints("streams", streams, ("N", "S"))
+    k = positive_int("chunk_length", chunk_length)
+    S = streams.shape[1]
+    if k > S - 1:
+        raise ValueError(f"chunk_length must be at most S - 1 = {S - 1} for streams of length S = {S}; got {k}")
+    for start in range(0, S - 1 - k + 1, k):
+        yield streams[:, start : start + k], streams[:, start + 1 : start + k + 1]
+
+
+# ---------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------
+
+
+class CharLM:
+    """Characters -> (one-hot or embedding) -> recurrent layers -> scores for the next character.
+
+        h_t     = cell(x_t, h_{t-1})          any cell ("rnn", "lstm", "gru"), num_layers deep
+        y_hat_t = softmax(h_t W_hy + b_y)     the distribution of the character after c_t
+
+    A language model reads left to right only: bidirectional layers would let step t
+    see the very character it must predict, so they are not offered.
+
+    Parameters
+    ----------
+    vocab_size : V
+    hidden_size : H
+    rng : np.random.Generator for the initial weights
+    embedding_size : D; None feeds one-hot vectors (D = V)
+    cell : "rnn" (default), "lstm" or "gru"
+    num_layers : recurrent layers stacked
+    activation : the vanilla RNN's activation ("tanh" or, for an IRNN, "relu")
+    recurrent_init : None keeps the cell's default start (Gaussian W_hh for "rnn",
+        orthogonal blocks for the gated cells); "normal", "orthogonal" or "identity"
+        redraws every recurrent H x H block that way (the IRNN of Le et al. is
+        ``activation="relu", recurrent_init="identity"``)
+    recurrent_scale : gain of the "orthogonal" and "identity" starts
+    dtype : np.float64 (default) or np.float32; every parameter has this dtype
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        hidden_size: int,
+        rng: np.random.Generator,
+        embedding_size: int | None = None,
+        cell: str = "rnn",
+        num_layers: int = 1,
+        activation: str = "tanh",
+        recurrent_init: str | None = None,
+        recurrent_scale: float = 1.0,
+        dtype: type = np.float64,
+    ) -> None:
+        V = self.vocab_size = positive_int("vocab_size", vocab_size)
+        H = self.hidden_size = positive_int("hidden_size", hidden_size)
+        rng = check_rng(rng)
+        self.embedding_size = None if embedding_size is None else positive_int("embedding_size", embedding_size)
+        if np.dtype(dtype) not in (np.float32, np.float64):
+            raise TypeError(f"dtype must be np.float32 or np.float64; got {dtype!r}")
+        self.dtype = np.dtype(dtype)
+        if recurrent_init is not None and recurrent_init not in RECURRENT_INITS:
+            raise ValueError(f"recurrent_init must be None or one of {list(RECURRENT_INITS)}; got {recurrent_init!r}")
+        self.recurrent_init = recurrent_init
+        self.recurrent_scale = positive_float("recurrent_scale", recurrent_scale)
+        self.activation = activation
+        D = V if self.embedding_size is None else self.embedding_size
+        self.rnn = Recurrent(cell, D, H, num_layers, activation=activation)
+        self.cell = self.rnn.cell.name
+        self.num_layers = self.rnn.num_layers
+
+        params: dict[str, Array] = {}
+        if self.embedding_size is not None:
+            params["E"] = 0.1 * rng.standard_normal((V, D))
+        params |= self.rnn.init(rng)
+        params |= {"W_hy": init.normal(rng, (H, V)), "b_y": np.zeros(V)}
+        if recurrent_init is not None:  # drawn last, so everything else matches the default start
+            G, rec = self.rnn.cell.gates, self.rnn.cell.param_names[1]
+            for k in range(self.num_layers):
+                blocks = [self._recurrent_block(rng, recurrent_init) for _ in range(G)]
+                params[self.rnn.prefix(k, False) + rec] = np.concatenate(blocks, axis=1)
+        self.params: dict[str, Array] = {k: v.astype(self.dtype) for k, v in params.items()}
+
+    def _recurrent_block(self, rng: np.random.Generator, how: str) -> Array:
+        H = self.hidden_size
+        if how == "normal":
+            return init.normal(rng, (H, H))
+        if how == "orthogonal":
+            return init.orthogonal(rng, (H, H), gain=self.recurrent_scale)
+        return init.identity(H, self.recurrent_scale)
+
+    # -- state ---------------------------------------------------------------
+
+    def initial_state(self, batch_size: int) -> State:
+        """Zero states for ``batch_size`` streams: ``{"h": (num_layers, N, H)}`` (and ``"c"`` for an LSTM)."""
+        N = positive_int("batch_size", batch_size)
+        zeros = np.zeros((self.num_layers, N, self.hidden_size), dtype=self.dtype)
+        return {"h": zeros, "c": zeros.copy()} if self.cell == "lstm" else {"h": zeros}
+
+    def _check_state(self, state: State | None, N: int) -> State:
+        if state is None:
+            return self.initial_state(N)
+        keys = ("h", "c") if self.cell == "lstm" else ("h",)
+        if not isinstance(state, dict) or set(state) != set(keys):
+            raise TypeError(
+                f"state must be a dict with keys {list(keys)} (from initial_state or a previous forward); "
+                f"got {_describe(state) if not isinstance(state, dict) else sorted(state)}"
+            )
+        s = Shapes()
+        return {k: s.floats(f"state[{k!r}]", state[k], (self.num_layers, N, self.hidden_size)) for k in keys}
+
+    # -- forward and backward --------------------------------------------------
+
+    def forward(self, ids: NDArray[np.integer], state: State | None = None) -> tuple[Array, dict[str, Any]]:
+        """Scores for the next character after every input character.
+
+        Parameters
+        ----------
+        ids : ndarray of shape (N, T) of character ids in [0, V)
+        state : the state to start from (default zeros), e.g. ``cache["state"]`` of
+            the previous chunk; it is treated as a constant, so no gradient flows
+            back into the chunk that produced it
+
+        Returns
+        -------
+        scores : ndarray of shape (N, T, V)
+        cache : for :meth:`backward`; ``cache["state"]`` is the state after the last
+            step, to carry into the next chunk
+        """
+        ids = Shapes().ints("ids", ids, ("N", "T"), high=self.vocab_size)
+        N = ids.shape[0]
+        state = self._check_state(state, N)
+        p = self.params
+        if self.embedding_size is None:
+            x, emb_cache = one_hot(ids, self.vocab_size, dtype=self.dtype), None
+        else:
+            x, emb_cache = embedding_forward(ids, p["E"])
+        hs, rnn_cache = self.rnn.forward(x, p, h0=state["h"], c0=state.get("c"))
+        scores, out_cache = temporal_affine_forward(hs, p["W_hy"], p["b_y"])
+        new_state = {"h": rnn_cache["final"].copy()}
+        if self.cell == "lstm":
+            new_state["c"] = rnn_cache["final_c"].copy()
+        return scores, {"emb": emb_cache, "rnn": rnn_cache, "out": out_cache, "state": new_state}
+
+    def backward(self, dscores: Array, cache: dict[str, Any]) -> dict[str, Array]:
+        """Gradients of every parameter from dL/dscores of shape (N, T, V).
+
+        The gradient reaching the initial state is dropped: this is where truncated
+        BPTT cuts the graph.
+        """
+        dhs, dW_hy, db_y = temporal_affine_backward(dscores, cache["out"])
+        dx, _, grads = self.rnn.backward(dhs, cache["rnn"])
+        grads |= {"W_hy": dW_hy, "b_y": db_y}
+        if cache["emb"] is not None:
+            grads["E"] = embedding_backward(dx, cache["emb"])
+        return {k: grads[k] for k in self.params}
+
+    def loss_and_state(
+        self, ids: NDArray[np.integer], targets: NDArray[np.integer], state: State | None = None
+    ) -> tuple[float, dict[str, Array], State]:
+        """Mean cross-entropy of the next characters, its gradients, and the state to carry on.
+
+        Parameters
+        ----------
+        ids : ndarray of shape (N, T), input characters
+        targets : ndarray of shape (N, T), the character after each input
+        state : state to start from (default zeros)
+
+        Returns
+        -------
+        loss : float, mean of -log P(target) over the N T predictions, in nats
+        grads : dict keyed like ``params``
+        state : the state after the last step
+        """
+        scores, cache = self.forward(ids, state)
+        loss, dscores = softmax_cross_entropy(scores, targets)
+        return loss, self.backward(dscores, cache), cache["state"]
+
+    def loss(
+        self, ids: NDArray[np.integer], targets: NDArray[np.integer], state: State | None = None
+    ) -> tuple[float, dict[str, Array]]:
+        """Mean cross-entropy and gradients keyed like ``params`` (the interface of :func:`rnnlib.fit`)."""
+        loss, grads, _ = self.loss_and_state(ids, targets, state)
+        return loss, grads
+
+    def num_parameters(self) -> int:
+        """Total count of trainable numbers."""
+        return sum(p.size for p in self.params.values())
+
+    def __repr__(self) -> str:
+        inp = "one-hot" if self.embedding_size is None else f"embedding_size={self.embedding_size}"
+        extra = f", activation={self.activation!r}" if self.cell == "rnn" and self.activation != "tanh" else ""
+        extra += f", num_layers={self.num_layers}" if self.num_layers > 1 else ""
+        extra += f", recurrent_init={self.recurrent_init!r}" if self.recurrent_init else ""
+        extra += ", dtype=float32" if self.dtype == np.float32 else ""
+        return (
+            f"CharLM(vocab_size={self.vocab_size}, {inp}, hidden_size={self.hidden_size}, cell={self.cell!r}"
+            f"{extra}, parameters={self.num_parameters()})"
+        )
+
+
+def _check_model(model: object) -> CharLM:
+    if not isinstance(model, CharLM):
+        raise TypeError(f"model must be an rnnlib.charlm.CharLM; got {_describe(model)}")
+    return model
+
+
+# ---------------------------------------------------------------------------
+# Training with truncated BPTT, and evaluation
+# ---------------------------------------------------------------------------
+
+
+def train_tbptt(
+    model: CharLM,
+    streams: NDArray[np.integer],
+    optimizer: Optimizer,
+    chunk_length: int,
+    steps: int | None = None,
+    epochs: int = 1,
+    clip_norm: float | None = None,
+    lr_schedule: Callable[[int], float] | None = None,
+) -> dict[str, NDArray[np.float64]]:
+    """Train on parallel streams with truncated BPTT, carrying the state across chunks.
+
+    Each pass starts every stream from a zero state and walks along the chunks in
+    order (the order matters, because each chunk continues the previous one; nothing
+    is shuffled and nothing random is drawn).  After each chunk the final state is
+    kept as a plain array for the next chunk, without its history: gradients never
+    flow further back than the start of the current chunk.
+
+    Parameters
+    ----------
+    model : the :class:`CharLM` to train (its ``params`` are updated in place)
+    streams : ndarray of shape (N, S), from :func:`text_streams`
+    optimizer : an :class:`rnnlib.optim.Optimizer`
+    chunk_length : k, the truncation length
+    steps : stop after this many updates (default: ``epochs`` full passes)
+    epochs : passes over the streams (repeated until ``steps`` when it is given)
+    clip_norm : if set, rescale the gradients to this global norm when they exceed it
+    lr_schedule : optional function of the update index (0-based) returning the
+        learning rate, e.g. ``lambda s: cosine_schedule(s, total, 0.01)``
+
+    Returns
+    -------
+    log : dict of ndarrays of shape (updates,): ``"loss"`` (training cross-entropy of
+        each chunk, before its update), ``"grad_norm"`` (global gradient norm before
+        clipping) and ``"lr"`` (the learning rate used)
+    """
+    model = _check_model(model)
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"optimizer must be an rnnlib.optim optimizer such as Adam(lr=0.01); got {_describe(optimizer)}"
+        )
+    streams = Shapes().ints("streams", streams, ("N", "S"), high=model.vocab_size)
+    k = positive_int("chunk_length", chunk_length)
+    epochs = positive_int("epochs", epochs)
+    total = num_chunks(streams.size, streams.shape[0], k) * epochs if steps is None else positive_int("steps", steps)
+    if clip_norm is not None:
+        clip_norm = positive_float("clip_norm", clip_norm)
+    if lr_schedule is not None and not callable(lr_schedule):
+        raise TypeError(f"lr_schedule must be a function of the step, or None; got {_describe(lr_schedule)}")
+    losses, norms, lrs = [], [], []
+    while len(losses) < total:
+        state = model.initial_state(streams.shape[0])
+        for x, y in stream_chunks(streams, k):
+            if lr_schedule is not None:
+                optimizer.lr = float(lr_schedule(len(losses)))
+            loss, grads, state = model.loss_and_state(x, y, state)
+            if clip_norm is not None:
+                grads, norm = clip_grad_norm(grads, clip_norm)
+            else:
+                norm = global_norm(grads)
+            optimizer.step(model.params, grads)
+            losses.append(loss)
+            norms.append(norm)
+            lrs.append(optimizer.lr)
+            if len(losses) == total:
+                break
+    return {"loss": np.array(losses), "grad_norm": np.array(norms), "lr": np.array(lrs)}
+
+
+def evaluate(model: CharLM, streams: NDArray[np.integer], chunk_length: int) -> float:
+    """Mean cross-entropy (nats per character) of the model on streams, carrying the state.
+
+    Parameters
+    ----------
+    model : a :class:`CharLM`
+    streams : ndarray of shape (N, S), e.g. ``text_streams(held_out_ids, N)``
+    chunk_length : k; only memory depends on it, since the state is carried
+
+    Returns
+    -------
+    loss : float, the mean of -log P(next character) over every predicted character
+    """
+    model = _check_model(model)
+    streams = Shapes().ints("streams", streams, ("N", "S"), high=model.vocab_size)
+    total, count = 0.0, 0
+    state = model.initial_state(streams.shape[0])
+    for x, y in stream_chunks(streams, chunk_length):
+        scores, cache = model.forward(x, state)
+        loss, _ = softmax_cross_entropy(scores, y)
+        total, count = total + loss * y.size, count + y.size
+        state = cache["state"]
+    return total / count
+
+
+def perplexity(model: CharLM, streams: NDArray[np.integer], chunk_length: int) -> float:
+    """exp(mean cross-entropy): the number of characters the model is, on average, as
+    unsure between as a uniform guess would be.  A uniform model scores exactly V."""
+    return float(np.exp(evaluate(model, streams, chunk_length)))
+
+
+# ---------------------------------------------------------------------------
+# Sampling
+# ---------------------------------------------------------------------------
+
+
+def _check_temperature(temperature: object) -> float:
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.floating, np.integer)):
+        raise TypeError(f"temperature must be a positive number; got {_describe(temperature)}")
+    t = float(temperature)
+    if not np.isfinite(t) or t <= 0:
+        raise ValueError(
+            f"temperature must be a positive finite number; got {temperature}. "
+            f"For (almost) greedy decoding use a small temperature such as 0.01."
+        )
+    return t
+
+
+def temperature_probabilities(scores: Array, temperature: float = 1.0, exclude: tuple[int, ...] = ()) -> Array:
+    """softmax(scores / temperature) along the last axis, with the ``exclude`` ids given probability 0.
+
+    Low temperatures sharpen the distribution towards the highest score (greedy as
+    the temperature goes to 0); high temperatures flatten it towards uniform.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (..., V)
+    temperature : positive float
+    exclude : ids that must never be drawn (e.g. ``<pad>`` and ``<unk>``)
+
+    Returns
+    -------
+    probs : float64 ndarray of shape (..., V), each row summing to 1
+    """
+    t = _check_temperature(temperature)
+    z = np.array(scores, dtype=np.float64)
+    if z.ndim == 0 or not np.isfinite(z).all():
+        raise ValueError(f"scores must be a finite array of shape (..., V); got {_describe(scores)}")
+    V = z.shape[-1]
+    if exclude:
+        ex = as_int_array("exclude", list(exclude), high=V)
+        if len(set(ex.tolist())) >= V:
+            raise ValueError(f"exclude must leave at least one id to draw; it removes all {V}")
+        z[..., ex] = -np.inf
+    with np.errstate(over="ignore"):  # a tiny temperature sends the losers to -inf, as it should
+        z = (z - z.max(axis=-1, keepdims=True)) / t
+    return softmax(z)
+
+
+def sample(
+    model: CharLM,
+    vocab: Vocabulary,
+    prime: str,
+    length: int,
+    rng: np.random.Generator,
+    temperature: float = 1.0,
+) -> str:
+    """Generate ``length`` characters that continue ``prime``, one at a time.
+
+    The model first reads the prime; then each drawn character is fed back as the
+    next input, with the state carried from step to step.  Characters are drawn from
+    ``softmax(scores / temperature)``; ``<pad>`` and ``<unk>`` are never drawn.
+
+    Parameters
+    ----------
+    model : a trained :class:`CharLM`
+    vocab : the character vocabulary the model was trained with
+    prime : non-empty str of known characters to start from
+    length : number of characters to generate
+    rng : np.random.Generator; the same generator state gives the same text
+    temperature : positive float; 1 samples the model's own distribution
+
+    Returns
+    -------
+    text : str of ``length`` characters (the prime not included)
+    """
+    model = _check_model(model)
+    if not isinstance(vocab, Vocabulary) or len(vocab) != model.vocab_size:
+        raise ValueError(
+            f"vocab must be the rnnlib.Vocabulary of the model's {model.vocab_size} characters; got {_describe(vocab)}"
+            + (f" of size {len(vocab)}" if isinstance(vocab, Vocabulary) else "")
+        )
+    if not isinstance(prime, str) or not prime:
+        raise ValueError(f"prime must be a non-empty str to start from; got {_describe(prime)}")
+    unknown = sorted({ch for ch in prime if ch not in vocab})
+    if unknown:
+        raise ValueError(f"prime holds characters the model has never seen: {unknown}")
+    n = positive_int("length", length)
+    rng = check_rng(rng)
+    t = _check_temperature(temperature)
+    scores, cache = model.forward(encode_text(prime, vocab)[None])
+    out = []
+    for _ in range(n):
+        p = temperature_probabilities(scores[0, -1], t, exclude=(vocab.pad_id, vocab.unk_id))
+        c = np.cumsum(p)
+        i = min(int(np.searchsorted(c, rng.random() * c[-1], side="right")), len(p) - 1)
+        out.append(i)
+        scores, cache = model.forward(np.array([[i]]), cache["state"])
+    return decode_text(np.array(out), vocab)
+
+
+def next_character_probabilities(
+    model: CharLM, vocab: Vocabulary, prime: str, temperature: float = 1.0
+) -> NDArray[np.float64]:
+    """P(next character | prime) at a temperature, ndarray of shape (V,) (zero for ``<pad>`` and ``<unk>``)."""
+    model = _check_model(model)
+    if not isinstance(prime, str) or not prime:
+        raise ValueError(f"prime must be a non-empty str to start from; got {_describe(prime)}")
+    unknown = sorted({ch for ch in prime if ch not in vocab})
+    if unknown:
+        raise ValueError(f"prime holds characters the model has never seen: {unknown}")
+    scores, _ = model.forward(encode_text(prime, vocab)[None])
+    return temperature_probabilities(scores[0, -1], temperature, exclude=(vocab.pad_id, vocab.unk_id))
+
+
+def plot_next_character(
+    model: CharLM,
+    vocab: Vocabulary,
+    prime: str = "Alice ",
+    temperatures: tuple[float, ...] = (0.5, 1.0, 1.5),
+    top: int = 12,
+) -> Figure:
+    """The model's distribution of the character after ``prime`` at several temperatures (grouped bars).
+
+    Returns
+    -------
+    fig : Figure from :func:`rnnlib.plots.plot_distributions`, titled with the prime
+    """
+    if isinstance(temperatures, (int, float)) or not temperatures:
+        raise TypeError(f"temperatures must be a non-empty tuple of positive numbers; got {_describe(temperatures)}")
+    probs = {f"τ = {t:g}": next_character_probabilities(model, vocab, prime, t)[2:] for t in temperatures}
+    fig = plot_distributions(vocab.id_to_token[2:], probs, top=top)
+    fig.axes[0].set_title(f"next character after {prime!r}", fontsize=10)
+    return fig
+
+
+def temperature_widget(
+    model: CharLM, vocab: Vocabulary, prime: str = "Alice ", temperature: float = 0.5
+) -> InteractiveFigure:
+    """A text box for the prime and a slider for the temperature over :func:`plot_next_character`.
+
+    The bars compare the model's own distribution (τ = 1) with the one at the chosen
+    temperature.  Headless tests set ``w.controls["temperature"].value`` (or
+    ``"prime"``) and read ``w.figure``; a prime with unknown characters shows a message
+    in ``w.status`` instead of a figure.
+    """
+    controls = {
+        "prime": widgets.Text(value=prime, description="prime", continuous_update=False),
+        "temperature": widgets.FloatLogSlider(
+            value=_check_temperature(temperature), base=10, min=-2, max=1, step=0.05, description="τ"
+        ),
+    }
+
+    def draw(model: CharLM, vocab: Vocabulary, prime: str, temperature: float) -> Figure:
+        return plot_next_character(model, vocab, prime, tuple(dict.fromkeys((1.0, float(temperature)))))
+
+    return interactive_figure(draw, controls, model=_check_model(model), vocab=vocab)
+
+
+# ---------------------------------------------------------------------------
+# Saving and loading
+# ---------------------------------------------------------------------------
+
+_KIND = "rnnlib.charlm.CharLM"
+
+
+def save_char_lm(path: str | PathLike[str], model: CharLM, vocab: Vocabulary) -> None:
+    """Save the parameters with everything needed to rebuild the model: sizes, cell and characters."""
+    model = _check_model(model)
+    if not isinstance(vocab, Vocabulary) or len(vocab) != model.vocab_size:
+        raise ValueError(
+            f"vocab must be the model's vocabulary of {model.vocab_size} characters; got {_describe(vocab)}"
+        )
+    meta = {
+        "kind": _KIND,
+        "vocab_size": model.vocab_size,
+        "hidden_size": model.hidden_size,
+        "embedding_size": model.embedding_size,
+        "cell": model.cell,
+        "num_layers": model.num_layers,
+        "activation": model.activation,
+        "dtype": model.dtype.name,
+        "characters": vocab.id_to_token[2:],
+    }
+    save_params(path, model.params, meta)
+
+
+def load_char_lm(path: str | PathLike[str]) -> tuple[CharLM, Vocabulary]:
+    """Rebuild a model saved by :func:`save_char_lm`; return it with its vocabulary.
+
+    Raises ``ValueError`` for a truncated or foreign file, or one saved without
+    the model's description.
+    """
+    _, meta = load_params(path)
+    want = ("vocab_size", "hidden_size", "embedding_size", "cell", "num_layers", "activation", "dtype", "characters")
+    if meta.get("kind") != _KIND or any(k not in meta for k in want):
+        raise ValueError(f"{path} holds parameters but no CharLM description; was it written by save_char_lm?")
+    vocab = Vocabulary(meta["characters"])
+    if len(vocab) != meta["vocab_size"]:
+        raise ValueError(f"{path} lists {len(vocab)} tokens but a vocabulary of size {meta['vocab_size']}")
+    model = CharLM(
+        meta["vocab_size"],
+        meta["hidden_size"],
+        np.random.default_rng(0),  # every value is overwritten from the file
+        embedding_size=meta["embedding_size"],
+        cell=meta["cell"],
+        num_layers=meta["num_layers"],
+        activation=meta["activation"],
+        dtype=np.dtype(meta["dtype"]).type,
+    )
+    load_into(model.params, path)
+    return model, vocab

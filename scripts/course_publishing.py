@@ -1,0 +1,380 @@
+"""Sphinx extension for the course's three outputs (website, Binder links, PDF).
+
+Loaded through ``sphinx.local_extensions`` in ``_config.yml``.  It does three things:
+
+1. **Interactive figures degrade gracefully.**  A stored notebook output that holds an
+   ipywidgets view cannot work on a static page or on paper: there is no kernel to move
+   the sliders.  When a page is read, before myst-nb picks a MIME type for each output,
+   every widget view is replaced by a short note that says where the sliders live (a Binder link built from
+   the same ``repository`` and ``launch_buttons`` settings as the launch button, or a
+   local Jupyter).  The chapter shows the widget's default, static figure above it.
+   In the PDF the same note appears, so no widget ``repr`` text reaches LaTeX.
+
+2. **Nothing is fetched from outside the site, and pages load without console errors.**
+   Every page's scripts and style sheets must be served with the site, so the book
+   reads offline: a page that would load a file from ``http(s)://`` or ``//`` raises a
+   Sphinx warning, which fails the strict build (``-W``).  The scripts of the disabled
+   Thebe, and second copies of scripts registered twice, are dropped.
+
+3. **rnnlib's docstrings read as written, and their references resolve.**  The library's docstrings are numpy style
+   and name types in prose ("ndarray of shape (N, T, D)").  Two habits of plain-text
+   docstrings clash with reStructuredText, and are adjusted before napoleon runs: an
+   equation laid out with spaces in an indented block becomes a literal block, ``|x|``
+   for an absolute value (which RST would read as a substitution) is escaped, and the
+   one-paragraph docstring of a constant or property is left as prose (napoleon
+   would otherwise take everything before its first colon for a type name).  A
+   reference to a name that rnnlib re-exports (``rnnlib.fit``) links to the entry of
+   the module that defines it (``rnnlib.models.fit``); a reference to an rnnlib object
+   that exists but has no entry of its own (an undocumented constant) is printed as
+   code without a link; a reference to a name that does not exist still fails the build.
+   The ``rnnlib-other-modules`` directive closes the API page with every public module
+   that api.md does not place in a group yet.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from typing import Any
+from urllib.parse import urlparse
+
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx import addnodes
+from sphinx.application import Sphinx
+from sphinx.builders.latex.nodes import thebibliography
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+logger = logging.getLogger(__name__)
+
+WIDGET_VIEW_MIMETYPE = "application/vnd.jupyter.widget-view+json"
+
+#: The _toc.yml caption whose pages become the PDF's appendices (lettered A, B, ...).
+APPENDIX_CAPTION = "Reference"
+
+
+def binder_url(theme_options: dict[str, Any], docname: str) -> str | None:
+    """Return the Binder link that opens ``docname``'s notebook (in JupyterLab, as configured).
+
+    The link has the same form as sphinx-book-theme's launch button,
+    ``<binderhub>/v2/gh/<owner>/<repo>/<branch>?urlpath=lab/tree/<path>.ipynb``, and is
+    built from the same settings, so the two can never disagree.  ``None`` when no
+    Binder hub or no GitHub repository is configured.
+    """
+    launch = theme_options.get("launch_buttons") or {}
+    hub = (launch.get("binderhub_url") or "").strip("/")
+    repo_url = (theme_options.get("repository_url") or "").strip("/")
+    parsed = urlparse(repo_url)
+    parts = [p for p in parsed.path.split("/") if p]
+    if not hub or parsed.netloc != "github.com" or len(parts) < 2:
+        return None
+    owner, repo = parts[0], parts[1].removesuffix(".git")
+    branch = theme_options.get("repository_branch") or "main"
+    ui = {"classic": "tree", "jupyterlab": "lab/tree"}[launch.get("notebook_interface", "classic")]
+    book = (theme_options.get("path_to_docs") or "").strip("/")
+    path = f"{book}/{docname}.ipynb" if book else f"{docname}.ipynb"
+    return f"{hub}/v2/gh/{owner}/{repo}/{branch}?urlpath={ui}/{path}"
+
+
+def _widget_note(url: str | None, docname: str) -> nodes.admonition:
+    note = nodes.admonition(classes=["note", "interactive-figure"])
+    note += nodes.title(text="Interactive figure")
+    para = nodes.paragraph()
+    para += nodes.Text(
+        "This cell builds sliders, and sliders need a running Python kernel, which a web page or a "
+        "printed book does not have. The figure drawn with the default settings is shown in this "
+        "section. To move the sliders, "
+    )
+    if url:
+        para += nodes.reference("", "open this chapter on Binder", refuri=url, internal=False)
+        para += nodes.Text(" (the rocket icon at the top of the web page does the same) or ")
+    para += nodes.Text(f"run {docname}.ipynb in your own JupyterLab.")
+    note += para
+    return note
+
+
+def _is_widget_bundle(node: nodes.Node) -> bool:
+    return (
+        isinstance(node, nodes.container)
+        and node.get("nb_element", "") == "mime_bundle"
+        and any(child.get("mime_type") == WIDGET_VIEW_MIMETYPE for child in node.children)
+    )
+
+
+def replace_widget_views(app: Sphinx, doctree: nodes.document) -> None:
+    """Swap each widget-view output bundle for a note, whatever the builder.
+
+    This runs when a page is read, while its own name is known (the LaTeX builder later
+    merges every page into one document).  myst-nb's ``SelectMimeType`` post-transform
+    would otherwise pick the widget's script tag for HTML, which shows nothing without
+    the widget manager, and the widget's ``repr`` text for LaTeX.
+    """
+    docname = app.env.docname
+    url = binder_url(app.config.html_theme_options, docname)
+    for bundle in list(doctree.findall(_is_widget_bundle)):
+        bundle.replace_self(_widget_note(url, docname))
+
+
+def note_bibliography_pages(app: Sphinx, doctree: nodes.document) -> None:
+    """Remember which pages hold a ``{bibliography}`` directive (see LatexBackMatter)."""
+    if any(type(node).__name__ == "bibliography" for node in doctree.findall(nodes.Element)):
+        pages = getattr(app.env, "course_bibliography_pages", set())
+        pages.add(app.env.docname)
+        app.env.course_bibliography_pages = pages
+
+
+class LatexBackMatter(SphinxPostTransform):
+    """Lay out the PDF's back matter.
+
+    - The pages under the ``APPENDIX_CAPTION`` part of ``_toc.yml`` become appendices.
+    - In LaTeX, Sphinx gathers every citation into one bibliography at the end of the
+      book, which has its own heading and contents line.  The bibliography *page* would
+      be left as an empty chapter, so it is dropped from the PDF (the website keeps it),
+      and links to it land on the gathered bibliography instead.
+    """
+
+    default_priority = 800  # after Sphinx's BibliographyTransform and sphinx-jupyterbook-latex's
+    formats = ("latex",)
+
+    def run(self, **kwargs: Any) -> None:
+        for start in list(self.document.findall(addnodes.start_of_file)):
+            if start.get("docname") == APPENDIX_CAPTION:
+                section = next(iter(start.findall(nodes.section)), None)
+                if section is not None and section.children and isinstance(section[0], nodes.title):
+                    section.insert(1, nodes.raw("", "\\appendix\n", format="latex"))
+        gathered = next(iter(self.document.findall(thebibliography)), None)
+        if gathered is None:
+            return
+        bibliography_pages = getattr(self.env, "course_bibliography_pages", set())
+        for start in list(self.document.findall(addnodes.start_of_file)):
+            docname = start.get("docname")
+            if docname in bibliography_pages:
+                ids = [i for node in start.findall(nodes.Element) for i in node.get("ids", [])]
+                labels = [f"{docname}::doc"] + [f"{docname}:{i}" for i in ids]
+                anchor = "\\cleardoublepage\\phantomsection" + "".join(
+                    f"\\label{{\\detokenize{{{label}}}}}" for label in labels
+                )
+                gathered.parent.insert(gathered.parent.index(gathered), nodes.raw("", anchor + "\n", format="latex"))
+                start.parent.remove(start)
+
+
+def _is_external(uri: str) -> bool:
+    return uri.startswith(("http://", "https://", "//"))
+
+
+def tidy_page_assets(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    """Keep each page's scripts loadable offline and free of console errors.
+
+    - Thebe (live code on the page) is switched off in _config.yml, since it would load
+      its code from a CDN; its configuration script and loader, which sphinx-thebe adds
+      anyway, are dropped.
+    - Scripts that extensions registered twice are kept once: a second copy of an inline
+      ``const`` declaration is a console error.
+    - A script or style sheet from outside the site raises a warning (an error under -W).
+    """
+    thebe_on = bool((app.config.html_theme_options.get("launch_buttons") or {}).get("thebe"))
+    kept, seen = [], set()
+    for js in context.get("script_files", []):
+        filename = getattr(js, "filename", None) or str(js)
+        attributes = getattr(js, "attributes", {}) or {}
+        if not thebe_on and ("THEBE_JS_URL" in attributes.get("body", "") or filename.endswith("sphinx-thebe.js")):
+            continue
+        key = (filename, tuple(sorted(attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            kept.append(js)
+    context["script_files"] = kept
+    for asset in kept + list(context.get("css_files", [])):
+        uri = getattr(asset, "filename", None) or str(asset)
+        if _is_external(uri):
+            logger.warning(
+                "page %r loads %s from outside the site; the book must read offline, so serve it "
+                "from _static or drop it",
+                pagename,
+                uri,
+                location=pagename,
+                type="course",
+                subtype="external_asset",
+            )
+
+
+# |x| with no space inside the bars, outside ``inline literals``: an absolute value, not a substitution.
+_ABS_VALUE = re.compile(r"(?<![\\|\w])\|(?=\S)([^|`\n]+?)(?<=\S)\|(?![\w|])")
+_LITERAL = re.compile(r"(``.+?``)")
+_PLAIN_KINDS = ("data", "attribute", "property")
+_stash: dict[tuple[str, str], list[str]] = {}
+
+
+def _escape_bars(line: str) -> str:
+    if line.lstrip().startswith(("|", "+")):  # a table row or a line block: real RST syntax
+        return line
+    pieces = _LITERAL.split(line)
+    return "".join(p if p.startswith("``") else _ABS_VALUE.sub(r"\\|\1\\|", p) for p in pieces)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _plain_text_blocks(lines: list[str]) -> tuple[list[str], set[int]]:
+    """Show the indented blocks of a docstring's free text as literal blocks.
+
+    In rnnlib's docstrings an indented block in the prose (before the first numpy-style
+    section such as ``Parameters``) is an equation or a small table laid out with spaces,
+    as in::
+
+        The recurrence, for each step t,
+
+            a_t = x_t W_xh + h_{t-1} W_hh + b_h     (pre-activation, (N, H))
+
+    RST would read it as a block quote and complain about its uneven indentation, so the
+    paragraph before it gets the ``::`` that makes it a literal block: monospace, every
+    space kept.  Blocks that already are RST (after ``::``, a directive, a list item) are
+    left alone.  Returns the new lines and the indices of the literal ones.
+    """
+    end = len(lines)
+    for i in range(len(lines) - 1):
+        if lines[i].strip() and re.fullmatch(r"-{3,}", lines[i + 1].strip()):
+            end = i
+            break
+    out: list[str] = []
+    literal: set[int] = set()
+    in_block = False
+    for i, line in enumerate(lines):
+        if i >= end or not line.strip():
+            out.append(line)
+            continue
+        if _indent(line) == 0:
+            in_block = False
+            out.append(line)
+            continue
+        if not in_block and i > 0 and not lines[i - 1].strip():
+            previous = next((j for j in range(len(out) - 1, -1, -1) if out[j].strip()), None)
+            if previous is not None:
+                text = out[previous].rstrip()
+                opener = out[previous].lstrip()
+                is_rst = (
+                    text.endswith("::")
+                    or opener.startswith((".. ", ":", "- ", "* ", "+ "))
+                    or re.match(r"\d+[.)] ", opener)
+                    or _indent(out[previous]) > 0
+                )
+                if not is_rst:
+                    out[previous] = text + ":" if text.endswith(":") else text + " ::"
+                    in_block = True
+            else:
+                out.insert(0, "::")
+                out.insert(1, "")
+                in_block = True
+        if in_block:
+            literal.add(len(out))
+        out.append(line)
+    return out, literal
+
+
+def before_napoleon(app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]) -> None:
+    prepared, literal = _plain_text_blocks(lines)
+    lines[:] = [line if i in literal else _escape_bars(line) for i, line in enumerate(prepared)]
+    if what in _PLAIN_KINDS:
+        _stash[(what, name)] = list(lines)
+
+
+def after_napoleon(app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]) -> None:
+    if (what, name) in _stash:
+        lines[:] = _stash.pop((what, name))
+
+
+def _lookup(dotted: str) -> Any:
+    """The object a dotted name such as ``rnnlib.models.fit`` points to, or raise LookupError."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            if not hasattr(obj, attr):
+                raise LookupError(dotted)
+            obj = getattr(obj, attr)
+        return obj
+    raise LookupError(dotted)
+
+
+def resolve_rnnlib_reference(app: Sphinx, env: Any, node: Any, contnode: nodes.Node) -> nodes.Node | None:
+    """Resolve references to rnnlib names that have no entry under the name used."""
+    if node.get("refdomain") != "py":
+        return None
+    target = node["reftarget"].lstrip("~.")
+    module, cls = node.get("py:module") or "", node.get("py:class") or ""
+    candidates = [target] if target.startswith("rnnlib.") else []
+    if module.startswith("rnnlib"):
+        candidates += [f"{module}.{cls}.{target}" if cls else "", f"{module}.{target}"]
+    for name in filter(None, candidates):
+        try:
+            obj = _lookup(name)
+        except LookupError:
+            continue
+        canonical = f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', '')}"
+        if canonical.startswith("rnnlib.") and canonical != name:
+            py = env.get_domain("py")
+            found = py.resolve_xref(env, node["refdoc"], app.builder, node["reftype"], canonical, node, contnode)
+            if found is not None:
+                return found
+        return contnode  # exists, but has no entry to link to
+    return None
+
+
+class OtherModules(SphinxDirective):
+    """``.. rnnlib-other-modules::`` documents every public rnnlib module not yet on the page.
+
+    api.md groups the modules by topic with one ``automodule`` each.  A module added to
+    rnnlib later appears here, at the end of the page, until someone gives it a place in
+    a group, so the API reference is never missing a module.
+    """
+
+    def run(self) -> list[nodes.Node]:
+        # Re-read this page on every build: a new module file is not a dependency Sphinx tracks.
+        pages = getattr(self.env, "course_other_modules_pages", set())
+        self.env.course_other_modules_pages = pages | {self.env.docname}
+        package = importlib.import_module("rnnlib")
+        modules = pkgutil.iter_modules(package.__path__)
+        public = sorted(f"rnnlib.{m.name}" for m in modules if not m.name.startswith("_"))
+        py = self.env.get_domain("py")
+        placed = {name for name, entry in py.modules.items() if entry.docname == self.env.docname}
+        remaining = [name for name in public if name not in placed]
+        if not remaining:
+            return []
+        logger.info("rnnlib modules not yet placed in a group of api.md: %s", ", ".join(remaining))
+        lines = [".. rubric:: Modules not yet placed in a group above", ""]
+        for name in remaining:
+            lines += [f".. automodule:: {name}", "   :members:", ""]
+        container = nodes.container()
+        self.state.nested_parse(StringList(lines, source="rnnlib-other-modules"), self.content_offset, container)
+        return container.children
+
+
+def check_mathjax(app: Sphinx) -> None:
+    if app.builder.format == "html" and _is_external(app.config.mathjax_path or ""):
+        logger.warning("mathjax_path %s is external; MathJax must be served with the site", app.config.mathjax_path)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.setup_extension("sphinx.ext.autodoc")
+    app.setup_extension("sphinx.ext.napoleon")
+    app.connect("doctree-read", replace_widget_views)
+    app.connect("doctree-read", note_bibliography_pages)
+    app.add_post_transform(LatexBackMatter)
+    app.connect("html-page-context", tidy_page_assets, priority=900)
+    app.connect("builder-inited", check_mathjax)
+    app.connect("missing-reference", resolve_rnnlib_reference)
+    app.add_directive("rnnlib-other-modules", OtherModules)
+    app.connect("env-get-outdated", lambda app, env, *changes: list(getattr(env, "course_other_modules_pages", ())))
+    # napoleon listens with the default priority, 500.
+    app.connect("autodoc-process-docstring", before_napoleon, priority=400)
+    app.connect("autodoc-process-docstring", after_napoleon, priority=600)
+    # Pages are read one at a time (jupyter-book does not read in parallel), which keeps the
+    # set of bibliography pages above simple.
+    return {"version": "1.0", "parallel_read_safe": False, "parallel_write_safe": True}

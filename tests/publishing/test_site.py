@@ -1,0 +1,329 @@
+"""The website as its readers get it (run after `make book`).
+
+The first tests read the built HTML files; the rest drive Debian's Chromium through
+Playwright, over a server on 127.0.0.1, and block every request that would leave this
+machine, so a page that needs the network fails.  For every page in _toc.yml they check
+that it loads with no console errors, that its math is typeset (by the MathJax copy
+served with the site), that every image loads, that a chapter's Binder button opens that
+chapter's notebook, and that search finds a chapter by a word of its title.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import os
+import re
+import threading
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+from _book import ROOT, Page, chapters, config, page, toc_pages
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+# ---------------------------------------------------------------- the built HTML files
+
+
+class _Links(HTMLParser):
+    """Collects ids, links and the URLs of the resources a page loads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+        self.resources: list[str] = []
+        self.scripts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "a" and "href" in a:
+            self.links.append(a["href"])
+        if tag in ("script", "img", "iframe", "source", "video", "audio") and a.get("src"):
+            self.resources.append(a["src"])
+        if tag == "script":
+            self.scripts.append(a.get("type", ""))
+        if tag == "link" and a.get("href") and a.get("rel", "") not in ("canonical", "alternate"):
+            self.resources.append(a["href"])
+
+
+@functools.cache
+def parsed(html_file: Path) -> _Links:
+    parser = _Links()
+    parser.feed(html_file.read_text(encoding="utf-8"))
+    return parser
+
+
+def html_of(html_dir: Path, name: str) -> Path:
+    return html_dir / f"{name}.html"
+
+
+def is_external(url: str) -> bool:
+    return url.startswith(("http://", "https://", "//"))
+
+
+def test_every_toc_page_was_built(html_dir: Path) -> None:
+    missing = [name for name in toc_pages() if not html_of(html_dir, name).exists()]
+    assert not missing, f"pages in _toc.yml with no HTML page: {missing}"
+
+
+def test_pages_load_nothing_from_outside_the_site(html_dir: Path) -> None:
+    """Scripts, styles, fonts and images must all be served with the site."""
+    offenders = []
+    for html_file in sorted(html_dir.rglob("*.html")):
+        offenders += [f"{html_file.relative_to(html_dir)}: {u}" for u in parsed(html_file).resources if is_external(u)]
+    css_url = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"])((?:https?:)?//[^'")\s]+)""")
+    for css in sorted((html_dir / "_static").rglob("*.css")):
+        offenders += [f"{css.relative_to(html_dir)}: {u}" for u in css_url.findall(css.read_text(errors="replace"))]
+    assert not offenders, "resources loaded from outside the site:\n" + "\n".join(offenders)
+
+
+def test_mathjax_is_served_with_the_site(html_dir: Path) -> None:
+    pages_with_math = [n for n in toc_pages() if 'class="math' in html_of(html_dir, n).read_text(encoding="utf-8")]
+    assert pages_with_math, "no page has any math; the chapters and the notation page should"
+    for name in pages_with_math:
+        scripts = [u for u in parsed(html_of(html_dir, name)).resources if "mathjax" in u.lower()]
+        assert scripts, f"{name} has math but loads no MathJax"
+        for src in scripts:
+            target = (html_of(html_dir, name).parent / urlparse(src).path).resolve()
+            assert target.is_file(), f"{name} loads MathJax from {src}, which is not in the built site"
+
+
+def test_internal_links_and_cross_references_resolve(html_dir: Path) -> None:
+    """Every link between pages, and every #anchor it names (equations, figures, exercises), exists."""
+    broken = []
+    for name in toc_pages():
+        source = html_of(html_dir, name)
+        for href in parsed(source).links:
+            if is_external(href) or href.startswith(("mailto:", "javascript:", "data:")):
+                continue
+            url = urlparse(href)
+            target = (source.parent / unquote(url.path)).resolve() if url.path else source
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                broken.append(f"{name}: {href} (no file)")
+            elif url.fragment and target.suffix == ".html" and unquote(url.fragment) not in parsed(target).ids:
+                broken.append(f"{name}: {href} (no id {url.fragment!r})")
+    assert not broken, "broken links:\n" + "\n".join(broken)
+
+
+def _chapter_number(chapter: Page) -> int:
+    return [c.name for c in chapters()].index(chapter.name) + 1
+
+
+@pytest.mark.parametrize("chapter", chapters(), ids=lambda c: c.name)
+def test_chapters_equations_and_figures_are_numbered(html_dir: Path, chapter: Page) -> None:
+    """Chapters are numbered 1, 2, ... through both parts; equations (n.k) and figures "Fig. n.k" follow."""
+    text = html_of(html_dir, chapter.name).read_text(encoding="utf-8")
+    n = _chapter_number(chapter)
+    assert re.search(rf'<h1>\s*<span class="section-number">{n}\. </span>', text), f"chapter {n} heading"
+    labelled_equations = len(re.findall(r"^\$\$\s*\([\w-]+\)\s*$", chapter.markdown, flags=re.MULTILINE))
+    labelled_equations += len(re.findall(r"^:label:", chapter.markdown, flags=re.MULTILINE)) - chapter.markdown.count(
+        "{exercise}"
+    )
+    numbers = re.findall(r'<span class="eqno">\((\d+)\.(\d+)\)', text)
+    assert len(numbers) >= labelled_equations, f"{labelled_equations} labelled equations, {len(numbers)} numbered"
+    assert all(int(c) == n for c, _ in numbers), f"equation numbers {numbers} are not all in chapter {n}"
+    figures = re.findall(r'<span class="caption-number">Fig\. (\d+)\.(\d+)', text)
+    named_figures = len(re.findall(r"^```\{(?:glue:)?figure\}", chapter.markdown, flags=re.MULTILINE))
+    assert len(figures) == named_figures, f"{named_figures} figures in the source, {len(figures)} numbered"
+    assert all(int(c) == n for c, _ in figures), f"figure numbers {figures} are not all in chapter {n}"
+
+
+def binder_link(name: str) -> str:
+    """The Binder link _config.yml implies for a notebook page (the issue's specification)."""
+    cfg = config()
+    hub = cfg["launch_buttons"]["binderhub_url"].rstrip("/")
+    interface = {"jupyterlab": "lab/tree", "classic": "tree"}[cfg["launch_buttons"]["notebook_interface"]]
+    owner, repo = urlparse(cfg["repository"]["url"]).path.strip("/").split("/")[:2]
+    book = (cfg["repository"].get("path_to_book") or "").strip("/")
+    path = f"{book}/{name}.ipynb" if book else f"{name}.ipynb"
+    return f"{hub}/v2/gh/{owner}/{repo}/{cfg['repository']['branch']}?urlpath={interface}/{path}"
+
+
+@pytest.mark.parametrize("chapter", chapters(), ids=lambda c: c.name)
+def test_interactive_figures_show_a_note_instead_of_a_dead_widget(html_dir: Path, chapter: Page) -> None:
+    text = html_of(html_dir, chapter.name).read_text(encoding="utf-8")
+    assert 'type="application/vnd.jupyter.widget-view+json"' not in text
+    notes = re.findall(r'<div class="note interactive-figure admonition">(.*?)</div>', text, flags=re.DOTALL)
+    assert len(notes) == chapter.widget_outputs, f"{chapter.widget_outputs} widgets, {len(notes)} notes"
+    for note in notes:
+        assert f'href="{binder_link(chapter.name)}"' in note.replace("&amp;", "&")
+
+
+def test_api_reference_covers_every_public_module(html_dir: Path) -> None:
+    """api.md must list each public rnnlib module with :members:, so no module goes undocumented."""
+    text = html_of(html_dir, "api").read_text(encoding="utf-8")
+    problems = []
+    for path in sorted((ROOT / "rnnlib").glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        name = f"rnnlib.{path.stem}"
+        if f'id="module-{name}"' not in text:
+            problems.append(
+                f"{name} is missing: add to api.md\n```{{eval-rst}}\n.. automodule:: {name}\n   :members:\n```"
+            )
+            continue
+        module = importlib.import_module(name)
+        own = [
+            obj
+            for key, obj in vars(module).items()
+            if not key.startswith("_")
+            and (inspect.isfunction(obj) or inspect.isclass(obj))
+            and obj.__module__ == name
+            and obj.__doc__
+        ]
+        if own and f'id="{name}.' not in text:
+            problems.append(f"{name} shows none of its functions or classes: add `:members:` under its automodule")
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- in the browser
+
+
+@pytest.fixture(scope="session")
+def site_url(html_dir: Path) -> Iterator[str]:
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(html_dir)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the test extra)")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: run `make system-deps` (Debian package chromium)", pytrace=False)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """One page opened in a fresh browser context, with everything that went wrong recorded."""
+
+    def __init__(self, browser: object, url: str) -> None:
+        self.context = browser.new_context()
+        self.outside: list[str] = []
+        self.failed: list[str] = []
+        self.errors: list[str] = []
+        self.bad_status: list[str] = []
+
+        def route(r: object) -> None:
+            parsed_url = urlparse(r.request.url)
+            if parsed_url.scheme in ("data", "blob", "about") or parsed_url.hostname in LOCAL_HOSTS:
+                r.continue_()
+            else:
+                self.outside.append(r.request.url)
+                r.abort()
+
+        self.context.route("**/*", route)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
+        self.page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        self.page.on("response", lambda r: r.status >= 400 and self.bad_status.append(f"{r.status} {r.url}"))
+        self.page.goto(url, wait_until="load")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser: object, site_url: str) -> Iterator[object]:
+    opened: list[Visit] = []
+
+    def open_page(path: str) -> Visit:
+        opened.append(Visit(browser, f"{site_url}/{path}"))
+        return opened[-1]
+
+    yield open_page
+    for v in opened:
+        v.close()
+
+
+TYPESET = """async () => {
+  const maths = Array.from(document.querySelectorAll('.math'));
+  if (maths.length === 0) return {maths: 0, typeset: 0, errors: 0};
+  for (let i = 0; i < 100 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++) {
+    await new Promise(r => setTimeout(r, 100));
+  }
+  if (!(window.MathJax && MathJax.startup)) return {maths: maths.length, typeset: -1, errors: 0};
+  await MathJax.startup.promise;
+  return {
+    maths: maths.length,
+    typeset: maths.filter(m => m.querySelector('mjx-container')).length,
+    errors: document.querySelectorAll('mjx-merror').length,
+  };
+}"""
+
+IMAGES = """async () => {
+  const images = Array.from(document.images);
+  images.forEach(i => { i.loading = 'eager'; });
+  await Promise.all(images.map(i => i.complete ? null : new Promise(r => { i.onload = r; i.onerror = r; })));
+  return images.map(i => ({src: i.currentSrc || i.src, ok: i.complete && (i.naturalWidth > 0 || /\\.svg$/.test(i.src))}));
+}"""
+
+
+@pytest.mark.parametrize("name", toc_pages())
+def test_page_loads_cleanly_offline(visit: object, name: str) -> None:
+    v = visit(f"{name}.html")
+    typeset = v.page.evaluate(TYPESET)
+    images = v.page.evaluate(IMAGES)
+    v.page.wait_for_load_state("networkidle")
+    assert not v.outside, f"requests to outside the site: {v.outside}"
+    assert not v.errors, f"console errors: {v.errors}"
+    assert not v.failed and not v.bad_status, f"failed requests: {v.failed + v.bad_status}"
+    assert typeset["typeset"] == typeset["maths"], f"math typeset: {typeset}"
+    assert typeset["errors"] == 0, f"MathJax errors on the page: {typeset}"
+    broken = [i["src"] for i in images if not i["ok"]]
+    assert not broken, f"images that did not load: {broken}"
+    if name.startswith("chapters/") and page(name).markdown.count("$"):
+        assert typeset["maths"] > 0, "the chapter has math in its source, but none on the page"
+
+
+@pytest.mark.parametrize("chapter", chapters(), ids=lambda c: c.name)
+def test_launch_button_opens_this_chapter_on_binder(visit: object, chapter: Page) -> None:
+    v = visit(f"{chapter.name}.html")
+    hub = config()["launch_buttons"]["binderhub_url"].rstrip("/")
+    links = v.page.eval_on_selector_all(".dropdown-launch-buttons a, a.btn", "els => els.map(e => e.href)")
+    binder = sorted({u for u in links if u.startswith(hub + "/")})
+    assert binder == [binder_link(chapter.name)]
+    repo = config()["repository"]["url"].rstrip("/")
+    assert repo in {u.rstrip("/") for u in links}, "repository button"
+
+
+def test_search_finds_a_chapter_by_a_word_of_its_title(visit: object) -> None:
+    first = chapters()[0]
+    word = max(re.findall(r"[A-Za-z]{4,}", first.title), key=len).lower()
+    v = visit(f"search.html?q={word}")
+    v.page.wait_for_selector("#search-results ul.search li", timeout=20_000)
+    hits = v.page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.href)")
+    assert any(f"{first.name}.html" in h for h in hits), f"searching {word!r} found {hits}"
+    assert not v.errors and not v.outside
