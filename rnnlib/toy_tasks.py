@@ -6,7 +6,8 @@ of model it illustrates:
 - one-to-many: :func:`make_plucked_strings`, a whole decaying note generated from one
   condition vector (its pitch and its damping), read as a sequence of levels by
   :func:`quantise`;
-- many-to-one: :func:`make_messages`, short text messages labelled spam or not;
+- many-to-one: :func:`make_messages`, short text messages labelled spam or not, where
+  only the order of the words tells the two apart;
 - many-to-many, aligned: :func:`make_tagged_sentences`, sentences from a tiny grammar
   whose ambiguous words ("fish", "watch", "can", ...) take their part of speech from
   the word before them; and :func:`make_lookahead_sentences` (chapter 7), where a
@@ -135,39 +136,41 @@ def dequantise(ids: NDArray[np.integer], levels: int = 16) -> NDArray[np.float64
 # ---------------------------------------------------------------------------
 
 _DAYS = ("today", "tonight", "tomorrow", "on friday", "at the weekend")
-_PRIZES = ("a free phone", "a cash prize", "a holiday", "a gift card", "free tickets")
-_HAM_GREETINGS = ("", "hi", "hey", "morning", "hi mum")
-_HAM_BODIES = (
-    "are you free for lunch {day}",
-    "call me when you get home",
-    "can you call me back {day}",
-    "we won the match {day}",
-    "thanks for the lovely dinner",
-    "running late, see you {day}",
-    "i got free tickets for the film {day}",
-    "the meeting moved to {day}",
-    "did you win the quiz {day}",
-    "text me when you are free",
+_PRIZES = ("a holiday", "a cash prize", "a new phone", "a gift card", "a free ticket")
+_OPENERS = ("hi", "hey", "hi mum", "morning", "ok so", "guess what", "hello again")
+_CLOSERS = ("", "", "let me know", "call me back", "reply today", "text me")
+
+#: The core of every message, as (spam, not spam) pairs written with the same words:
+#: spam *tells* you that you have won; a friend *asks* whether you have.
+MESSAGE_CLAUSES = (
+    ("you have won {prize}", "have you won {prize}"),
+    ("you were chosen for {prize}", "were you chosen for {prize}"),
+    ("you can claim {prize} {day}", "can you claim {prize} {day}"),
+    ("the call is free {day}", "is the call free {day}"),
+    ("{prize} is waiting for you", "is {prize} waiting for you"),
+    ("you are a winner {day}", "are you a winner {day}"),
 )
-_SPAM_OPENERS = ("", "urgent", "congratulations", "dear customer", "final notice")
-_SPAM_BODIES = (
-    "you have won {prize}",
-    "claim {prize} {day}",
-    "{prize} is waiting for you",
-    "your number was selected for {prize}",
-    "win {prize} now",
-)
-_SPAM_ACTIONS = ("call now", "reply yes to claim", "click the link", "text win to claim", "call free {day}")
 
 
 def make_messages(n: int, rng: np.random.Generator, spam_fraction: float = 0.5) -> tuple[list[str], NDArray[np.int64]]:
-    """Sample ``n`` short text messages labelled 1 (spam) or 0 (not spam).
+    """Sample ``n`` short text messages labelled 1 (spam) or 0 (not spam), told apart by word order alone.
 
-    A message that is not spam is an optional greeting and a line from everyday
-    life ("are you free for lunch today"); spam is an optional opener, an offer and
-    a call to action ("congratulations, you have won a holiday. call now").  Words
-    such as "free", "call", "win", "won" and "today" occur in both, so no single word
-    decides the label.
+    Every message is an opener, a core clause and an optional closing phrase:
+
+        spam        "hi mum, you have won a holiday, let me know"
+        not spam    "hi mum, have you won a holiday, let me know"
+
+    Spam states the offer ("you have won", "the call is free"); a message that is
+    not spam asks about it, with the same words in question order ("have you won",
+    "is the call free"); see :data:`MESSAGE_CLAUSES`.  Openers, closers, prizes
+    and days are drawn independently of the label, so every word is as common in
+    one class as in the other: a first-word lookup or a bag of words can do no
+    better than guessing, while a model that reads the words in order can be
+    right every time.
+
+    The random choices do not depend on ``spam_fraction``, so two calls with
+    generators in the same state, one with ``spam_fraction=1`` and one with
+    ``spam_fraction=0``, give matching pairs: the same words in the two orders.
 
     Parameters
     ----------
@@ -189,17 +192,10 @@ def make_messages(n: int, rng: np.random.Generator, spam_fraction: float = 0.5) 
     texts = []
     for i in range(n):
         a, b, c, d, e = (int(x) for x in picks[i])
-        day, prize = _DAYS[d % len(_DAYS)], _PRIZES[e % len(_PRIZES)]
-        if labels[i]:
-            opener = _SPAM_OPENERS[a % len(_SPAM_OPENERS)]
-            body = _SPAM_BODIES[b % len(_SPAM_BODIES)].format(prize=prize, day=day)
-            action = _SPAM_ACTIONS[c % len(_SPAM_ACTIONS)].format(day=day)
-            text = f"{opener}, {body}. {action}" if opener else f"{body}. {action}"
-        else:
-            greeting = _HAM_GREETINGS[a % len(_HAM_GREETINGS)]
-            body = _HAM_BODIES[b % len(_HAM_BODIES)].format(day=day)
-            text = f"{greeting}, {body}" if greeting else body
-        texts.append(text)
+        form = MESSAGE_CLAUSES[b % len(MESSAGE_CLAUSES)][0 if labels[i] else 1]
+        clause = form.format(prize=_PRIZES[e % len(_PRIZES)], day=_DAYS[d % len(_DAYS)])
+        closer = _CLOSERS[c % len(_CLOSERS)]
+        texts.append(f"{_OPENERS[a % len(_OPENERS)]}, {clause}" + (f", {closer}" if closer else ""))
     return texts, labels
 
 

@@ -10,6 +10,7 @@ from rnnlib.toy_tasks import (
     AMBIGUOUS_WORDS,
     CYCLES_RANGE,
     DAMPING_RANGE,
+    MESSAGE_CLAUSES,
     NOUN_OR_AUX,
     NOUN_OR_VERB,
     NUMBER_WORDS,
@@ -94,23 +95,57 @@ def test_quantise_errors():
 def test_make_messages_pinned_output():
     texts, labels = make_messages(4, np.random.default_rng(0))
     assert texts == [
-        "we won the match tomorrow",
-        "urgent, you have won a gift card. call free tomorrow",
-        "final notice, you have won a free phone. click the link",
-        "congratulations, win a gift card now. click the link",
+        "hi, is the call free tomorrow",
+        "ok so, a gift card is waiting for you, call me back",
+        "hello again, you are a winner today",
+        "hi mum, a gift card is waiting for you, text me",
     ]
     assert labels.tolist() == [0, 1, 1, 1] and labels.dtype == np.int64
 
 
-def test_make_messages_shared_words_and_fraction():
-    texts, labels = make_messages(600, np.random.default_rng(1))
-    assert 0.4 < labels.mean() < 0.6
+def test_make_messages_twins_differ_only_in_word_order():
+    spam, ones = make_messages(300, np.random.default_rng(5), spam_fraction=1.0)
+    ham, zeros = make_messages(300, np.random.default_rng(5), spam_fraction=0.0)
+    assert ones.sum() == 300 and zeros.sum() == 0
+    questions = {form.split()[0] for _, form in MESSAGE_CLAUSES}
+    assert questions == {"have", "were", "can", "is", "are"}
+    for s, h in zip(spam, ham):
+        assert s != h and sorted(tokenize(s)) == sorted(tokenize(h))  # same words, other order
+        s_clause, h_clause = s.split(", ")[1].split(), h.split(", ")[1].split()
+        assert h_clause[0] in questions and s_clause[0] not in questions  # a question is not spam
+
+
+def test_make_messages_no_word_gives_the_label_away():
+    texts, labels = make_messages(2000, np.random.default_rng(1))
+    assert 0.45 < labels.mean() < 0.55
     spam = Counter(w for t, y in zip(texts, labels) if y for w in tokenize(t))
     ham = Counter(w for t, y in zip(texts, labels) if not y for w in tokenize(t))
-    for word in ("free", "call", "won", "win", "today"):
-        assert spam[word] > 0 and ham[word] > 0, word  # no single word gives the label away
+    assert set(spam) == set(ham)
+    n_spam, n_ham = labels.sum(), len(labels) - labels.sum()
+    for word in spam:  # every word is about as frequent per message in either class
+        assert abs(spam[word] / n_spam - ham[word] / n_ham) < 0.06, word
+    firsts = {y: {tokenize(t)[0] for t, lab in zip(texts, labels) if lab == y} for y in (0, 1)}
+    assert firsts[0] == firsts[1] == {"hi", "hey", "morning", "ok", "guess", "hello"}
     assert make_messages(20, np.random.default_rng(2), spam_fraction=0.0)[1].sum() == 0
     assert make_messages(20, np.random.default_rng(2), spam_fraction=1.0)[1].sum() == 20
+
+
+def test_make_messages_needs_order_a_recurrent_network_learns_it():
+    from rnnlib import Adam, BagOfWordsClassifier, ManyToOneClassifier, Vocabulary, fit, pad_sequences
+
+    rng = np.random.default_rng(0)
+    (train, y_train), (test, y_test) = make_messages(400, rng), make_messages(400, rng)
+    vocab = Vocabulary.fit([tokenize(t) for t in train])
+    ids, mask = pad_sequences([vocab.encode(tokenize(t)) for t in train])
+    test_ids, test_mask = pad_sequences([vocab.encode(tokenize(t)) for t in test])
+    acc = {}
+    bow = BagOfWordsClassifier(len(vocab))
+    fit(bow, (ids, y_train.astype(float), mask), Adam(lr=0.05), np.random.default_rng(1), epochs=20)
+    acc["bag of words"] = np.mean(bow.predict(test_ids, test_mask) == y_test)
+    rnn = ManyToOneClassifier(len(vocab), 16, np.random.default_rng(1), embedding_size=8)
+    fit(rnn, (ids, y_train.astype(float), mask), Adam(lr=0.01), np.random.default_rng(2), epochs=20, batch_size=20)
+    acc["rnn"] = np.mean(rnn.predict(test_ids, test_mask) == y_test)
+    assert acc["bag of words"] < 0.6 and acc["rnn"] > 0.95, acc
 
 
 def test_make_messages_errors():
