@@ -21,7 +21,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes
-from rnnlib.activations import sigmoid_inplace
 
 Array = NDArray[np.floating]
 
@@ -66,19 +65,26 @@ def lstm_forward(
     mask = s.mask("mask", mask, ("N", "T"))
 
     N, T, _ = x.shape
+    # The sigmoid gates are computed as sigmoid(a) = 0.5 * tanh(a / 2) + 0.5, so one tanh
+    # call activates all four gates.  Scaling their columns of W_x, W_h and b by 0.5 in
+    # advance is exact in floating point (a power of two), so nothing is rounded twice.
+    half = np.full(4 * H, 0.5, dtype=W_x.dtype)
+    half[2 * H : 3 * H] = 1.0  # the candidate g is a plain tanh
+    shift = np.where(half == 0.5, 0.5, 0.0).astype(W_x.dtype)
+    W_h_scaled = W_h * half
     # Work time-major inside, so every step reads and writes contiguous (N, .) blocks.
-    gates = np.matmul(x.transpose(1, 0, 2), W_x)  # (T, N, 4H): all input projections at once
-    gates += b
+    gates = np.matmul(x.transpose(1, 0, 2), W_x * half)  # (T, N, 4H): all input projections at once
+    gates += b * half
     hs = np.empty((T, N, H), dtype=gates.dtype)
     cs = np.empty_like(hs)
     tanh_cs = np.empty_like(hs)
     h, c = h0, c0
     for t in range(T):
         a = gates[t]
-        a += h @ W_h  # pre-activations, then activated in place: [i, f, g, o]
-        sigmoid_inplace(a[:, : 2 * H])
-        np.tanh(a[:, 2 * H : 3 * H], out=a[:, 2 * H : 3 * H])
-        sigmoid_inplace(a[:, 3 * H :])
+        a += h @ W_h_scaled  # half the pre-activations of i, f, o; all of g's
+        np.tanh(a, out=a)
+        a *= half
+        a += shift  # now activated: [i, f, g, o] = [sigmoid, sigmoid, tanh, sigmoid]
         i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
         np.multiply(f, c, out=cs[t])
         cs[t] += i * g  # c_t = f * c_{t-1} + i * g
