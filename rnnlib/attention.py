@@ -6,13 +6,16 @@ reads a weighted average of them, the *context*. The weights come from comparing
 decoder's state (the *query* q_t) with every encoder state (the *keys*, which here also
 serve as the *values* that get averaged):
 
-    e_tj     = score(q_t, h_j)                                   scores  (N, T, S)
-    alpha_tj = exp(e_tj) / sum_{k real} exp(e_tk),  0 at padding  weights (N, T, S)
-    c_t      = sum_j alpha_tj h_j                                context (N, T, Hk)
+    u_tj     = score(q_t, h_j)                                   scores  (N, T, S)
+    alpha_tj = exp(u_tj) / sum_{k real} exp(u_tk),  0 at padding  weights (N, T, S)
+    kappa_t  = sum_j alpha_tj h_j                                context (N, T, Hk)
+
+(chapter 8 writes the score u and the context kappa, to keep them apart from the
+embedding e(y) and from an LSTM's cell state c_t).
 
 Two scores are implemented, each as a forward/backward pair:
 
-    additive (Bahdanau, Cho and Bengio, 2015):   score(q, h) = v^T tanh(q W_q + h W_k)
+    additive (Bahdanau, Cho and Bengio, 2015):   score(q, h) = tanh(q W_q + h W_k) v
     scaled dot product (Luong, Pham and Manning, 2015; Vaswani et al., 2017):
                                                  score(q, h) = q . h / sqrt(Hk)
 
@@ -127,7 +130,11 @@ def _softmax(z: Array, m: NDArray[np.bool_] | None) -> Array:
 
 
 def _softmax_backward(dweights: Array, weights: Array) -> Array:
-    """dL/dscores from dL/dweights; masked positions (weight 0) get exactly 0."""
+    """dL/dscores from dL/dweights; masked positions (weight 0) get exactly 0.
+
+    With g = dL/dweights, d alpha_j / d u_i = alpha_j (delta_ij - alpha_i) gives
+    dL/du_i = alpha_i (g_i - sum_j alpha_j g_j), row by row, without the S x S Jacobian.
+    """
     return weights * (dweights - np.sum(dweights * weights, axis=-1, keepdims=True))
 
 
@@ -158,7 +165,7 @@ def _check_dweights(dweights: Array | None, weights: Array) -> Array | None:
 def additive_attention_forward(
     query: Array, keys: Array, W_q: Array, W_k: Array, v: Array, mask: Mask = None
 ) -> tuple[Array, Array, dict[str, Any]]:
-    """Additive attention: score(q_t, h_j) = v^T tanh(q_t W_q + h_j W_k).
+    """Additive attention: score(q_t, h_j) = tanh(q_t W_q + h_j W_k) v.
 
     Parameters
     ----------
@@ -418,15 +425,15 @@ class AttentionEncoderDecoder:
     bidirectional). The decoder then writes the target one token at a time:
 
         s_0     = tanh(f W_init + b_init)            f: the encoder's final state(s), (N, He)
-        c_t, alpha_t = attention(query s_{t-1}, keys h_1..h_S, source mask)
-        s_t     = cell([e_t, c_t], s_{t-1})          e_t embeds the previous target token
-        y_hat_t = softmax([s_t, c_t] W_hy + b_y)
+        kappa_t, alpha_t = attention(query s_{t-1}, keys h_1..h_S, source mask)
+        s_t     = cell([e_t, kappa_t], s_{t-1})      e_t embeds the previous target token
+        y_hat_t = softmax([s_t, kappa_t] W_hy + b_y)
 
     with e_1 the embedding of <bos> and, in training, e_t that of the true y_{t-1}
     (teacher forcing). The context enters both the cell's input and the readout, so
     the token the decoder is looking at can reach the output directly.
 
-    Because c_t depends on s_{t-1}, which depends on c_{t-1}, the decoder cannot run
+    Because kappa_t depends on s_{t-1}, which depends on kappa_{t-1}, the decoder cannot run
     over all steps in one call: :meth:`forward` and :meth:`backward` loop over the
     output steps, running the decoder's ``Recurrent`` layer for one step at a time
     from the carried state. That layer carries only h, so the decoder cell is "rnn"
@@ -597,7 +604,7 @@ class AttentionEncoderDecoder:
         contexts = np.empty((N, T, self.key_size))
         weights = np.empty((N, T, src.shape[1]))
         steps = []
-        for t in range(T):  # the only loop: c_t needs s_{t-1}, which needs c_{t-1}
+        for t in range(T):  # the only loop: kappa_t needs s_{t-1}, which needs kappa_{t-1}
             state, contexts[:, t], weights[:, t], step_cache = self._step(es[:, t], state, keys, pk, src_mask)
             states[:, t] = state
             steps.append(step_cache)
