@@ -70,7 +70,7 @@ pdf: $(STAMP) system-deps-tex
 	@test -f $(PDF) && echo "PDF: $(CURDIR)/$(PDF)"
 
 lint: $(STAMP)
-	$(OFFLINE) $(BIN)/ruff check rnnlib tests chapters scripts
+	$(OFFLINE) $(BIN)/ruff check rnnlib tests chapters scripts benchmarks
 
 # tests/publishing checks the built outputs; the targets below run it after the builds.
 unit: $(STAMP) $(if $(TORCH),torch)

@@ -14,7 +14,7 @@ builds around it:
   backward chunk by chunk, the state carried forward from chunk to chunk, the gradient
   cut at every chunk boundary, so memory grows with the chunk length, not with T;
 - :func:`cache_nbytes`: how many bytes a forward cache keeps alive, to measure BPTT's
-  O(T) memory;
+  O(T) memory (the weights it refers to can be left out: they exist anyway);
 - :func:`many_to_one_loss` and :class:`ManyToOneRNN`: the chapter's model on ready-made
   input vectors, with exact BPTT or BPTT(k) as a switch, so the effect of truncation on
   training can be measured.
@@ -26,7 +26,7 @@ Maths steps run t = 1..T; the code index of step t is t - 1.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any
@@ -45,6 +45,10 @@ Array = NDArray[np.floating]
 
 #: Parameter names of the many-to-one model, in the order chapter 4 derives them.
 PARAMETERS = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
+
+#: The keys under which the cache of :func:`rnnlib.rnn.rnn_forward` refers to the weights;
+#: they cost BPTT no memory of their own (see :func:`cache_nbytes`).
+WEIGHT_KEYS = ("W_xh", "W_hh")
 
 
 def _real(name: str, value: object) -> float:
@@ -175,9 +179,10 @@ def rnn_backward_truncated(dhs: Array, cache: dict[str, Any], k: int) -> tuple[A
     The gradient that step s's output sends into h_s reaches the pre-activations
     a_s, a_{s-1}, ..., a_{s-k+1} and stops: the states before that window are treated as
     constants.  Every step is truncated on its own, so the result is the full gradient
-    with every chain-rule path longer than k steps dropped.  With k >= T nothing is
-    dropped and the result equals :func:`rnnlib.rnn.rnn_backward`.  A padded step (mask
-    0) passes the gradient through unchanged and counts as one of the k steps.
+    with some chain-rule paths dropped: the path from the use of a parameter at step t to
+    the output at step s is kept if s - t < k and dropped if s - t >= k.  With k >= T
+    nothing is dropped and the result equals :func:`rnnlib.rnn.rnn_backward`.  A padded
+    step (mask 0) passes the gradient through unchanged and counts as one of the k steps.
 
     The gradient reaching each state is kept as k streams, one per output it left from, so
     the work is k times that of :func:`rnnlib.rnn.rnn_backward`: O(T k), done as one batched
@@ -250,7 +255,9 @@ def truncated_bptt(
 
     Only one chunk's cache is alive at a time, so memory is O(chunk_length) instead of
     the O(T) of full BPTT; time is O(T) either way.  With ``chunk_length >= T`` this is
-    exactly full BPTT.
+    exactly full BPTT.  The memory reported is that of the arrays the cache keeps for the
+    backward pass (the chunk's inputs, its states and its first state), not counting the
+    weights it refers to, which are the model's parameters and exist anyway.
 
     Parameters
     ----------
@@ -274,7 +281,8 @@ def truncated_bptt(
     grads : (dW_xh (D, H), dW_hh (H, H), db_h (H,)), summed over the chunks
     h_last : ndarray of shape (N, H), the state after the last step (the h0 of whatever
         comes next in the stream)
-    peak_cache_bytes : int, the largest cache (see :func:`cache_nbytes`) held at any time
+    peak_cache_bytes : int, the most bytes a chunk's cache kept for the backward pass,
+        ``cache_nbytes(cache, exclude=("W_xh", "W_hh"))`` (see :func:`cache_nbytes`)
     """
     s = Shapes()
     x = s.floats("x", x, ("N", "T", "D"))
@@ -298,7 +306,7 @@ def truncated_bptt(
         stop = min(start + k, T)
         chunk_mask = None if mask is None else mask[:, start:stop]
         hs, cache = rnn_forward(x[:, start:stop], h, W_xh, W_hh, b_h, chunk_mask, activation)
-        peak = max(peak, cache_nbytes(cache))
+        peak = max(peak, cache_nbytes(cache, exclude=WEIGHT_KEYS))  # the weights exist anyway
         loss, dhs = chunk_loss(hs, start)
         dhs = Shapes().floats("the dhs_chunk returned by chunk_loss", dhs, hs.shape)
         _, _, gW_xh, gW_hh, gb_h = rnn_backward(dhs, cache)  # dx and dh0 are not needed here
@@ -310,17 +318,22 @@ def truncated_bptt(
     return total, (dW_xh, dW_hh, db_h), h, peak
 
 
-def cache_nbytes(cache: object) -> int:
+def cache_nbytes(cache: object, exclude: Collection[str] = ()) -> int:
     """Bytes held by the numpy arrays in a cache (nested dicts, lists and tuples included).
 
     An array reachable twice is counted once.  Arrays that are views count their own size
-    (a chunk of x counts only the chunk).  This is the memory BPTT must keep from the forward
-    pass until the backward pass: for :func:`rnnlib.rnn.rnn_forward` it grows as
-    N T (D + H) numbers, linearly in T.
+    (a chunk of x counts only the chunk).  Top-level entries whose key is in ``exclude``
+    are not counted.
+
+    The cache of :func:`rnnlib.rnn.rnn_forward` holds x (N, T, D), hs (N, T, H), h0 (N, H)
+    and references to W_xh and W_hh.  The weights are the model's parameters, which exist
+    whether or not a backward pass follows, so the memory that BPTT itself needs is
+    ``cache_nbytes(cache, exclude=WEIGHT_KEYS)``: N T (D + H) + N H numbers, linear in T.
 
     Parameters
     ----------
     cache : dict (or list or tuple) as returned by a forward function
+    exclude : keys of the top-level dict to leave out, e.g. :data:`WEIGHT_KEYS`
 
     Returns
     -------
@@ -328,6 +341,10 @@ def cache_nbytes(cache: object) -> int:
     """
     if not isinstance(cache, (dict, list, tuple)):
         raise TypeError(f"cache must be a dict (or list or tuple) from a forward function; got {_describe(cache)}")
+    if isinstance(exclude, str) or not isinstance(exclude, Collection):
+        raise TypeError(f"exclude must be a tuple of cache keys such as ('W_xh', 'W_hh'); got {_describe(exclude)}")
+    if isinstance(cache, dict):
+        cache = {key: value for key, value in cache.items() if key not in exclude}
     seen: set[int] = set()
     total = 0
     stack: list[object] = [cache]

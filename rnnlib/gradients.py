@@ -36,7 +36,6 @@ from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, _describe, as_float_array, check_rng, positive_float, positive_int
 from rnnlib.activations import get_activation
-from rnnlib.lstm import lstm_backward, lstm_forward
 from rnnlib.rnn import rnn_forward
 
 Array = NDArray[np.floating]
@@ -345,36 +344,41 @@ def jacobian_norm_curves(
 # ---------------------------------------------------------------------------
 
 
-def cell_path_gain(forget: float, steps: int) -> float:
-    """How much of dL/dc survives ``steps`` steps back along an LSTM's cell path, measured by lstm_backward.
+def cell_state_gradients(deltas: Array, cache: dict[str, Any]) -> Array:
+    """dL/dc_t at every step of an LSTM, from the deltas that :func:`rnnlib.lstm.lstm_backward` reports.
 
-    Along the direct path c_t = f_t * c_{t-1} + i_t * g_t, dc_t/dc_{t-1} = diag(f_t), so with
-    every forget gate held at f the gain over k steps is f ** k.  This function does not use
-    that formula: it builds a one-unit LSTM whose gates are constant (no input, zero weights,
-    biases chosen so that the forget gate equals ``forget`` and the candidate is 0, so the
-    cell stays at 0), runs :func:`rnnlib.lstm.lstm_forward` and :func:`rnnlib.lstm.lstm_backward`
-    with a loss on h_T, and returns dL/dc_0 divided by dL/dc_T.
+    ``lstm_backward`` computes dL/dc_t inside its loop but does not keep it.  This function
+    rebuilds it from the same quantities with the same recursion,
+
+        dL/dc_T = delta_T * o_T * (1 - tanh(c_T)^2)
+        dL/dc_t = delta_t * o_t * (1 - tanh(c_t)^2) + f_{t+1} * dL/dc_{t+1},
+
+    where delta_t = dL/dh_t is the total gradient reaching h_t (``return_deltas=True``).
+    Unrolled, dL/dc_t is a sum over the later steps k >= t of the gradient that enters the
+    cell from h_k, carried back to c_t by the forget gates f_{t+1} ... f_k.  The term with
+    k = T is the direct cell path of chapter 6, (prod of f) * dL/dc_T.
 
     Parameters
     ----------
-    forget : the forget gate's value, in (0, 1)
-    steps : the number of steps k between c_0 and c_T = c_k
+    deltas : ndarray of shape (N, T, H), dL/dh_t from ``lstm_backward(..., return_deltas=True)``
+    cache : the cache of :func:`rnnlib.lstm.lstm_forward` (without a mask)
 
     Returns
     -------
-    gain : float, equal to forget ** steps up to rounding
+    dcs : ndarray of shape (N, T, H), dL/dc_t; ``dcs[:, s]`` belongs to step t = s + 1
     """
-    f = positive_float("forget", forget)
-    if not f < 1:
-        raise ValueError(f"forget must be a gate value strictly between 0 and 1; got {forget}")
-    T = positive_int("steps", steps)
-    b = np.array([0.0, np.log(f) - np.log1p(-f), 0.0, 0.0])  # pre-activations of [i, f, g, o]: sigmoid(b_f) = f
-    zeros_w = np.zeros((1, 4))
-    _, cache = lstm_forward(np.zeros((1, T, 1)), np.zeros((1, 1)), zeros_w, zeros_w, b)
-    dhs = np.zeros((1, T, 1))
-    dhs[0, -1, 0] = 1.0  # L = h_T
-    dc0 = lstm_backward(dhs, cache)[5]
-    # dL/dc_T = dL/dh_T * o_T * (1 - tanh(c_T)^2), with o_T = sigmoid(0) = 1/2 and c_T = 0
-    o_T = cache["gates"][-1, 0, 3]
-    dc_T = o_T * (1.0 - np.tanh(cache["cs"][-1, 0, 0]) ** 2)
-    return float(dc0[0, 0] / dc_T)
+    if not isinstance(cache, dict) or "cs" not in cache or "gates" not in cache:
+        raise TypeError(f"cache must be the dict returned by lstm_forward; got {_describe(cache)}")
+    if cache.get("mask") is not None:
+        raise ValueError("cell_state_gradients does not support masks; run lstm_forward without a mask")
+    gates, tanh_cs = cache["gates"], cache["tanh_cs"]  # (T, N, 4H), (T, N, H), time-major
+    T, N, H = tanh_cs.shape
+    d = Shapes().floats("deltas", deltas, (N, T, H)).transpose(1, 0, 2)  # time-major view
+    dcs = np.empty_like(d)
+    dc_next = np.zeros((N, H))
+    for t in reversed(range(T)):
+        o = gates[t, :, 3 * H :]
+        dc = d[t] * o * (1 - tanh_cs[t] ** 2) + dc_next
+        dcs[t] = dc
+        dc_next = dc * gates[t, :, H : 2 * H]  # times the forget gate f_t, on the way to c_{t-1}
+    return dcs.transpose(1, 0, 2)

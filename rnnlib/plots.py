@@ -1412,3 +1412,86 @@ def plot_attention(
         ax.set_title(title)
     fig.colorbar(image, ax=ax, label="attention weight", shrink=0.9)
     return fig
+
+
+# ---------------------------------------------------------------------------
+# Looking inside a training run at chosen updates (chapter 5)
+# ---------------------------------------------------------------------------
+
+
+def plot_training_probes(
+    updates: Sequence[int] | NDArray[np.integer],
+    panels: Mapping[str, Mapping[str, NDArray[np.floating]]],
+    log_panels: Sequence[str] = (),
+    reference: Mapping[str, Mapping[str, float]] | None = None,
+) -> Figure:
+    """Quantities measured at chosen updates of training runs: one panel per quantity, one line per run.
+
+    The update axis is linear from 0 to 1 and logarithmic beyond (matplotlib's "symlog"
+    scale), so that the value before training (update 0) can be drawn and the first few
+    updates, where much can happen, get as much room as the last few hundred.  Each run
+    keeps its colour, line style and marker in every panel.
+
+    Parameters
+    ----------
+    updates : the S update counts at which the values were measured, increasing, 0 for
+        "before training"
+    panels : panel y label -> (run name -> ndarray of shape (S,)); every panel names the
+        same runs
+    log_panels : the y labels of the panels to draw on a logarithmic y axis (their values
+        must be positive)
+    reference : panel y label -> (label -> level), each level drawn as a dotted line
+
+    Returns
+    -------
+    fig : Figure with one Axes per panel, in order, each with gid = its y label
+    """
+    u = np.asarray(updates)
+    if u.ndim != 1 or u.size == 0 or not np.issubdtype(u.dtype, np.integer) or (u < 0).any() or (np.diff(u) <= 0).any():
+        raise TypeError(f"updates must be a 1-D array of shape (S,) of increasing ints >= 0; got {_describe(updates)}")
+    if not isinstance(panels, Mapping) or not panels:
+        raise TypeError(f"panels must be a non-empty dict of y label -> dict of run -> values; got {_describe(panels)}")
+    if isinstance(log_panels, str) or not set(log_panels) <= set(panels):
+        raise ValueError(f"log_panels must name panels among {list(panels)}; got {log_panels!r}")
+    reference = reference or {}
+    if not set(reference) <= set(panels):
+        raise ValueError(f"reference must be keyed by panels among {list(panels)}; got {list(reference)}")
+    fig, axes = _figure(4.6 * len(panels), 3.6, ncols=len(panels))
+    runs: list[str] | None = None
+    for ax, (label, curves) in zip(axes[0], panels.items()):
+        if not isinstance(curves, Mapping) or not curves:
+            raise TypeError(
+                f"panels[{label!r}] must be a non-empty dict of run name -> values; got {_describe(curves)}"
+            )
+        if runs is None:
+            runs = list(curves)
+        elif list(curves) != runs:
+            raise ValueError(f"every panel must name the same runs {runs}; panels[{label!r}] names {list(curves)}")
+        for i, (name, values) in enumerate(curves.items()):
+            y = _vector(f"panels[{label!r}][{name!r}]", values)
+            if y.shape != u.shape:
+                raise ValueError(
+                    f"panels[{label!r}][{name!r}] must have shape (S,) = {u.shape} like updates; got {y.shape}"
+                )
+            if label in log_panels and (y <= 0).any():
+                raise ValueError(f"panels[{label!r}][{name!r}] must be positive on a log axis; got {y.min():.3g}")
+            ax.plot(
+                u,
+                y,
+                color=PALETTE[i % len(PALETTE)],
+                ls=_LINESTYLES[i % len(_LINESTYLES)],
+                marker=_CURVE_MARKERS[i % len(_CURVE_MARKERS)],
+                ms=4,
+                lw=1.8,
+                label=name,
+            )
+        for j, (ref_label, level) in enumerate(reference.get(label, {}).items()):
+            ax.axhline(level, color=OKABE_ITO["black"], lw=1, ls=(":", "-.")[j % 2], label=ref_label)
+        ax.set_xscale("symlog", linthresh=1)
+        ax.set_xlim(0, u.max() * 1.2 if u.max() > 0 else 1)
+        if label in log_panels:
+            ax.set_yscale("log")
+        ax.set(xlabel="updates", ylabel=label)
+        ax.set_gid(label)
+        ax.legend(frameon=False, fontsize=8)
+    return fig

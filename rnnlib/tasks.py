@@ -5,13 +5,17 @@ chapter 6 solves them with LSTM and GRU cells.  Each generator takes the sequenc
 ``T`` (or delay), the number of sequences ``num_sequences`` (N) and ``rng``; nothing here
 touches global random state, and the same generator state always gives the same data.
 
-- :func:`adding_problem` (Hochreiter and Schmidhuber, 1997): x of shape (N, T, 2), the first
-  channel random numbers in [0, 1), the second channel 1 at exactly two marked steps;
-  the target is the sum of the two marked numbers.  A model that has learnt nothing
-  predicts the mean, 1, and scores an MSE of Var(u_1 + u_2) = 2/12 = 1/6.
+- :func:`adding_problem`, a common variant of the adding problem of Hochreiter and
+  Schmidhuber (1997): x of shape (N, T, 2), the first channel random numbers in [0, 1),
+  the second channel 1 at exactly two marked steps, one in each half; the target is the
+  sum of the two marked numbers.  A model that has learned nothing predicts the mean, 1,
+  and scores an MSE of Var(u_1 + u_2) = 2/12 = 1/6.
 - :func:`copy_task`: ids of shape (N, T + 2L): L symbols, a delay of T blanks ending in a
   delimiter, then the model must write the L symbols back.  A model with no memory
   scores a cross-entropy of L log(K) / (T + 2L) for K symbols.
+- :func:`repeated_motif`: the opposite, a short-range task (chapter 5): next-symbol
+  prediction on a random motif of a few symbols, repeated, so that every next symbol is
+  one the model read a few steps earlier.
 
 The baselines are computed in closed form by :func:`adding_baseline_mse` and
 :func:`copy_baseline_loss`, and tested against simulation.
@@ -46,6 +50,10 @@ def adding_problem(
     m_t in {0, 1}.  Exactly two steps are marked, one drawn uniformly from the first half
     of the sequence (steps 0 .. T//2 - 1) and one from the second half (T//2 .. T - 1), so
     the first marked number must be carried for about T/2 steps or more on average.
+
+    This is a common variant of the task of Hochreiter and Schmidhuber (1997), whose
+    numbers lie in [-1, 1], whose first marked step is one of the first ten, whose
+    second is in the first half, and whose target is rescaled to 0.5 + (X_1 + X_2) / 4.
 
     Parameters
     ----------
@@ -305,3 +313,48 @@ class ManyToOneRegressor:
             f"ManyToOneRegressor(input_size={self.input_size}, hidden_size={self.hidden_size}, "
             f"{rec}, parameters={self.num_parameters()})"
         )
+
+
+# ---------------------------------------------------------------------------
+# A short-range task: next-symbol prediction on a repeated motif
+# ---------------------------------------------------------------------------
+
+
+def repeated_motif(
+    num_sequences: int, T: int, rng: np.random.Generator, period: int = 3, num_symbols: int = 8
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Sample next-symbol prediction on a repeated random motif: a short-range task.
+
+    Each sequence repeats a motif of p = ``period`` symbols drawn uniformly from 0..K-1
+    (for p = 3, "c a f c a f c a ..."), T + 1 symbols s_0 .. s_T in all.  The inputs are
+    the first T of them and the targets the symbol after each input:
+    ``targets[:, t] = s_{t+1}``.  From code index t = p - 1 on, every target is the input
+    p - 1 steps before the current one, ``targets[:, t] = inputs[:, t - p + 1]``, so a
+    model that remembers its last p inputs predicts it exactly; the first p - 1 targets
+    are new symbols that no model can predict better than chance, 1/K.
+
+    Parameters
+    ----------
+    num_sequences : N
+    T : number of steps, at least ``period``
+    rng : np.random.Generator
+    period : p, the length of the motif, a positive int
+    num_symbols : K, the size of the alphabet (the vocabulary of inputs and targets), at least 2
+
+    Returns
+    -------
+    inputs : int64 ndarray of shape (N, T) of symbols in [0, K)
+    targets : int64 ndarray of shape (N, T), the next symbol after each input
+    """
+    N = positive_int("num_sequences", num_sequences)
+    T = positive_int("T", T)
+    rng = check_rng(rng)
+    p = positive_int("period", period)
+    K = positive_int("num_symbols", num_symbols)
+    if K < 2:
+        raise ValueError(f"num_symbols must be at least 2, or there is nothing to predict; got {K}")
+    if T < p:
+        raise ValueError(f"T must be at least period ({p}) so that the motif repeats; got {T}")
+    motif = rng.integers(0, K, size=(N, p))
+    symbols = motif[:, np.arange(T + 1) % p]  # (N, T + 1): s_j = motif[j mod p]
+    return symbols[:, :-1].copy(), symbols[:, 1:].copy()

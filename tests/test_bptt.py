@@ -16,7 +16,7 @@ from rnnlib import (
     rnn_backward,
     rnn_forward,
 )
-from rnnlib.bptt import cache_nbytes, rnn_backward_truncated, scalar_bptt, truncated_bptt
+from rnnlib.bptt import WEIGHT_KEYS, cache_nbytes, rnn_backward_truncated, scalar_bptt, truncated_bptt
 
 # a three-step scalar example with round numbers
 EXAMPLE = {"x": [1.0, 2.0, 3.0], "y": 1.0, "W_xh": 0.5, "W_hh": -1.0, "b_h": 0.1, "W_hy": 2.0, "b_y": -0.3}
@@ -285,7 +285,7 @@ def test_one_chunk_is_full_bptt(rng, masked):
         np.testing.assert_allclose(g, a, rtol=1e-12, atol=1e-14)
     assert loss == pytest.approx(float(np.sum(hs * G)), rel=1e-12)
     np.testing.assert_array_equal(h_last, hs[:, -1])
-    assert peak == cache_nbytes(cache)
+    assert peak == cache_nbytes(cache, exclude=WEIGHT_KEYS)
 
 
 @pytest.mark.parametrize(("k", "masked"), [(1, False), (2, False), (4, True), (5, False)])
@@ -334,8 +334,8 @@ def test_peak_memory_grows_with_the_chunk_not_with_T(rng):
         x = rng.standard_normal((N, T, D))
         peaks[T] = truncated_bptt(x, h0, Wx, Wh, b, 10, zero_loss)[3]
     assert peaks[20] == peaks[40] == peaks[80]
-    params = (D * H + H * H) * 8  # the weights the cache refers to
-    assert peaks[20] == N * 10 * (D + H) * 8 + N * H * 8 + params
+    # a chunk's inputs and states, and its first state; not the weights, which exist anyway
+    assert peaks[20] == N * 10 * (D + H) * 8 + N * H * 8
 
 
 def test_truncated_bptt_errors(rng):
@@ -367,6 +367,19 @@ def test_cache_grows_linearly_in_T(rng):
     assert sizes[20] - sizes[10] == 10 * per_step
     assert sizes[40] - sizes[20] == 20 * per_step
     assert sizes[10] == 10 * per_step + (N * H + D * H + H * H) * 8  # plus h0 and the two matrices
+
+
+def test_cache_nbytes_can_leave_out_the_weights(rng):
+    N, T, D, H = 3, 7, 2, 5
+    Wx, Wh = rng.standard_normal((D, H)), rng.standard_normal((H, H))
+    _, cache = rnn_forward(rng.standard_normal((N, T, D)), np.zeros((N, H)), Wx, Wh, np.zeros(H))
+    assert WEIGHT_KEYS == ("W_xh", "W_hh")
+    assert cache_nbytes(cache, exclude=WEIGHT_KEYS) == 8 * (N * T * D + N * T * H + N * H)  # x, hs, h0
+    assert cache_nbytes(cache) - cache_nbytes(cache, exclude=WEIGHT_KEYS) == 8 * (D * H + H * H)
+    assert cache_nbytes(cache, exclude=("no such key",)) == cache_nbytes(cache)
+    assert cache_nbytes([Wx, Wh], exclude=WEIGHT_KEYS) == 8 * (D * H + H * H)  # only dict keys are excluded
+    with pytest.raises(TypeError, match="exclude must be a tuple of cache keys"):
+        cache_nbytes(cache, exclude="W_xh")
 
 
 def test_cache_nbytes_counts_shared_arrays_once():

@@ -416,38 +416,66 @@ def test_gradient_norms_errors():
 # ---------------------------------------------------------------- gated cells (chapter 6)
 
 
-@pytest.mark.parametrize("forget, steps", [(0.5, 1), (0.7310585786300049, 40), (0.99, 40), (0.999, 100), (0.1, 3)])
-def test_cell_path_gain_is_the_product_of_forget_gates(forget, steps):
-    from rnnlib.gradients import cell_path_gain
-
-    assert cell_path_gain(forget, steps) == pytest.approx(forget**steps, rel=1e-9)
-
-
-def test_cell_path_gain_matches_finite_differences():
-    # the same one-unit LSTM, differentiated numerically: h_T as a function of c_0
-    from rnnlib import numerical_gradient
-    from rnnlib.gradients import cell_path_gain
+def _lstm_case(T=6, N=2, D=2, H=3, seed=3):
     from rnnlib.lstm import lstm_forward
 
-    f, T = 0.9, 12
-    b = np.array([0.0, np.log(f / (1 - f)), 0.0, 0.0])
-    x, h0, W, c0 = np.zeros((1, T, 1)), np.zeros((1, 1)), np.zeros((1, 4)), np.zeros((1, 1))
+    r = np.random.default_rng(seed)
+    x = r.standard_normal((N, T, D))
+    W_x, W_h = 0.7 * r.standard_normal((D, 4 * H)), 0.7 * r.standard_normal((H, 4 * H))
+    b = 0.3 * r.standard_normal(4 * H)
+    v = r.standard_normal((N, T, H))  # L = sum_t h_t . v_t
+    h0, c0 = np.zeros((N, H)), 0.5 * r.standard_normal((N, H))
+    hs, cache = lstm_forward(x, h0, W_x, W_h, b, c0=c0)
+    return x, W_x, W_h, b, v, hs, cache
 
-    def h_T():
-        return float(lstm_forward(x, h0, W, W, b, c0=c0)[0][0, -1, 0])
 
-    dh_dc0 = numerical_gradient(h_T, c0)[0, 0]
-    assert dh_dc0 == pytest.approx(0.5 * cell_path_gain(f, T), rel=1e-7)  # dh_T/dc_T = o_T = 1/2
+def test_cell_state_gradients_match_lstm_backward_at_the_start():
+    from rnnlib.gradients import cell_state_gradients
+    from rnnlib.lstm import lstm_backward
+
+    *_, v, hs, cache = _lstm_case()
+    out = lstm_backward(v, cache, return_deltas=True)
+    dcs = cell_state_gradients(out[-1], cache)
+    assert dcs.shape == hs.shape
+    f_1 = cache["gates"][0, :, 3:6]  # H = 3: forget gate block of step 1
+    np.testing.assert_allclose(dcs[:, 0] * f_1, out[5], rtol=1e-12, atol=1e-14)  # dL/dc_0 = f_1 * dL/dc_1
 
 
-def test_cell_path_gain_errors():
-    from rnnlib.gradients import cell_path_gain
+@pytest.mark.parametrize("s", [0, 2, 5])
+def test_cell_state_gradients_match_finite_differences(s):
+    # dL/dc_t by restarting the layer at step t + 1 from (h_t, c_t) and differentiating numerically by c_t
+    from rnnlib import numerical_gradient, rel_error
+    from rnnlib.gradients import cell_state_gradients
+    from rnnlib.lstm import lstm_backward, lstm_forward
 
-    with pytest.raises(ValueError, match="forget must be a gate value strictly between 0 and 1; got 1.0"):
-        cell_path_gain(1.0, 5)
-    with pytest.raises(ValueError, match="forget must be a positive finite number; got 0"):
-        cell_path_gain(0, 5)
-    with pytest.raises(ValueError, match="steps must be a positive int; got 0"):
-        cell_path_gain(0.5, 0)
-    with pytest.raises(TypeError, match="steps must be a positive int; got float 2.0"):
-        cell_path_gain(0.5, 2.0)
+    x, W_x, W_h, b, v, hs, cache = _lstm_case()
+    dcs = cell_state_gradients(lstm_backward(v, cache, return_deltas=True)[-1], cache)
+    c_s = cache["cs"][s].copy()
+
+    o_s = cache["gates"][s, :, 9:]  # H = 3: the output gate of step t, which does not depend on c_t
+
+    def tail_loss():
+        h_s = o_s * np.tanh(c_s)  # h_t moves with c_t
+        if s == x.shape[1] - 1:
+            return float(np.sum(h_s * v[:, s]))
+        tail, _ = lstm_forward(x[:, s + 1 :], h_s, W_x, W_h, b, c0=c_s)
+        return float(np.sum(tail * v[:, s + 1 :]) + np.sum(h_s * v[:, s]))
+
+    assert rel_error(numerical_gradient(tail_loss, c_s), dcs[:, s]) < 1e-7
+
+
+def test_cell_state_gradients_errors():
+    from rnnlib.gradients import cell_state_gradients
+    from rnnlib.lstm import lstm_forward
+
+    *_, v, hs, cache = _lstm_case()
+    with pytest.raises(TypeError, match="cache must be the dict returned by lstm_forward"):
+        cell_state_gradients(v, {"hs": hs})
+    with pytest.raises(ValueError, match=r"deltas must have shape"):
+        cell_state_gradients(v[:, :-1], cache)
+    x = np.zeros((1, 3, 1))
+    _, masked = lstm_forward(
+        x, np.zeros((1, 1)), np.zeros((1, 4)), np.zeros((1, 4)), np.zeros(4), np.ones((1, 3), bool)
+    )
+    with pytest.raises(ValueError, match="does not support masks"):
+        cell_state_gradients(np.zeros((1, 3, 1)), masked)

@@ -676,3 +676,50 @@ def test_plot_attention_errors():
         plot_attention(w, ["a", "b", "c"], ["x"])
     with pytest.raises(TypeError, match="source_tokens must be a list of str; got str"):
         plot_attention(w, "abc", ["x", "y"])
+
+
+def test_plot_training_probes_draws_panels_runs_and_references():
+    from rnnlib.plots import plot_training_probes
+
+    updates = np.array([0, 1, 5, 50])
+    panels = {
+        "MSE": {"T = 10": np.array([1.0, 0.5, 0.2, 0.01]), "T = 80": np.array([2.0, 0.3, 0.17, 0.17])},
+        "ratio": {"T = 10": np.array([0.2, 0.3, 0.5, 0.9]), "T = 80": np.array([0.6, 1e-3, 1e-9, 1e-11])},
+    }
+    fig = plot_training_probes(updates, panels, log_panels=["ratio"], reference={"MSE": {"baseline": 1 / 6}})
+    axes = {ax.get_gid(): ax for ax in fig.axes}
+    assert list(axes) == ["MSE", "ratio"]
+    assert axes["MSE"].get_xscale() == axes["ratio"].get_xscale() == "symlog"
+    assert axes["MSE"].get_yscale() == "linear" and axes["ratio"].get_yscale() == "log"
+    assert len(axes["MSE"].lines) == 3 and len(axes["ratio"].lines) == 2  # two runs, one reference
+    np.testing.assert_array_equal(axes["ratio"].lines[1].get_xdata(), updates)
+    np.testing.assert_allclose(axes["ratio"].lines[1].get_ydata(), panels["ratio"]["T = 80"])
+    np.testing.assert_allclose(axes["MSE"].lines[2].get_ydata(), [1 / 6, 1 / 6])
+    for run in (0, 1):  # a run looks the same in every panel
+        a, b = axes["MSE"].lines[run], axes["ratio"].lines[run]
+        assert to_hex(a.get_color()) == to_hex(b.get_color()) and a.get_linestyle() == b.get_linestyle()
+    assert to_hex(axes["MSE"].lines[0].get_color()) != to_hex(axes["MSE"].lines[1].get_color())
+    assert png_bytes(fig)[:4] == b"\x89PNG"
+    assert plt.get_fignums() == []
+
+
+def test_plot_training_probes_errors():
+    from rnnlib.plots import plot_training_probes
+
+    ok = {"a": {"r": np.ones(3)}}
+    with pytest.raises(TypeError, match="updates must be a 1-D array of shape"):
+        plot_training_probes([0, 2, 1], ok)
+    with pytest.raises(TypeError, match="updates must be a 1-D array of shape"):
+        plot_training_probes([0.0, 1.0, 2.0], ok)
+    with pytest.raises(TypeError, match="panels must be a non-empty dict"):
+        plot_training_probes([0, 1, 2], {})
+    with pytest.raises(ValueError, match="log_panels must name panels among"):
+        plot_training_probes([0, 1, 2], ok, log_panels=["b"])
+    with pytest.raises(ValueError, match="reference must be keyed by panels among"):
+        plot_training_probes([0, 1, 2], ok, reference={"b": {"x": 1.0}})
+    with pytest.raises(ValueError, match=r"panels\['a'\]\['r'\] must have shape \(S,\) = \(2,\) like updates"):
+        plot_training_probes([0, 1], ok)
+    with pytest.raises(ValueError, match=r"must be positive on a log axis"):
+        plot_training_probes([0, 1, 2], {"a": {"r": np.array([1.0, 0.0, 1.0])}}, log_panels=["a"])
+    with pytest.raises(ValueError, match="every panel must name the same runs"):
+        plot_training_probes([0, 1, 2], {"a": {"r": np.ones(3)}, "b": {"s": np.ones(3)}})

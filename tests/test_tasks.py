@@ -11,6 +11,7 @@ from rnnlib.tasks import (
     adding_problem,
     copy_baseline_loss,
     copy_task,
+    repeated_motif,
 )
 
 ACTS = ["tanh", "relu", "sigmoid", "linear"]
@@ -373,3 +374,44 @@ def test_gated_regressor_learns_a_longer_adding_problem(cell):
     m = ManyToOneRegressor(2, 16, np.random.default_rng(1), cell=cell)
     fit(m, (x, y), Adam(0.02), np.random.default_rng(2), epochs=1, batch_size=64, clip_norm=1.0)
     assert float(np.mean((m.predict(x_test) - y_test) ** 2)) < adding_baseline_mse(0) / 10
+
+
+# ---------------------------------------------------------------- the repeated motif (short range)
+
+
+def test_repeated_motif_pinned_output():
+    inputs, targets = repeated_motif(2, 7, np.random.default_rng(0), period=3, num_symbols=5)
+    motif = np.random.default_rng(0).integers(0, 5, size=(2, 3))
+    np.testing.assert_array_equal(inputs, np.tile(motif, 3)[:, :7])
+    np.testing.assert_array_equal(targets, np.tile(motif, 3)[:, 1:8])
+    assert inputs.dtype == targets.dtype == np.int64
+
+
+@pytest.mark.parametrize(("T", "period", "K"), [(3, 3, 2), (20, 3, 8), (10, 1, 4), (12, 5, 3)])
+def test_repeated_motif_structure(T, period, K):
+    inputs, targets = repeated_motif(200, T, np.random.default_rng(T), period=period, num_symbols=K)
+    assert inputs.shape == targets.shape == (200, T)
+    assert inputs.min() >= 0 and max(inputs.max(), targets.max()) < K
+    np.testing.assert_array_equal(targets[:, :-1], inputs[:, 1:])  # the next symbol
+    t = np.arange(period - 1, T)
+    np.testing.assert_array_equal(targets[:, t], inputs[:, t - period + 1])  # seen p - 1 steps ago
+    assert len(np.unique(inputs[:, 0])) == K  # every symbol is used
+
+
+def test_repeated_motif_is_reproducible():
+    a = repeated_motif(4, 9, np.random.default_rng(3))
+    b = repeated_motif(4, 9, np.random.default_rng(3))
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+
+
+def test_repeated_motif_errors():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match=r"T must be at least period \(3\) so that the motif repeats; got 2"):
+        repeated_motif(3, 2, rng)
+    with pytest.raises(ValueError, match="num_symbols must be at least 2"):
+        repeated_motif(3, 5, rng, num_symbols=1)
+    with pytest.raises(ValueError, match="period must be a positive int; got 0"):
+        repeated_motif(3, 5, rng, period=0)
+    with pytest.raises(TypeError, match="rng"):
+        repeated_motif(3, 5, 0)
