@@ -679,6 +679,9 @@ def plot_curves(
     title: str | None = None,
     logy: bool = False,
     markers: bool = True,
+    reference: Mapping[str, float] | None = None,
+    legend_outside: bool = False,
+    x_name: str = "x",
 ) -> Figure:
     """Several curves over one x axis: a loss per epoch, bytes per sequence length, an error per k.
 
@@ -692,20 +695,26 @@ def plot_curves(
     xlabel, ylabel, title : axis labels and an optional title
     logy : logarithmic y axis (for quantities that shrink or grow geometrically)
     markers : mark every point (turn off for long curves)
+    reference : label -> level, each drawn as a black horizontal line (e.g. a trivial baseline)
+    legend_outside : put the legend to the right of the plot rather than inside it
+    x_name : what the x values are called in error messages
 
     Returns
     -------
-    fig : Figure with one Axes holding one line per curve, in the order given
+    fig : Figure with one Axes holding one line per curve, in the order given; the curves
+        have gid "curve" and the reference lines gid "reference"
     """
-    xs = _vector("x", np.asarray(x, dtype=np.float64) if not isinstance(x, np.ndarray) else x.astype(np.float64))
+    xs = _vector(x_name, np.asarray(x, dtype=np.float64) if not isinstance(x, np.ndarray) else x.astype(np.float64))
     if not isinstance(curves, Mapping) or len(curves) == 0:
         raise TypeError(f"curves must be a non-empty dict of name -> array of shape (K,); got {_describe(curves)}")
-    fig, axes = _figure(7, 3.2)
+    if reference is not None and not isinstance(reference, Mapping):
+        raise TypeError(f"reference must be a dict of label -> level; got {_describe(reference)}")
+    fig, axes = _figure(7, 3.6 if legend_outside else 3.2)
     ax = axes[0, 0]
     for i, (name, values) in enumerate(curves.items()):
         y = as_float_array(f"curves[{name!r}]", values)
         if y.shape != xs.shape:
-            raise ValueError(f"curves[{name!r}] must have shape (K,) = {xs.shape} like x; got {y.shape}")
+            raise ValueError(f"curves[{name!r}] must have shape (K,) = {xs.shape} like {x_name}; got {y.shape}")
         if logy and (y <= 0).any():
             raise ValueError(f"curves[{name!r}] must be positive on a log axis (logy=True); got {y.min()}")
         ax.plot(
@@ -715,15 +724,23 @@ def plot_curves(
             ls=_LINESTYLES[i % len(_LINESTYLES)],
             marker=_CURVE_MARKERS[i % len(_CURVE_MARKERS)] if markers else None,
             ms=5,
-            lw=1.6,
+            lw=1.6 if markers else 2,
             label=name,
+            gid="curve",
         )
+    for j, (label, level) in enumerate((reference or {}).items()):
+        level = float(level)
+        if not np.isfinite(level) or (logy and level <= 0):
+            raise ValueError(f"reference[{label!r}] must be a finite number (positive when logy=True); got {level}")
+        ax.axhline(level, color=OKABE_ITO["black"], lw=1, ls=(":", "-.", "--")[j % 3], label=label, gid="reference")
     if logy:
         ax.set_yscale("log")
     ax.set(xlabel=xlabel, ylabel=ylabel)
     if title:
         ax.set_title(title)
-    if len(curves) > 1:
+    if legend_outside:
+        fig.legend(loc="outside right center", frameon=False, fontsize=9)
+    elif len(curves) + len(reference or {}) > 1:
         ax.legend(frameon=False)
     return fig
 
@@ -1206,45 +1223,32 @@ def plot_learning_curves(
 ) -> Figure:
     """The losses of several models over the same training steps, with horizontal reference levels.
 
+    :func:`plot_curves` with the choices of chapter 6: no markers, a logarithmic loss axis (so
+    that a tenth of a baseline is as visible as the baseline) and the legend outside.
+
     Parameters
     ----------
     steps : ndarray of shape (K,), the step at which each loss was recorded
     curves : model name -> ndarray of shape (K,) of losses (positive when ``logy``)
     reference : label -> loss, each drawn as a black horizontal line (e.g. a trivial baseline)
     xlabel, ylabel : axis labels
-    logy : logarithmic loss axis, so that a tenth of a baseline is as visible as the baseline
+    logy : logarithmic loss axis
 
     Returns
     -------
     fig : Figure with one Axes; the model lines have gid "curve", the reference lines gid "reference"
     """
-    x = _vector("steps", np.asarray(steps, dtype=np.float64))
-    if not isinstance(curves, Mapping) or len(curves) == 0:
-        raise TypeError(
-            f"curves must be a non-empty dict of model name -> array of shape (K,); got {_describe(curves)}"
-        )
-    if reference is not None and not isinstance(reference, Mapping):
-        raise TypeError(f"reference must be a dict of label -> loss; got {_describe(reference)}")
-    fig, axes = _figure(7, 3.6)
-    ax = axes[0, 0]
-    for i, (name, values) in enumerate(curves.items()):
-        y = as_float_array(f"curves[{name!r}]", values)
-        if y.shape != x.shape:
-            raise ValueError(f"curves[{name!r}] must have shape (K,) = {x.shape} like steps; got {y.shape}")
-        if logy and (y <= 0).any():
-            raise ValueError(f"curves[{name!r}] must be positive on a log axis (logy=True); got {y.min()}")
-        style = {"color": PALETTE[i % len(PALETTE)], "ls": _LINESTYLES[i % len(_LINESTYLES)]}
-        ax.plot(x, y, lw=2, label=name, gid="curve", **style)
-    for j, (label, level) in enumerate((reference or {}).items()):
-        level = float(level)
-        if not np.isfinite(level) or (logy and level <= 0):
-            raise ValueError(f"reference[{label!r}] must be a finite number (positive when logy=True); got {level}")
-        ax.axhline(level, color=OKABE_ITO["black"], lw=1, ls=(":", "-.", "--")[j % 3], label=label, gid="reference")
-    if logy:
-        ax.set_yscale("log")
-    ax.set(xlabel=xlabel, ylabel=ylabel)
-    fig.legend(loc="outside right center", frameon=False, fontsize=9)
-    return fig
+    return plot_curves(
+        steps,
+        curves,
+        xlabel,
+        ylabel,
+        logy=logy,
+        markers=False,
+        reference=reference,
+        legend_outside=True,
+        x_name="steps",
+    )
 
 
 def plot_memory_trace(

@@ -548,7 +548,7 @@ def test_plot_learning_curves_errors():
         plot_learning_curves([1, 2], {"a": np.array([0.1, 0.0])})
     with pytest.raises(TypeError, match="curves must be a non-empty dict"):
         plot_learning_curves([1, 2], {})
-    with pytest.raises(TypeError, match="reference must be a dict of label -> loss"):
+    with pytest.raises(TypeError, match="reference must be a dict of label -> level"):
         plot_learning_curves([1, 2], {"a": np.ones(2)}, reference=[0.1])
     with pytest.raises(ValueError, match=r"reference\['b'\] must be a finite number \(positive when logy=True\)"):
         plot_learning_curves([1, 2], {"a": np.ones(2)}, reference={"b": 0.0})
@@ -723,3 +723,12 @@ def test_plot_training_probes_errors():
         plot_training_probes([0, 1, 2], {"a": {"r": np.array([1.0, 0.0, 1.0])}}, log_panels=["a"])
     with pytest.raises(ValueError, match="every panel must name the same runs"):
         plot_training_probes([0, 1, 2], {"a": {"r": np.ones(3)}, "b": {"s": np.ones(3)}})
+
+
+def test_plot_curves_reference_lines():
+    from rnnlib.plots import plot_curves
+
+    fig = plot_curves([1, 2], {"a": np.array([1.0, 2.0])}, "x", "y", reference={"base": 1.5})
+    ax = fig.axes[0]
+    assert [line.get_gid() for line in ax.lines] == ["curve", "reference"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "base"]
