@@ -115,7 +115,9 @@ def replace_widget_views(app: Sphinx, doctree: nodes.document) -> None:
     docname = app.env.docname
     url = binder_url(app.config.html_theme_options, docname)
     for bundle in list(doctree.findall(_is_widget_bundle)):
-        bundle.replace_self(_widget_note(url, docname))
+        # In the PDF, start the note on a new page rather than split its title from its text.
+        keep_together = nodes.raw("", "\\needspace{8\\baselineskip}\n", format="latex")
+        bundle.replace_self([keep_together, _widget_note(url, docname)])
 
 
 def note_bibliography_pages(app: Sphinx, doctree: nodes.document) -> None:
