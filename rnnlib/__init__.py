@@ -15,7 +15,7 @@ from rnnlib.activations import log_sigmoid, log_softmax, logsumexp, relu, sigmoi
 from rnnlib.architectures import EncoderDecoder, ManyToManyTagger, OneToManyGenerator
 from rnnlib.data import PAD, UNK, Vocabulary, bag_of_words, minibatches, one_hot, pad_sequences, tokenize
 from rnnlib.datasets import load_alice, load_nino12_sst, make_reviews
-from rnnlib.exercises import check_answer
+from rnnlib.exercises import check_answer, check_function
 from rnnlib.gradcheck import numerical_gradient, numerical_gradient_array, rel_error
 from rnnlib.gru import gru_backward, gru_forward
 from rnnlib.io import load_into, load_params, save_params
@@ -41,6 +41,7 @@ __all__ = [
     "ManyToManyTagger",
     "OneToManyGenerator",
     "check_answer",
+    "check_function",
     "load_alice",
     "load_nino12_sst",
     "make_reviews",

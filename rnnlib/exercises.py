@@ -1,14 +1,15 @@
 """Self-checks for the chapters' exercises.
 
-:func:`check_answer` compares a reader's answer with the value a chapter computed
-from rnnlib, prints "Correct" or a hint about what kind of mistake it looks like
-(a wrong shape, a flipped sign, a percentage given as a fraction, ...). A hint never prints the expected value, so the
-exercise stays an exercise.
+:func:`check_answer` compares a reader's answer (a number, an array, a word) with the
+value a chapter computed from rnnlib, and :func:`check_function` runs a reader's function
+on test cases against an rnnlib reference.  Both print "Correct" or a hint about what kind
+of mistake it looks like (a wrong shape, a flipped sign, a percentage given as a fraction,
+...).  A hint never prints the expected value, so the exercise stays an exercise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from numbers import Number
 
 import numpy as np
@@ -141,3 +142,57 @@ def check_answer(name: str, answer: object, expected: object, rtol: float = 1e-6
     else:
         raise TypeError(f"expected must be a number, an array, a str or a list of str; got {_describe(expected)}")
     print(f"Correct: {name}." if hint is None else f"Not yet ({name}): {hint}")
+
+
+def check_function(
+    name: str,
+    answer: object,
+    reference: Callable[..., object],
+    cases: Sequence[tuple[object, ...]],
+    rtol: float = 1e-6,
+    atol: float = 0.0,
+) -> None:
+    """Print "Correct" if the reader's function agrees with ``reference`` on every test case.
+
+    Each case is a tuple of arguments; the reader's ``answer(*case)`` is compared with
+    ``reference(*case)`` (computed from rnnlib) as :func:`check_answer` compares numbers.
+    The first failing case is reported by its number with the same kind of hint (wrong
+    shape, flipped sign, off by a factor, ...), or with the exception the function raised;
+    the expected values are never shown.
+
+    Parameters
+    ----------
+    name : what the function computes, used in the message (e.g. "dL/dh_t")
+    answer : the reader's function, or None while they have not written it
+    reference : the rnnlib function (or a lambda around one) that gives the right result
+    cases : argument tuples to try, e.g. ``[(x, h0), (x[:1], h0[:1])]``
+    rtol, atol : relative and absolute tolerance for numbers
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str naming the function; got {_describe(name)}")
+    if not callable(reference):
+        raise TypeError(f"reference must be a function; got {_describe(reference)}")
+    if isinstance(cases, (str, bytes)) or not isinstance(cases, Sequence) or len(cases) == 0:
+        raise TypeError(f"cases must be a non-empty list of argument tuples; got {_describe(cases)}")
+    rtol = positive_float("rtol", rtol, allow_zero=True)
+    atol = positive_float("atol", atol, allow_zero=True)
+    if answer is None:
+        print(f"Not yet ({name}): no function yet: replace None with your function.")
+        return
+    if not callable(answer):
+        print(f"Not yet ({name}): the answer should be a function; got {_describe(answer)}.")
+        return
+    for k, args in enumerate(cases, start=1):
+        if not isinstance(args, tuple):
+            raise TypeError(f"cases[{k - 1}] must be a tuple of arguments; got {_describe(args)}")
+        expected = np.asarray(reference(*args), dtype=np.float64)
+        try:
+            got = answer(*args)
+        except Exception as exc:  # the reader's code: report, never crash the check
+            print(f"Not yet ({name}): on test case {k} your function raised {type(exc).__name__}: {exc}")
+            return
+        hint = _hint_numbers(got, expected, rtol, atol)
+        if hint is not None:
+            print(f"Not yet ({name}): on test case {k} of {len(cases)}, {hint}")
+            return
+    print(f"Correct: {name} (all {len(cases)} test cases).")

@@ -88,3 +88,39 @@ def test_errors_in_the_check_itself():
         check_answer("x", 1, [object()])
     with pytest.raises(ValueError, match="rtol must be a non-negative finite number; got -1"):
         check_answer("x", 1, 1, rtol=-1)
+
+
+def test_check_function(capsys):
+    from rnnlib.exercises import check_function
+
+    def reference(x):
+        return np.tanh(x)
+
+    cases = [(np.array([0.5, -1.0]),), (np.array([[2.0]]),)]
+    check_function("tanh", np.tanh, reference, cases)
+    assert capsys.readouterr().out.strip() == "Correct: tanh (all 2 test cases)."
+    check_function("tanh", lambda x: -np.tanh(x), reference, cases)
+    assert capsys.readouterr().out.strip() == "Not yet (tanh): on test case 1 of 2, the sign is flipped."
+    check_function("tanh", lambda x: np.tanh(x).ravel(), reference, cases)
+    assert "on test case 2 of 2, the numbers may be right but the shape is not" in capsys.readouterr().out
+    check_function("tanh", lambda x: 1 / 0, reference, cases)
+    assert capsys.readouterr().out.strip() == (
+        "Not yet (tanh): on test case 1 your function raised ZeroDivisionError: division by zero"
+    )
+    check_function("tanh", None, reference, cases)
+    assert "replace None with your function" in capsys.readouterr().out
+    check_function("tanh", 0.5, reference, cases)
+    assert "the answer should be a function; got float 0.5" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "0.46" not in out  # never the expected values
+
+
+def test_check_function_errors():
+    from rnnlib.exercises import check_function
+
+    with pytest.raises(TypeError, match="cases must be a non-empty list of argument tuples"):
+        check_function("f", abs, abs, [])
+    with pytest.raises(TypeError, match=r"cases\[0\] must be a tuple of arguments; got float"):
+        check_function("f", abs, abs, [1.0])
+    with pytest.raises(TypeError, match="reference must be a function"):
+        check_function("f", abs, 3, [(1.0,)])
