@@ -404,6 +404,32 @@ class ManyToManyTagger:
 # ---------------------------------------------------------------------------
 
 
+def check_special_ids(bos_id: object, eos_id: object, vocab_size: int) -> tuple[int, int]:
+    """Validate the ids of <bos> and <eos> in a target vocabulary of ``vocab_size`` tokens."""
+    for name, value in (("bos_id", bos_id), ("eos_id", eos_id)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < vocab_size:
+            raise ValueError(f"{name} must be a target id in [0, {vocab_size}); got {_describe(value)}")
+    if bos_id == eos_id:
+        raise ValueError(f"bos_id and eos_id must differ; both are {bos_id}")
+    return int(bos_id), int(eos_id)
+
+
+def decoder_inputs(tgt: NDArray[np.integer], bos_id: int) -> NDArray[np.int64]:
+    """Teacher forcing's decoder input: <bos> followed by the target shifted right by one.
+
+    Parameters
+    ----------
+    tgt : ndarray of shape (N, T) of target ids
+    bos_id : the id of <bos>
+
+    Returns
+    -------
+    ndarray of shape (N, T): ``[bos, y_1, ..., y_{T-1}]`` for every sequence
+    """
+    bos = np.full((tgt.shape[0], 1), bos_id, dtype=np.int64)
+    return np.concatenate([bos, tgt[:, :-1]], axis=1)
+
+
 class EncoderDecoder:
     """Sequence to sequence: an encoder reads the source, a decoder writes the target.
 
@@ -445,12 +471,7 @@ class EncoderDecoder:
         Vt = self.tgt_vocab_size = positive_int("tgt_vocab_size", tgt_vocab_size)
         H = self.hidden_size = positive_int("hidden_size", hidden_size)
         rng = check_rng(rng)
-        for name, value in (("bos_id", bos_id), ("eos_id", eos_id)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < Vt:
-                raise ValueError(f"{name} must be a target id in [0, {Vt}); got {_describe(value)}")
-        if bos_id == eos_id:
-            raise ValueError(f"bos_id and eos_id must differ; both are {bos_id}")
-        self.bos_id, self.eos_id = int(bos_id), int(eos_id)
+        self.bos_id, self.eos_id = check_special_ids(bos_id, eos_id, Vt)
         self.embedding_size = None if embedding_size is None else positive_int("embedding_size", embedding_size)
         self.cell = cell
         self.encoder = Recurrent(cell, self.embedding_size or Vs, H)
@@ -490,11 +511,6 @@ class EncoderDecoder:
         # Padded steps copy the state forward, so the last column holds each source's h_S.
         return hs[:, -1], {"emb": emb_cache, "rnn": rnn_cache, "hs_shape": hs.shape}
 
-    def _decoder_inputs(self, tgt: NDArray[np.integer]) -> NDArray[np.int64]:
-        """<bos> followed by the target shifted right by one: (N, T) ids."""
-        bos = np.full((tgt.shape[0], 1), self.bos_id, dtype=np.int64)
-        return np.concatenate([bos, tgt[:, :-1]], axis=1)
-
     def forward(
         self, src: NDArray[np.integer], tgt: NDArray[np.integer], src_mask: Mask = None, tgt_mask: Mask = None
     ) -> tuple[Array, dict[str, Any]]:
@@ -519,7 +535,7 @@ class EncoderDecoder:
         tgt_mask = s.mask("tgt_mask", tgt_mask, ("N", "T"))
         context, enc_cache = self._encode(src, src_mask)
         p = self.params
-        x, emb_cache = _embed(self._decoder_inputs(tgt), p.get("dec_E"), self.tgt_vocab_size)
+        x, emb_cache = _embed(decoder_inputs(tgt, self.bos_id), p.get("dec_E"), self.tgt_vocab_size)
         ss, rnn_cache = self.decoder.forward(x, p, tgt_mask, context, prefix="dec_")
         scores, out_cache = temporal_affine_forward(ss, p["W_hy"], p["b_y"])
         cache = {"enc": enc_cache, "emb": emb_cache, "rnn": rnn_cache, "out": out_cache, "tgt": tgt, "mask": tgt_mask}

@@ -42,7 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, _describe, as_float_array, check_rng, positive_int
-from rnnlib.architectures import sequence_accuracy
+from rnnlib.architectures import check_special_ids, decoder_inputs, sequence_accuracy
 from rnnlib.data import one_hot
 from rnnlib.init import normal
 from rnnlib.layers import embedding_backward, embedding_forward, temporal_affine_backward, temporal_affine_forward
@@ -478,12 +478,7 @@ class AttentionEncoderDecoder:
         Vt = self.tgt_vocab_size = positive_int("tgt_vocab_size", tgt_vocab_size)
         H = self.hidden_size = positive_int("hidden_size", hidden_size)
         rng = check_rng(rng)
-        for name, value in (("bos_id", bos_id), ("eos_id", eos_id)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < Vt:
-                raise ValueError(f"{name} must be a target id in [0, {Vt}); got {_describe(value)}")
-        if bos_id == eos_id:
-            raise ValueError(f"bos_id and eos_id must differ; both are {bos_id}")
-        self.bos_id, self.eos_id = int(bos_id), int(eos_id)
+        self.bos_id, self.eos_id = check_special_ids(bos_id, eos_id, Vt)
         if cell not in DECODER_CELLS:
             raise ValueError(
                 f"cell must be one of {DECODER_CELLS} for the step-by-step attention decoder; got {cell!r} "
@@ -597,7 +592,7 @@ class AttentionEncoderDecoder:
         p = self.params
         keys, state, enc_cache = self._encode(src, src_mask)
         pk = self._project_keys(keys)
-        prev = np.concatenate([np.full((tgt.shape[0], 1), self.bos_id), tgt[:, :-1]], axis=1)  # <bos>, y_1..y_{T-1}
+        prev = decoder_inputs(tgt, self.bos_id)  # <bos>, y_1..y_{T-1}
         es, emb_cache = self._embed(prev, "dec_E", self.tgt_vocab_size)  # (N, T, D)
         N, T = tgt.shape
         states = np.empty((N, T, self.hidden_size))
