@@ -182,6 +182,19 @@ def _right(ax: Axes, x_from: float, x_to: float, y: float, colour: str, gid: str
 # ---------------------------------------------------------------------------
 
 
+def _feedback(ax: Axes, x: float, t: int) -> None:
+    """The dashed arrow that feeds output t - 1 back in as the input of step t (generation)."""
+    _arrow(
+        ax,
+        (x - COL + BOX_W / 2, 2 * ROW - 0.1),
+        (x - 0.12, ROW + BOX_H / 2),
+        ARROW_COLOURS["feedback"],
+        f"feedback:{t - 1}->{t}",
+        connection="arc3,rad=-0.25",
+        dashed=True,
+    )
+
+
 def _draw_rolled(ax: Axes, x0: float, show_weights: bool) -> None:
     _box(ax, x0, 0, r"$x_t$", "input", "x_t")
     _box(ax, x0, ROW, r"$h_t$", "hidden", "h_t")
@@ -351,15 +364,7 @@ def _draw_architecture(ax: Axes, kind: str, x0: float, steps: int, out_steps: in
             else:
                 _right(ax, x - COL, x, ROW, ARROW_COLOURS["W_hh"], f"W_hh:{t - 1}->{t}", None)
                 # Generation: each output is fed back as the next step's input.
-                _arrow(
-                    ax,
-                    (x - COL + BOX_W / 2, 2 * ROW - 0.1),
-                    (x - 0.12, ROW + BOX_H / 2),
-                    ARROW_COLOURS["feedback"],
-                    f"feedback:{t - 1}->{t}",
-                    connection="arc3,rad=-0.25",
-                    dashed=True,
-                )
+                _feedback(ax, x, t)
         return
     # encoder-decoder: an encoder reads `steps` inputs; a decoder with its own weights
     # starts from the encoder's last state and writes `out_steps` outputs.
@@ -373,15 +378,7 @@ def _draw_architecture(ax: Axes, kind: str, x0: float, steps: int, out_steps: in
             _right(ax, x - COL, x, ROW, ARROW_COLOURS["context"], "context", "context")
         else:
             _right(ax, x - COL, x, ROW, ARROW_COLOURS["context"], f"dec:{j - 1}->{j}", None)
-            _arrow(
-                ax,
-                (x - COL + BOX_W / 2, 2 * ROW - 0.1),
-                (x - 0.12, ROW + BOX_H / 2),
-                ARROW_COLOURS["feedback"],
-                f"feedback:{j - 1}->{j}",
-                connection="arc3,rad=-0.25",
-                dashed=True,
-            )
+            _feedback(ax, x, j)
 
 
 def _architecture_width(kind: str, steps: int, out_steps: int) -> int:
