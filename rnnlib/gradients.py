@@ -371,14 +371,14 @@ def cell_state_gradients(deltas: Array, cache: dict[str, Any]) -> Array:
         raise TypeError(f"cache must be the dict returned by lstm_forward; got {_describe(cache)}")
     if cache.get("mask") is not None:
         raise ValueError("cell_state_gradients does not support masks; run lstm_forward without a mask")
-    gates, tanh_cs = cache["gates"], cache["tanh_cs"]  # (T, N, 4H), (T, N, H), time-major
+    gates, tanh_cs = cache["gates"], cache["tanh_cs"]  # (T, 4, N, H), (T, N, H), time-major
     T, N, H = tanh_cs.shape
     d = Shapes().floats("deltas", deltas, (N, T, H)).transpose(1, 0, 2)  # time-major view
     dcs = np.empty_like(d)
     dc_next = np.zeros((N, H))
     for t in reversed(range(T)):
-        o = gates[t, :, 3 * H :]
+        o = gates[t, 3]
         dc = d[t] * o * (1 - tanh_cs[t] ** 2) + dc_next
         dcs[t] = dc
-        dc_next = dc * gates[t, :, H : 2 * H]  # times the forget gate f_t, on the way to c_{t-1}
+        dc_next = dc * gates[t, 1]  # times the forget gate f_t, on the way to c_{t-1}
     return dcs.transpose(1, 0, 2)

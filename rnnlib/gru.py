@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes
+from rnnlib._gates import gate_blocks, gate_weight_grads
 from rnnlib.activations import sigmoid_inplace
 
 Array = NDArray[np.floating]
@@ -53,7 +54,8 @@ def gru_forward(
     Returns
     -------
     hs : ndarray of shape (N, T, H)
-    cache : dict for :func:`gru_backward`
+    cache : dict for :func:`gru_backward`, time-major: ``cache["gates"]`` holds the
+        activated gates (T, 3, N, H) and ``cache["hs"]`` the states (T, N, H)
     """
     s = Shapes()
     x = s.floats("x", x, ("N", "T", "D"))
@@ -68,19 +70,23 @@ def gru_forward(
     mask = s.mask("mask", mask, ("N", "T"))
 
     N, T, _ = x.shape
-    # Work time-major inside, so every step reads and writes contiguous (N, .) blocks.
-    gates = np.matmul(x.transpose(1, 0, 2), W_x)  # (T, N, 3H): input projections, activated in place below
-    gates += b
+    # Work time-major inside, and keep each gate of each step as its own contiguous (N, H)
+    # block, gates[t, k], as in :func:`rnnlib.lstm.lstm_forward`.
+    W_h_blocks = gate_blocks(W_h, 3)  # (3, H, H)
+    gates = np.empty((T, 3, N, H), dtype=np.result_type(x, W_x))  # input terms, activated in place below
+    np.matmul(x.transpose(1, 0, 2)[:, None], gate_blocks(W_x, 3), out=gates)  # all input terms at once
+    gates += b.reshape(3, 1, H)
     hns = np.empty((T, N, H), dtype=gates.dtype)  # ha_n + b_hn, needed for the reset gate's gradient
     hs = np.empty_like(hns)
     h = h0
     for t in range(T):
-        ha = h @ W_h
+        ha = h @ W_h_blocks  # (3, N, H)
         gt = gates[t]
-        gt[:, : 2 * H] += ha[:, : 2 * H]
-        sigmoid_inplace(gt[:, : 2 * H])  # [r, z]
-        r, z, n = gt[:, :H], gt[:, H : 2 * H], gt[:, 2 * H :]
-        np.add(ha[:, 2 * H :], b_hn, out=hns[t])
+        rz = gt[:2]
+        rz += ha[:2]
+        sigmoid_inplace(rz)  # [r, z]
+        r, z, n = gt
+        np.add(ha[2], b_hn, out=hns[t])
         n += r * hns[t]
         np.tanh(n, out=n)  # n = tanh(xa_n + r * (ha_n + b_hn))
         np.subtract(h, n, out=hs[t])
@@ -111,38 +117,34 @@ def gru_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False)
     T, N, H = hs.shape
     dhs = Shapes().floats("dhs", dhs, (N, T, H)).transpose(1, 0, 2)  # time-major view
 
-    dxa = np.empty_like(gates)  # dL/d(x_t W_x + b), (T, N, 3H)
-    dha = np.empty_like(gates)  # dL/d(h_{t-1} W_h), (T, N, 3H)
+    dxa = np.empty((T, N, 3 * H), dtype=hs.dtype)  # dL/d(x_t W_x + b), packed like the weights
+    dha = np.empty_like(dxa)  # dL/d(h_{t-1} W_h)
+    W_h_T = np.ascontiguousarray(W_h.T)  # (3H, H): BLAS multiplies by a contiguous copy faster than by a view
     dh_next = np.zeros_like(h0)
     deltas = np.empty_like(hs) if return_deltas else None
     for t in reversed(range(T)):
-        r, z, n = gates[t, :, :H], gates[t, :, H : 2 * H], gates[t, :, 2 * H :]
+        r, z, n = gates[t]  # contiguous (N, H) blocks
         h_prev = hs[t - 1] if t > 0 else h0
         dh = dhs[t] + dh_next
         if deltas is not None:
             deltas[t] = dh
-        dan = dh * (1 - z) * (1 - n * n)  # through n into its pre-activation
-        d = dxa[t]
-        d[:, :H] = dan * hns[t] * r * (1 - r)  # reset gate
-        d[:, H : 2 * H] = dh * (h_prev - n) * z * (1 - z)  # update gate
-        d[:, 2 * H :] = dan  # candidate, input side
-        e = dha[t]
-        e[:, : 2 * H] = d[:, : 2 * H]
-        e[:, 2 * H :] = dan * r  # candidate, recurrent side (inside the reset gate)
+        one_minus_z = 1 - z
+        dan = dh * one_minus_z * (1 - n * n)  # through n into its pre-activation
+        d, e = dxa[t].reshape(N, 3, H), dha[t].reshape(N, 3, H)  # d[:, k] is gate k's block
+        np.multiply(dan * hns[t] * r, 1 - r, out=d[:, 0])  # reset gate
+        np.multiply(dh * (h_prev - n) * z, one_minus_z, out=d[:, 1])  # update gate
+        d[:, 2] = dan  # candidate, input side
+        e[:, :2] = d[:, :2]
+        np.multiply(dan, r, out=e[:, 2])  # candidate, recurrent side (inside the reset gate)
         if mask is not None:
             m = mask[:, t, None]
-            d *= m
-            e *= m
-            dh_next = e @ W_h.T + np.where(m, dh * z, dh)  # padded step: h_t = h_{t-1}
+            dxa[t] *= m
+            dha[t] *= m
+            dh_next = dha[t] @ W_h_T + np.where(m, dh * z, dh)  # padded step: h_t = h_{t-1}
         else:
-            dh_next = e @ W_h.T + dh * z
+            dh_next = dha[t] @ W_h_T + dh * z
 
-    # Parameter gradients as single products over all steps, outside the loop.
-    D = x.shape[2]
-    h_prev = np.concatenate([h0[None], hs[:-1]])  # (T, N, H): the state each step read
-    dW_h = h_prev.reshape(T * N, H).T @ dha.reshape(T * N, 3 * H)
-    dx = np.matmul(dxa, W_x.T).transpose(1, 0, 2)  # (N, T, D)
-    dW_x = x.transpose(1, 0, 2).reshape(T * N, D).T @ dxa.reshape(T * N, 3 * H)
+    dx, dW_x, dW_h = gate_weight_grads(x, W_x, h0, hs, dxa, dha)  # single products over all steps
     db_hn = dha[:, :, 2 * H :].sum(axis=(0, 1))
     grads = (dx, dh_next, dW_x, dW_h, dxa.sum(axis=(0, 1)), db_hn)
     return grads + (deltas.transpose(1, 0, 2),) if deltas is not None else grads

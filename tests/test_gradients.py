@@ -437,7 +437,7 @@ def test_cell_state_gradients_match_lstm_backward_at_the_start():
     out = lstm_backward(v, cache, return_deltas=True)
     dcs = cell_state_gradients(out[-1], cache)
     assert dcs.shape == hs.shape
-    f_1 = cache["gates"][0, :, 3:6]  # H = 3: forget gate block of step 1
+    f_1 = cache["gates"][0, 1]  # the forget gate of step 1 (the cache holds gates as (T, 4, N, H))
     np.testing.assert_allclose(dcs[:, 0] * f_1, out[5], rtol=1e-12, atol=1e-14)  # dL/dc_0 = f_1 * dL/dc_1
 
 
@@ -452,7 +452,7 @@ def test_cell_state_gradients_match_finite_differences(s):
     dcs = cell_state_gradients(lstm_backward(v, cache, return_deltas=True)[-1], cache)
     c_s = cache["cs"][s].copy()
 
-    o_s = cache["gates"][s, :, 9:]  # H = 3: the output gate of step t, which does not depend on c_t
+    o_s = cache["gates"][s, 3]  # the output gate of step t, which does not depend on c_t
 
     def tail_loss():
         h_s = o_s * np.tanh(c_s)  # h_t moves with c_t
