@@ -203,3 +203,11 @@ def test_the_conda_spec_reader() -> None:
     loose, strict = SpecifierSet(">=1.26"), SpecifierSet(">=2.0,<3")
     assert [v for v in _probes(strict, loose) if loose.contains(v) and not strict.contains(v)]
     assert not [v for v in _probes(strict, strict) if strict.contains(v) and not strict.contains(v)]
+
+
+def test_binder_start_sets_the_run_time_settings_the_makefile_uses():
+    # CI and the measured figures run under the Makefile's exports; Binder must run the same.
+    makefile = dict(re.findall(r"^export (\w+) \?= (\S+)$", (ROOT / "Makefile").read_text(), re.M))
+    start = dict(re.findall(r"^export (\w+)=(\S+)$", (ROOT / "start").read_text(), re.M))
+    assert {"OPENBLAS_NUM_THREADS", "MALLOC_TOP_PAD_"} <= makefile.keys()
+    assert start == makefile
