@@ -27,18 +27,6 @@ def sigmoid(z: NDArray[np.floating]) -> NDArray[np.floating]:
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
 
 
-def sigmoid_inplace(a: NDArray[np.floating]) -> None:
-    """a <- sigmoid(a), computed as 0.5 * (1 + tanh(a / 2)) without allocating.
-
-    One transcendental call and no overflow; used for the LSTM and GRU gates, where
-    speed matters and absolute (not relative) accuracy near 0 is what counts.
-    """
-    a *= 0.5
-    np.tanh(a, out=a)
-    a += 1
-    a *= 0.5
-
-
 def log_sigmoid(z: NDArray[np.floating]) -> NDArray[np.floating]:
     """log(sigmoid(z)) = -softplus(-z), exact for large |z|."""
     z = np.asarray(z)

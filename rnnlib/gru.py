@@ -25,7 +25,6 @@ from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes
 from rnnlib._gates import gate_blocks, gate_weight_grads
-from rnnlib.activations import sigmoid_inplace
 
 Array = NDArray[np.floating]
 
@@ -70,21 +69,26 @@ def gru_forward(
     mask = s.mask("mask", mask, ("N", "T"))
 
     N, T, _ = x.shape
-    # Work time-major inside, and keep each gate of each step as its own contiguous (N, H)
-    # block, gates[t, k], as in :func:`rnnlib.lstm.lstm_forward`.
-    W_h_blocks = gate_blocks(W_h, 3)  # (3, H, H)
+    # As in :func:`rnnlib.lstm.lstm_forward`, the sigmoid gates r and z are computed as
+    # 0.5 * tanh(a / 2) + 0.5 with their columns of W_x, W_h and b halved in advance
+    # (exact: a power of two), and every gate of every step is a contiguous (N, H)
+    # block, gates[t, k], of time-major arrays.
+    half = np.repeat(np.array([0.5, 0.5, 1.0], dtype=W_x.dtype), H)  # (3H,)
+    W_h_blocks = gate_blocks(W_h * half, 3)  # (3, H, H)
     gates = np.empty((T, 3, N, H), dtype=np.result_type(x, W_x))  # input terms, activated in place below
-    np.matmul(x.transpose(1, 0, 2)[:, None], gate_blocks(W_x, 3), out=gates)  # all input terms at once
-    gates += b.reshape(3, 1, H)
+    np.matmul(x.transpose(1, 0, 2)[:, None], gate_blocks(W_x * half, 3), out=gates)  # all input terms at once
+    gates += (b * half).reshape(3, 1, H)
     hns = np.empty((T, N, H), dtype=gates.dtype)  # ha_n + b_hn, needed for the reset gate's gradient
     hs = np.empty_like(hns)
     h = h0
     for t in range(T):
-        ha = h @ W_h_blocks  # (3, N, H)
+        ha = h @ W_h_blocks  # (3, N, H); halved for r and z, as it should be for n
         gt = gates[t]
         rz = gt[:2]
         rz += ha[:2]
-        sigmoid_inplace(rz)  # [r, z]
+        np.tanh(rz, out=rz)
+        rz *= 0.5
+        rz += 0.5  # [r, z] = sigmoid of the full pre-activations
         r, z, n = gt
         np.add(ha[2], b_hn, out=hns[t])
         n += r * hns[t]

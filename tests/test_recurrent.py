@@ -42,6 +42,21 @@ def test_gru_one_step_by_hand():
     assert hs[0, 0, 0] == pytest.approx(0.4181877721681661, abs=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gates_saturate_without_overflow(rng, dtype):
+    # Pre-activations of +-1000: the sigmoid gates, computed through tanh, must give exactly 0 or 1
+    x = np.array([[[1000.0], [-1000.0]]], dtype)  # (N, T, D) = (1, 2, 1)
+    with np.errstate(all="raise"):
+        hs, cache = lstm_forward(x, np.zeros((1, 1), dtype), np.ones((1, 4), dtype), np.zeros((1, 4), dtype),
+                                 np.zeros(4, dtype))  # fmt: skip
+        np.testing.assert_array_equal(cache["gates"][:, :, 0, 0], [[1, 1, 1, 1], [0, 0, -1, 0]])
+        assert hs.dtype == dtype
+        hs, cache = gru_forward(x, np.zeros((1, 1), dtype), np.ones((1, 3), dtype), np.zeros((1, 3), dtype),
+                                np.zeros(3, dtype), np.zeros(1, dtype))  # fmt: skip
+        np.testing.assert_array_equal(cache["gates"][:, :, 0, 0], [[1, 1, 1], [0, 0, -1]])
+        assert hs.dtype == dtype
+
+
 @pytest.mark.parametrize("mask", [None, MASK, np.array([[1, 1, 1, 1], [0, 0, 0, 0], [1, 1, 0, 0]], bool)])
 def test_lstm_gradients(rng, mask):
     x, h0, W_x, W_h, b = lstm_problem(rng)
