@@ -102,6 +102,7 @@ test: install lint unit nbval book pdf pdf-check browser binder-env
 # nbclient's `jupyter execute` keeps the widget state in the notebook, as Binder needs it.
 execute: $(STAMP)
 	$(BIN)/jupyter execute --inplace --timeout=120 $(NOTEBOOKS)
+	$(BIN)/python scripts/strip_execution_metadata.py $(NOTEBOOKS)
 
 bench: $(STAMP) $(if $(TORCH),torch)
 	$(BIN)/python benchmarks/bench_recurrent.py

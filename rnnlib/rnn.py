@@ -15,7 +15,14 @@ delta_t = dL/dh_t:
 
     delta_t  = dhs_t + (dL/da_{t+1}) W_hh^T        (gradient arriving at h_t)
     da_t     = delta_t * f'(a_t)
-    dW_xh   += x_t^T da_t,   dW_hh += h_{t-1}^T da_t,   db_h += sum_n da_t
+
+and, because every step uses the same weights, their gradients are sums over the steps:
+
+    dW_xh = sum_t x_t^T da_t,   dW_hh = sum_t h_{t-1}^T da_t,   db_h = sum_t sum_n da_t
+
+Inside, the sequence functions store the states time-major, (T, N, H), so that each
+step reads and writes one contiguous (N, H) block; the ``hs`` they return is a
+batch-first (N, T, H) view of that storage.
 
 Every forward function returns ``(output, cache)``; the backward function below it
 takes ``(upstream gradient, cache)`` and returns the gradients in the order of the
@@ -101,7 +108,9 @@ def rnn_forward(
     """Run the recurrence over a whole batch of sequences.
 
     The input projection of every step is one matrix product, x W_xh + b_h; the only
-    Python loop is over time, because h_t needs h_{t-1}.
+    Python loop is over time, because h_t needs h_{t-1}.  The states are stored
+    time-major, so that each step writes one contiguous block, and returned as a
+    batch-first view of that storage.
 
     Parameters
     ----------
@@ -131,15 +140,17 @@ def rnn_forward(
     f, _ = get_activation(activation)
 
     N, T, _ = x.shape
-    xw = x @ W_xh + b_h  # (N, T, H): all input projections at once
-    hs = np.empty_like(xw)
+    states = x.transpose(1, 0, 2) @ W_xh + b_h  # (T, N, H), time-major: x_t W_xh + b_h of every step
     h = h0
     for t in range(T):
-        h_new = f(xw[:, t] + h @ W_hh)
+        a = states[t]  # step t's contiguous (N, H) block, x_t W_xh + b_h; h_t replaces it below
+        a += h @ W_hh  # the pre-activation a_t
+        h_new = f(a)
         if mask is not None:
             h_new = np.where(mask[:, t, None], h_new, h)
-        hs[:, t] = h_new
+        states[t] = h_new
         h = h_new
+    hs = states.transpose(1, 0, 2)  # (N, T, H): a batch-first view, no copy
     cache = {"x": x, "h0": h0, "W_xh": W_xh, "W_hh": W_hh, "hs": hs, "mask": mask, "activation": activation}
     return hs, cache
 
@@ -162,32 +173,35 @@ def rnn_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False)
     and, with ``return_deltas``, deltas (N, T, H)
     """
     x, h0, W_xh, W_hh, hs, mask = (cache[k] for k in ("x", "h0", "W_xh", "W_hh", "hs", "mask"))
-    dhs = Shapes().floats("dhs", dhs, hs.shape)
-    _, fprime = get_activation(cache["activation"])
     N, T, H = hs.shape
+    D = x.shape[2]
+    _, fprime = get_activation(cache["activation"])
+    # Work time-major, (T, N, H), as rnn_forward does: step t is the contiguous block [t].
+    states = hs.transpose(1, 0, 2)  # the storage rnn_forward filled: no copy
+    dhs = Shapes().floats("dhs", dhs, hs.shape).transpose(1, 0, 2)
 
-    das = np.zeros_like(hs)  # dL/da_t for every step, filled backwards
-    deltas = np.empty_like(hs) if return_deltas else None
-    dW_hh = np.zeros_like(W_hh)
+    das = fprime(states)  # f'(a_t) of every step at once; the loop turns it into dL/da_t
+    if mask is not None:
+        das *= mask.T[:, :, None]  # a padded step has no a_t: its da_t is 0
+    deltas = np.empty_like(states) if return_deltas else None
+    W_hh_T = np.ascontiguousarray(W_hh.T)  # BLAS multiplies by a contiguous copy faster than by a view
     dh_next = np.zeros_like(h0)  # dL/dh_t through h_{t+1}; zero after the last step
     for t in reversed(range(T)):
-        delta = dhs[:, t] + dh_next  # total dL/dh_t
+        delta = dhs[t] + dh_next  # total dL/dh_t
         if deltas is not None:
-            deltas[:, t] = delta
-        h_prev = hs[:, t - 1] if t > 0 else h0
-        if mask is None:
-            da = delta * fprime(hs[:, t])
-            dh_next = da @ W_hh.T
-        else:
-            m = mask[:, t, None]
-            da = np.where(m, delta * fprime(hs[:, t]), 0)
-            dh_next = da @ W_hh.T + np.where(m, 0, delta)  # padded step: h_t = h_{t-1}
-        dW_hh += h_prev.T @ da
-        das[:, t] = da
+            deltas[t] = delta
+        da = das[t]
+        da *= delta  # dL/da_t = delta_t * f'(a_t), in place
+        dh_next = da @ W_hh_T
+        if mask is not None:
+            dh_next += np.where(mask[:, t, None], 0, delta)  # padded step: h_t = h_{t-1}
 
-    D = x.shape[2]
-    dx = das @ W_xh.T
-    dW_xh = x.reshape(N * T, D).T @ das.reshape(N * T, H)
-    db_h = das.sum(axis=(0, 1))
+    # Each weight is used at every step, so its gradient is a sum over the steps: one product
+    # over all T N rows, after the loop.
+    dx = das.transpose(1, 0, 2) @ W_xh.T  # (N, T, D)
+    dW_xh = x.transpose(1, 0, 2).reshape(T * N, D).T @ das.reshape(T * N, H)
+    h_prev = states[:-1].reshape((T - 1) * N, H)  # h_1 .. h_{T-1}: the h_{t-1} of steps 2 .. T
+    dW_hh = h0.T @ das[0] + h_prev.T @ das[1:].reshape((T - 1) * N, H)  # step 1's h_{t-1} is h0
+    db_h = das.sum(axis=0).sum(axis=0)  # over the steps, then over the sequences
     grads = (dx, dh_next, dW_xh, dW_hh, db_h)
-    return grads + (deltas,) if deltas is not None else grads
+    return grads + (deltas.transpose(1, 0, 2),) if deltas is not None else grads

@@ -129,6 +129,23 @@ def test_float32_stays_float32(rng):
     hs, cache = rnn_forward(*args)
     assert hs.dtype == np.float32
     assert all(g.dtype == np.float32 for g in rnn_backward(np.ones_like(hs), cache))
+    # the mask branches and the deltas too
+    hs, cache = rnn_forward(*args, MASKS["one fully padded"])
+    assert hs.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in rnn_backward(np.ones_like(hs), cache, return_deltas=True))
+
+
+def test_backward_does_not_depend_on_how_hs_is_stored(rng):
+    # rnn_forward returns hs as a batch-first view of time-major storage; a cache whose hs is an
+    # ordinary C-ordered array (a copy, or one read back from disk) must give the same gradients
+    x, h0, Wx, Wh, b = problem(rng)
+    hs, cache = rnn_forward(x, h0, Wx, Wh, b, MASKS["partial"])
+    assert hs[:, 0].flags.c_contiguous  # time-major: one step of every sequence is one block
+    dhs = rng.standard_normal(hs.shape)
+    expected = rnn_backward(dhs, cache, return_deltas=True)
+    copied = rnn_backward(dhs, cache | {"hs": np.ascontiguousarray(hs)}, return_deltas=True)
+    for g, e in zip(copied, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-13, atol=1e-15)
 
 
 def test_no_overflow_at_extreme_inputs(rng):
