@@ -93,7 +93,9 @@ def main() -> None:
     if torch is not None:
         print(f"; torch {torch.__version__} with {torch.get_num_threads()} threads", end="")
     print(f"; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset (all cores)')}", end="")
-    print(f"; MALLOC_TOP_PAD_={os.environ.get('MALLOC_TOP_PAD_', 'unset (glibc default)')}")
+    for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_"):  # glibc's allocator, set by the Makefile
+        print(f"; {name}={os.environ.get(name, 'unset')}", end="")
+    print()
     print(f"median of {args.repeats} runs after {args.warmup} warm-up runs; forward + full BPTT, h0 = 0\n")
     header = f"{'size':<7}{'N,T,D,H':<16}{'cell':<6}{'dtype':<9}{'rnnlib ms':>10}"
     header += f"{'torch ms':>10}{'ratio':>8}{'target':>8}  ok"

@@ -209,5 +209,5 @@ def test_binder_start_sets_the_run_time_settings_the_makefile_uses():
     # CI and the measured figures run under the Makefile's exports; Binder must run the same.
     makefile = dict(re.findall(r"^export (\w+) \?= (\S+)$", (ROOT / "Makefile").read_text(), re.M))
     start = dict(re.findall(r"^export (\w+)=(\S+)$", (ROOT / "start").read_text(), re.M))
-    assert {"OPENBLAS_NUM_THREADS", "MALLOC_TOP_PAD_"} <= makefile.keys()
+    assert {"OPENBLAS_NUM_THREADS", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_"} <= makefile.keys()
     assert start == makefile
