@@ -20,11 +20,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 
-def sigmoid(z: NDArray[np.floating]) -> NDArray[np.floating]:
-    """Logistic function 1 / (1 + exp(-z)), computed from exp(-|z|) so it never overflows."""
+def sigmoid(z: NDArray[np.floating], out: NDArray[np.floating] | None = None) -> NDArray[np.floating]:
+    """Logistic function 1 / (1 + exp(-z)), computed from exp(-|z|) so it never overflows.
+
+    ``out``, as for a numpy ufunc, is an array to write the result into (it may be ``z``).
+    """
     z = np.asarray(z)
     e = np.exp(-np.abs(z))  # in (0, 1]
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+    s = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+    if out is None:
+        return s
+    out[...] = s
+    return out
 
 
 def log_sigmoid(z: NDArray[np.floating]) -> NDArray[np.floating]:
@@ -60,18 +67,22 @@ def softmax(z: NDArray[np.floating], axis: int = -1) -> NDArray[np.floating]:
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
-def relu(z: NDArray[np.floating]) -> NDArray[np.floating]:
-    """max(z, 0)."""
-    return np.maximum(z, 0)
+def relu(z: NDArray[np.floating], out: NDArray[np.floating] | None = None) -> NDArray[np.floating]:
+    """max(z, 0), written into ``out`` if given."""
+    return np.maximum(z, 0, out=out)
 
 
-def _linear(z: NDArray[np.floating]) -> NDArray[np.floating]:
-    return z
+def _linear(z: NDArray[np.floating], out: NDArray[np.floating] | None = None) -> NDArray[np.floating]:
+    if out is None:
+        return z
+    out[...] = z
+    return out
 
 
 Activation = tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]
 
-#: name -> (f, f' expressed through the output h = f(a))
+#: name -> (f, f' expressed through the output h = f(a)); every f takes ``out=`` like a ufunc,
+#: so a layer can write h over a in place
 ACTIVATIONS: dict[str, Activation] = {
     "tanh": (np.tanh, lambda h: 1 - h * h),
     "sigmoid": (sigmoid, lambda h: h * (1 - h)),

@@ -145,11 +145,10 @@ def rnn_forward(
     for t in range(T):
         a = states[t]  # step t's contiguous (N, H) block, x_t W_xh + b_h; h_t replaces it below
         a += h @ W_hh  # the pre-activation a_t
-        h_new = f(a)
+        f(a, out=a)  # h_t = f(a_t), written over a_t
         if mask is not None:
-            h_new = np.where(mask[:, t, None], h_new, h)
-        states[t] = h_new
-        h = h_new
+            states[t] = np.where(mask[:, t, None], a, h)  # a padded step keeps h_{t-1}
+        h = states[t]
     hs = states.transpose(1, 0, 2)  # (N, T, H): a batch-first view, no copy
     cache = {"x": x, "h0": h0, "W_xh": W_xh, "W_hh": W_hh, "hs": hs, "mask": mask, "activation": activation}
     return hs, cache

@@ -49,3 +49,15 @@ def test_derivative_through_output(rng, name):
 def test_unknown_activation():
     with pytest.raises(ValueError, match=r"activation must be one of .*; got 'gelu'"):
         get_activation("gelu")
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activations_write_into_out(name):
+    f, _ = get_activation(name)
+    z = np.linspace(-3, 3, 7)
+    expected = f(z.copy())
+    buffer = np.empty_like(z)
+    assert f(z, out=buffer) is buffer
+    np.testing.assert_array_equal(buffer, expected)
+    assert f(z, out=z) is z  # in place, as rnn_forward uses it
+    np.testing.assert_array_equal(z, expected)
