@@ -20,11 +20,10 @@ Every recurrent computation of a model goes through one
 (``"rnn"``, ``"lstm"`` or ``"gru"``), so the LSTM and GRU of chapter 6 are drop-in
 replacements for the vanilla RNN used here.
 
-Generation feeds each output back as the next input.  To stay correct for any cell
-without exposing its internal state (the LSTM also carries a cell state c_t), the
-generators re-run the recurrence over the whole prefix at every step, which costs
-O(T^2) steps instead of O(T); for the short sequences of this course that is a few
-milliseconds.
+Generation feeds each output back as the next input, one step at a time: each call
+of the recurrent layer runs a single step from the states the previous call ended in
+(its ``cache["final"]``, and for an LSTM ``cache["final_c"]``, the cell state), so
+generating T steps costs T steps of the recurrence, for any cell.
 
 Shapes are batch-first throughout: ids (N, T), masks (N, T), x (N, T, D),
 hs (N, T, H), scores (N, T, K).
@@ -253,11 +252,12 @@ class OneToManyGenerator:
             rng = check_rng(rng)
         p = self.params
         N = v.shape[0]
-        h0 = self._initial_state(v)
+        h, c = self._initial_state(v), None  # c: an LSTM's cell state, zeros at the start
         fed = np.zeros((N, 1, self._fed))  # x_1 = 0: nothing generated yet
         outputs = []
         for t in range(T):
-            hs, _ = self.rnn.forward(self._with_condition(fed, v), p, None, h0)  # whole prefix: see module docstring
+            hs, cache = self.rnn.forward(self._with_condition(fed, v), p, None, h, c0=c)  # one step
+            h, c = cache["final"], cache.get("final_c")  # where the next step starts
             out = hs[:, -1] @ p["W_hy"] + p["b_y"]  # (N, K)
             if self.output == "real":
                 outputs.append(out)
@@ -270,8 +270,7 @@ class OneToManyGenerator:
                     ids = (cdf > rng.random((N, 1)) * cdf[:, -1:]).argmax(axis=1)  # inverse-CDF sampling
                 outputs.append(ids)
                 nxt = _embed(ids[:, None], p.get("E"), self.output_size)[0][:, 0]
-            if t < T - 1:
-                fed = np.concatenate([fed, nxt[:, None]], axis=1)
+            fed = nxt[:, None]  # the next step's input
         return np.stack(outputs, axis=1)
 
     def num_parameters(self) -> int:
@@ -581,9 +580,11 @@ class EncoderDecoder:
         p = self.params
         N = context.shape[0]
         tokens = np.full((N, 1), self.bos_id, dtype=np.int64)
+        h, c = context, None  # the decoder starts from the encoder's final state(s); c: an LSTM's cell state
         for _ in range(max_len + 1):  # + 1: room for the <eos> after max_len tokens
-            x, _ = _embed(tokens, p.get("dec_E"), self.tgt_vocab_size)
-            ss, _ = self.decoder.forward(x, p, None, context, prefix="dec_")  # the whole prefix again
+            x, _ = _embed(tokens[:, -1:], p.get("dec_E"), self.tgt_vocab_size)  # the last token only
+            ss, cache = self.decoder.forward(x, p, None, h, prefix="dec_", c0=c)  # one step
+            h, c = cache["final"], cache.get("final_c")
             nxt = np.argmax(ss[:, -1] @ p["W_hy"] + p["b_y"], axis=1)
             tokens = np.concatenate([tokens, nxt[:, None]], axis=1)
             if (tokens[:, 1:] == self.eos_id).any(axis=1).all():

@@ -123,6 +123,28 @@ def test_generate_agrees_with_teacher_forcing_on_its_own_output(rng, cell):
     np.testing.assert_array_equal(cat.forward(v, ids)[0].argmax(axis=2), ids)
 
 
+def test_generation_runs_one_step_per_call(rng, monkeypatch):
+    # O(T) decoding: every call of the recurrent layer runs exactly one step from the carried states
+    from rnnlib.recurrent import Recurrent
+
+    lengths = []
+    forward = Recurrent.forward
+
+    def counting(self, x, *args, **kwargs):
+        lengths.append(x.shape[1])
+        return forward(self, x, *args, **kwargs)
+
+    monkeypatch.setattr(Recurrent, "forward", counting)
+    OneToManyGenerator(2, 5, 4, rng, output="categorical", cell="lstm").generate(rng.standard_normal((3, 2)), 7)
+    assert lengths == [1] * 7
+    lengths.clear()
+    model = EncoderDecoder(6, 7, 5, rng, bos_id=2, eos_id=3, cell="lstm")
+    model.params["b_y"][3] = -50.0  # never stop
+    src, _, sm, _ = seq2seq_arrays([[4, 5, 1], [2]], [[4], [4]], eos_id=3)
+    model.translate(src, sm, max_len=4)
+    assert lengths[0] == 3 and lengths[1:] == [1] * 5  # the encoder reads the source, then one step per token
+
+
 def test_generate_sampling_is_seeded_and_cold_sampling_is_greedy(rng):
     model = OneToManyGenerator(2, 6, 5, rng, output="categorical")
     v = rng.standard_normal((4, 2))
