@@ -255,7 +255,7 @@ class OneToManyGenerator:
         h, c = self._initial_state(v), None  # c: an LSTM's cell state, zeros at the start
         fed = np.zeros((N, 1, self._fed))  # x_1 = 0: nothing generated yet
         outputs = []
-        for t in range(T):
+        for _ in range(T):
             hs, cache = self.rnn.forward(self._with_condition(fed, v), p, None, h, c0=c)  # one step
             h, c = cache["final"], cache.get("final_c")  # where the next step starts
             out = hs[:, -1] @ p["W_hy"] + p["b_y"]  # (N, K)
