@@ -82,7 +82,7 @@ def gru_forward(
     hs = np.empty_like(hns)
     h = h0
     for t in range(T):
-        ha = h @ W_h_blocks  # (3, N, H); halved for r and z, as it should be for n
+        ha = h @ W_h_blocks  # (3, N, H): halved for r and z, as they need; unscaled for n
         gt = gates[t]
         rz = gt[:2]
         rz += ha[:2]

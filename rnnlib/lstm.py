@@ -52,7 +52,8 @@ def lstm_forward(
     hs : ndarray of shape (N, T, H)
     cache : dict for :func:`lstm_backward`.  It keeps everything time-major:
         ``cache["cs"]`` holds the cell states (T, N, H) and ``cache["gates"]`` the
-        activated gates (T, 4, N, H), so ``cache["gates"][t, 1]`` is the forget gate at step t
+        activated gates (T, 4, N, H), so ``cache["gates"][t, 1]`` is the forget gate of the
+        step with index t (counting from 0)
     """
     s = Shapes()
     x = s.floats("x", x, ("N", "T", "D"))
