@@ -65,6 +65,12 @@ def test_every_page_title_is_in_the_pdf(text: str) -> None:
     assert not missing, f"titles from _toc.yml missing from the PDF text: {missing}"
 
 
+def test_parts_are_not_numbered_twice(text: str) -> None:
+    # the captions carry their own "Part I: ..."; LaTeX's numbering would print "Part I Part I: ..."
+    doubled = re.findall(r"\b(?:part [ivx]*|[ivx]+) ?(part [ivx]+: \w+)", normalise(text))
+    assert not doubled, f"part headings numbered twice: {sorted(set(doubled))}"
+
+
 def test_page_count_is_sane(pdf: Path) -> None:
     info = subprocess.run([_tool("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
     count = int(re.search(r"^Pages:\s+(\d+)", info, flags=re.MULTILINE).group(1))
