@@ -154,6 +154,16 @@ def test_float32_stays_float32(rng, cell):
     assert hs.dtype == dx.dtype == np.float32
     assert all(g.dtype == np.float32 for g in grads.values())
 
+    def float_arrays(tree):  # every floating-point array a cache keeps, however nested
+        if isinstance(tree, dict):
+            tree = list(tree.values())
+        if isinstance(tree, list | tuple):
+            return [a for item in tree for a in float_arrays(item)]
+        return [tree] if isinstance(tree, np.ndarray) and tree.dtype.kind == "f" else []
+
+    stored = float_arrays(cache)
+    assert stored and {a.dtype for a in stored} == {np.dtype(np.float32)}  # no buffer upcast to float64
+
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 def test_gated_deltas_are_total_state_gradients(rng, kind):
