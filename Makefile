@@ -47,7 +47,7 @@ PDFCHECK_DEBS := poppler-utils
 BROWSER_DEBS := chromium
 SYSTEM_DEBS  := $(TEX_DEBS) $(PDFCHECK_DEBS) $(BROWSER_DEBS)
 
-.PHONY: html pdf test lint unit nbval book pdf-check browser binder-env execute clean torch bench timings \
+.PHONY: html pdf test lint unit nbval book pdf-check browser binder-env execute clean torch bench timings drift \
         system-deps system-deps-tex install
 
 $(STAMP): pyproject.toml constraints.txt
@@ -112,6 +112,12 @@ bench: $(STAMP) $(if $(TORCH),torch)
 
 timings: $(STAMP)
 	$(BIN)/python benchmarks/course_runtime.py
+
+# Which glued numbers change when the chapters run with other rounding (OpenBLAS's Haswell
+# kernels here; set DRIFT_CORETYPE for another x86 kernel), with the sentences quoting them.
+DRIFT_CORETYPE ?= Haswell
+drift: $(STAMP)
+	OPENBLAS_CORETYPE=$(DRIFT_CORETYPE) $(BIN)/python scripts/glue_drift.py
 
 clean:
 	rm -rf _build

@@ -1,0 +1,53 @@
+"""The maintainers' helper scripts in scripts/ that work on notebooks."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import nbformat
+
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def glue_output(name, value):
+    return nbformat.v4.new_output(
+        "display_data",
+        data={"application/papermill.record/text/plain": repr(value)},
+        metadata={"scrapbook": {"name": name, "mime_prefix": "application/papermill.record/"}},
+    )
+
+
+def test_strip_execution_metadata_removes_only_the_timestamps(tmp_path):
+    strip = load("strip_execution_metadata").strip
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1"), nbformat.v4.new_markdown_cell("text")])
+    nb.cells[0].metadata["execution"] = {"iopub.status.busy": "2026-11-25T15:00:00Z"}
+    nb.cells[0].metadata["tags"] = ["nbval-ignore-output"]
+    path = tmp_path / "a.ipynb"
+    nbformat.write(nb, path)
+    assert strip(path) is True
+    cells = json.loads(path.read_text())["cells"]
+    assert cells[0]["metadata"] == {"tags": ["nbval-ignore-output"]}
+    assert path.read_text().endswith("}\n")
+    assert strip(path) is False  # nothing left to strip: the file is not rewritten
+
+
+def test_glue_drift_finds_values_and_the_sentences_that_quote_them():
+    drift = load("glue_drift")
+    code = nbformat.v4.new_code_cell("glue(...)")
+    code.outputs = [glue_output("acc", "53.3%"), glue_output("n", "4")]
+    prose = nbformat.v4.new_markdown_cell(
+        "Training is chaotic. Only {glue:text}`acc` of the\ntranslations are right: "
+        "Fewer than {glue:text}`n`. Nothing here quotes `acc`."
+    )
+    nb = nbformat.v4.new_notebook(cells=[code, prose])
+    assert drift.glued(nb) == {"acc": "'53.3%'", "n": "'4'"}
+    assert drift.quoting(nb, "acc") == ["Only {glue:text}`acc` of the translations are right:"]
+    assert drift.quoting(nb, "n") == ["Fewer than {glue:text}`n`."]
+    assert drift.quoting(nb, "missing") == []
