@@ -1,8 +1,9 @@
 # Recurrent Neural Networks from Basic to Advanced: build, test, refresh.
 #   make html          build the website into _build/html (creates .venv on first use; needs only Python)
 #   make pdf           build the whole book as one PDF, _build/latex/rnn-course.pdf (needs TeX Live, see below)
-#   make test          everything CI checks, in this order: ruff, unit tests, nbval, strict website build,
+#   make test          everything CI checks, in this order: ruff, unit tests, nbval, other seeds, strict website build,
 #                      PDF build and check, browser test of the website, Binder environment agreement
+#   make seeds         re-run every chapter in memory with SEED = 1 and 2; fails if any cell (or assert) raises
 #   make execute       re-run every notebook in place so the committed outputs are fresh
 #   make bench         time rnnlib's RNN, LSTM and GRU against torch.nn (with TORCH=1 to install torch)
 #   make timings       execute every notebook and print its wall time and peak memory
@@ -47,7 +48,7 @@ PDFCHECK_DEBS := poppler-utils
 BROWSER_DEBS := chromium
 SYSTEM_DEBS  := $(TEX_DEBS) $(PDFCHECK_DEBS) $(BROWSER_DEBS)
 
-.PHONY: html pdf test lint unit nbval book pdf-check browser binder-env execute clean torch bench timings drift \
+.PHONY: html pdf test lint unit nbval seeds book pdf-check browser binder-env execute clean torch bench timings drift \
         system-deps system-deps-tex install
 
 $(STAMP): pyproject.toml constraints.txt
@@ -88,6 +89,10 @@ unit: $(STAMP) $(if $(TORCH),torch)
 nbval: $(STAMP)
 	$(OFFLINE) $(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-sanitize-with sanitize.cfg $(NOTEBOOKS)
 
+# Every stated result has an assert beside it; running the chapters with other seeds tests the claims.
+seeds: $(STAMP)
+	$(OFFLINE) $(BIN)/python scripts/run_seeds.py
+
 book: $(STAMP)
 	$(OFFLINE) $(BIN)/jupyter-book build --quiet -n -W --keep-going --all .
 
@@ -100,7 +105,7 @@ browser: $(STAMP)
 binder-env: $(STAMP)
 	$(OFFLINE) $(BIN)/python -m pytest -q -p no:cacheprovider tests/publishing/test_environment.py
 
-test: install lint unit nbval book pdf pdf-check browser binder-env
+test: install lint unit nbval seeds book pdf pdf-check browser binder-env
 
 # nbclient's `jupyter execute` keeps the widget state in the notebook, as Binder needs it.
 execute: $(STAMP)

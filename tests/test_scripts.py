@@ -51,3 +51,41 @@ def test_glue_drift_finds_values_and_the_sentences_that_quote_them():
     assert drift.quoting(nb, "acc") == ["Only {glue:text}`acc` of the translations are right:"]
     assert drift.quoting(nb, "n") == ["Fewer than {glue:text}`n`."]
     assert drift.quoting(nb, "missing") == []
+
+
+def test_run_seeds_replaces_the_seed_of_the_first_code_cell_only():
+    seeds = load("run_seeds")
+    cells = [
+        nbformat.v4.new_markdown_cell("SEED = 0 in prose stays"),
+        nbformat.v4.new_code_cell("import numpy as np\nSEED = 0\nrng = np.random.default_rng(SEED)"),
+        nbformat.v4.new_code_cell("SEED = 0  # a later cell is not the set-up cell"),
+    ]
+    nb = seeds.with_seed(nbformat.v4.new_notebook(cells=cells), 7, "a.ipynb")
+    assert nb.cells[1].source == "import numpy as np\nSEED = 7\nrng = np.random.default_rng(SEED)"
+    assert nb.cells[0].source == "SEED = 0 in prose stays"
+    assert nb.cells[2].source == "SEED = 0  # a later cell is not the set-up cell"
+
+
+def test_run_seeds_rejects_a_notebook_whose_first_cell_sets_no_seed():
+    import pytest
+
+    seeds = load("run_seeds")
+    for source in ("rng = np.random.default_rng(0)", "SEED = 0\nSEED = 1"):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        with pytest.raises(ValueError, match="a.ipynb: the first code cell must set the seed on one line"):
+            seeds.with_seed(nb, 3, "a.ipynb")
+
+
+def test_run_seeds_reports_a_failing_assert(tmp_path, monkeypatch):
+    seeds = load("run_seeds")
+    monkeypatch.setattr(seeds, "ROOT", tmp_path)
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("SEED = 0"), nbformat.v4.new_code_cell("assert SEED == 0, 'one seed only'")]
+    )
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "c.ipynb"
+    nbformat.write(nb, path)
+    assert seeds.run(path, 0, 60)[3] is None
+    name, seed, _, error = seeds.run(path, 5, 60)
+    assert (name, seed) == ("c.ipynb", 5)
+    assert "AssertionError: one seed only" in error
