@@ -76,10 +76,15 @@ class Shapes:
         self.check(name, x, spec)
         return x
 
-    def ints(self, name: str, x: object, spec: Sequence[str | int], high: int | None = None) -> np.ndarray:
-        """An integer array of the given shape, every entry in ``[0, high)``."""
-        x = as_int_array(name, x, high)
+    def ints(
+        self, name: str, x: object, spec: Sequence[str | int], high: int | None = None, where: np.ndarray | None = None
+    ) -> np.ndarray:
+        """An integer array of the given shape, every entry in ``[0, high)`` (only where
+        ``where`` is True, when it is given: padded steps may hold any integer)."""
+        x = as_int_array(name, x, high, check_range=where is None)
         self.check(name, x, spec)
+        if where is not None:
+            as_int_array(f"{name} at real steps", x[where], high)
         return x
 
     def mask(self, name: str, mask: object | None, spec: Sequence[str | int]) -> np.ndarray | None:
@@ -120,17 +125,39 @@ def as_float_array(name: str, x: object) -> np.ndarray:
     return arr
 
 
-def as_int_array(name: str, x: object, high: int | None = None) -> np.ndarray:
-    """Return ``x`` as an integer ndarray with every entry in ``[0, high)``."""
+def as_int_array(name: str, x: object, high: int | None = None, *, check_range: bool = True) -> np.ndarray:
+    """Return ``x`` as an integer ndarray with every entry in ``[0, high)`` (any integer
+    when ``check_range`` is False)."""
     arr = np.asarray(x) if isinstance(x, (np.ndarray, list, tuple)) else None
     if arr is None or not (np.issubdtype(arr.dtype, np.integer) or (arr.size == 0 and arr.dtype == np.float64)):
         raise TypeError(f"{name} must be an integer array of token ids; got {_describe(x)}")
     arr = arr.astype(np.int64, copy=False)
-    if arr.size and (arr.min() < 0 or (high is not None and arr.max() >= high)):
+    if check_range and arr.size and (arr.min() < 0 or (high is not None and arr.max() >= high)):
         bad = int(arr.min()) if arr.min() < 0 else int(arr.max())
         rng = f"[0, {high})" if high is not None else "[0, inf)"
         raise ValueError(f"{name} must hold ids in {rng}; got {bad}")
     return arr
+
+
+def check_bool(name: str, value: object) -> bool:
+    """True or False exactly: a string such as "False" is truthy and would silently mean True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {_describe(value)}")
+    return bool(value)
+
+
+def check_right_padded(name: str, mask: np.ndarray | None) -> None:
+    """Each row of ``mask`` must be its real steps first, then padding (1...1 0...0)."""
+    if mask is None:
+        return
+    # A right-padded row never rises from 0 back to 1.
+    rises = np.nonzero((np.diff(mask.astype(np.int8), axis=1) > 0).any(axis=1))[0]
+    if rises.size:
+        n = int(rises[0])
+        raise ValueError(
+            f"{name} must be right-padded (each row 1...1 then 0...0) for a bidirectional layer, which reads "
+            f"each sequence backwards from its last real step; row {n} is {mask[n].astype(int).tolist()}"
+        )
 
 
 def positive_int(name: str, value: object) -> int:

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnlib._checks import Shapes, _describe, as_int_array, check_rng, positive_float, positive_int
+from rnnlib._checks import Shapes, _describe, as_int_array, check_bool, check_rng, positive_float, positive_int
 from rnnlib.activations import softmax
 from rnnlib.data import one_hot, pad_sequences
 from rnnlib.init import normal
@@ -327,8 +327,7 @@ class ManyToManyTagger:
         K = self.num_tags = positive_int("num_tags", num_tags)
         self.hidden_size = positive_int("hidden_size", hidden_size)
         rng = check_rng(rng)
-        if not isinstance(bidirectional, bool):
-            raise TypeError(f"bidirectional must be True or False; got {_describe(bidirectional)}")
+        check_bool("bidirectional", bidirectional)
         self.embedding_size = None if embedding_size is None else positive_int("embedding_size", embedding_size)
         D = self.embedding_size or V
         self.rnn = Recurrent(cell, D, self.hidden_size, num_layers, bidirectional)

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnlib._checks import Shapes, _describe, as_float_array, check_rng, positive_int
+from rnnlib._checks import Shapes, _describe, as_float_array, check_bool, check_rng, positive_int
 from rnnlib.architectures import check_special_ids, decoder_inputs, sequence_accuracy
 from rnnlib.data import one_hot
 from rnnlib.init import normal
@@ -486,8 +486,7 @@ class AttentionEncoderDecoder:
             )
         if score not in ("additive", "dot"):
             raise ValueError(f"score must be 'additive' or 'dot'; got {score!r}")
-        if not isinstance(bidirectional, bool):
-            raise TypeError(f"bidirectional must be True or False; got {_describe(bidirectional)}")
+        check_bool("bidirectional", bidirectional)
         self.cell, self.bidirectional, self.score = cell, bidirectional, score
         self.embedding_size = None if embedding_size is None else positive_int("embedding_size", embedding_size)
         A = self.attention_size = H if attention_size is None else positive_int("attention_size", attention_size)

@@ -27,7 +27,10 @@ FORMAT = "rnnlib-params-1"
 def save_params(
     path: str | PathLike[str], params: dict[str, NDArray[Any]], metadata: dict[str, Any] | None = None
 ) -> None:
-    """Write ``params`` (name -> numeric array) and optional JSON-able ``metadata`` to ``path``."""
+    """Write ``params`` (name -> numeric array) and optional JSON-able ``metadata`` to ``path``.
+
+    The file is written at exactly ``path``: no ``.npz`` suffix is added (``np.savez``
+    would add one to a name without it), so ``load_params(path)`` reads it back."""
     if not isinstance(params, dict) or not params:
         raise TypeError(f"params must be a non-empty dict of arrays; got {_describe(params)}")
     arrays: dict[str, np.ndarray] = {}
@@ -42,7 +45,8 @@ def save_params(
         meta = json.dumps(metadata or {})
     except TypeError as exc:
         raise TypeError(f"metadata must be JSON-serialisable (numbers, strings, lists, dicts); {exc}") from None
-    np.savez(path, **arrays, **{_MARKER: np.array(FORMAT), _META: np.array(meta)})
+    with open(path, "wb") as f:
+        np.savez(f, **arrays, **{_MARKER: np.array(FORMAT), _META: np.array(meta)})
 
 
 def load_params(path: str | PathLike[str]) -> tuple[dict[str, NDArray[Any]], dict[str, Any]]:
@@ -54,9 +58,10 @@ def load_params(path: str | PathLike[str]) -> tuple[dict[str, NDArray[Any]], dic
     metadata : dict
     """
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise ValueError("it holds a single array, not an .npz archive")
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):  # np.load returns a .npy file's array itself
+            raise ValueError("it holds a single array, not an .npz archive")
+        with data:
             if _MARKER not in data.files:
                 raise ValueError(f"it has no {_MARKER!r} entry, so it was not written by rnnlib.save_params")
             fmt = str(data[_MARKER])

@@ -53,7 +53,8 @@ def softmax_cross_entropy(
     Parameters
     ----------
     scores : ndarray of shape (N, T, V) (or (N, V) for one label per sequence)
-    y : ndarray of shape (N, T) (or (N,)) of integer labels in [0, V)
+    y : ndarray of shape (N, T) (or (N,)) of integer labels in [0, V) at the real
+        entries; at masked entries any integer (for example -100) is ignored
     mask : optional ndarray of the shape of ``y``; entries with 0 add nothing
 
     Returns
@@ -68,8 +69,10 @@ def softmax_cross_entropy(
         raise ValueError(f"scores must have shape (N, T, V) or (N, V); got {got}")
     lead = ("N", "T") if z.ndim == 3 else ("N",)
     z = s.floats("scores", z, (*lead, "V"))
-    y = s.ints("y", y, lead, high=z.shape[-1])
     m = s.mask("mask", mask, lead)
+    y = s.ints("y", y, lead, high=z.shape[-1], where=m)
+    if m is not None:
+        y = np.where(m, y, 0)  # labels at padded steps (for example -100) are ignored
     weight = np.ones(y.shape, dtype=z.dtype) if m is None else m.astype(z.dtype)
     count = weight.sum()
     if count == 0:

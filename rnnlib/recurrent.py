@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib import init
-from rnnlib._checks import Shapes, check_rng, positive_int
+from rnnlib._checks import Shapes, _describe, check_bool, check_right_padded, check_rng, positive_int
 from rnnlib.gru import gru_backward, gru_forward
 from rnnlib.lstm import lstm_backward, lstm_forward
 from rnnlib.rnn import rnn_backward, rnn_forward
@@ -127,7 +127,7 @@ class Recurrent:
         self.input_size = positive_int("input_size", input_size)
         self.hidden_size = positive_int("hidden_size", hidden_size)
         self.num_layers = positive_int("num_layers", num_layers)
-        self.bidirectional = bool(bidirectional)
+        self.bidirectional = check_bool("bidirectional", bidirectional)
         self.activation = activation
         self.directions = 2 if self.bidirectional else 1
         self.output_size = self.directions * self.hidden_size
@@ -197,6 +197,8 @@ class Recurrent:
         if c0 is not None and self.cell.name != "lstm":
             raise ValueError(f"c0 is an LSTM's initial cell state; a {self.cell.name!r} layer has none")
         c0s = None if c0 is None else self._initial("c0", c0, s, x.dtype)
+        if self.bidirectional:
+            check_right_padded("mask", mask)
         rev = reverse_indices(mask, N, T) if self.bidirectional else None
         caches, finals, inp = [], [], x
         for k in range(self.num_layers):
@@ -211,6 +213,7 @@ class Recurrent:
                 caches.append(c)
             inp = np.concatenate(outs, axis=2) if self.bidirectional else outs[0]
         cache = {"caches": caches, "rev": rev, "prefix": prefix, "final": np.stack(finals), "h0_shape": np.shape(h0)}
+        cache["T"] = T
         if self.cell.name == "lstm":
             cache["final_c"] = np.stack([c["cs"][-1] for c in caches])  # the LSTM cache is time-major
         return inp, cache
@@ -234,7 +237,8 @@ class Recurrent:
         dhs : ndarray of shape (N, T, directions * H), dL/d(top-layer states)
         cache : from :meth:`forward`
         dfinal : optional ndarray of shape (num_layers * directions, N, H), dL/d(final
-            states), for models (such as an encoder) that pass them on
+            states), for models (such as an encoder) that pass them on; always this
+            shape, even for one layer and one direction (then (1, N, H))
 
         Returns
         -------
@@ -242,7 +246,14 @@ class Recurrent:
         dh0 : gradient of h0 in the shape it was given (None if h0 was None)
         grads : dict keyed like the parameters
         """
+        if not isinstance(cache, dict) or "caches" not in cache or "h0_shape" not in cache:
+            raise TypeError(f"cache must be the cache returned by Recurrent.forward; got {_describe(cache)}")
         H, rev, prefix = self.hidden_size, cache["rev"], cache["prefix"]
+        s = Shapes()
+        s.dims |= {"N": cache["final"].shape[1], "T": cache["T"]}  # as the forward pass saw them
+        dhs = s.floats("dhs", dhs, ("N", "T", self.output_size))
+        if dfinal is not None:
+            dfinal = s.floats("dfinal", dfinal, (self.num_layers * self.directions, "N", H))
         grads: Params = {}
         dh0s = []
         dout = dhs

@@ -49,3 +49,19 @@ def test_mismatch_errors(tmp_path):
         save_params(tmp_path / "x.npz", {})
     with pytest.raises(TypeError, match="metadata must be JSON-serialisable"):
         save_params(tmp_path / "x.npz", {"W": np.zeros(1)}, {"f": object()})
+
+
+def test_a_path_without_suffix_round_trips(tmp_path):
+    """np.savez adds .npz to a bare name; save_params writes exactly the path it is given."""
+    save_params(tmp_path / "model", {"W": np.ones((2, 2))})
+    assert (tmp_path / "model").exists() and not (tmp_path / "model.npz").exists()
+    loaded, _ = load_params(tmp_path / "model")
+    np.testing.assert_array_equal(loaded["W"], np.ones((2, 2)))
+    save_params(str(tmp_path / "other"), {"W": np.zeros(3)})
+    assert load_params(str(tmp_path / "other"))[0]["W"].shape == (3,)
+
+
+def test_a_npy_file_is_named_as_a_single_array(tmp_path):
+    np.save(tmp_path / "w.npy", np.ones(3))
+    with pytest.raises(ValueError, match=r"w.npy is not a readable rnnlib parameter file: it holds a single array"):
+        load_params(tmp_path / "w.npy")

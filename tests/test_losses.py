@@ -104,3 +104,19 @@ def test_mse(rng, mask):
         ValueError, match=r"target must have 3 dimensions, shape \(2, 3, 2\); got 2 dimensions, shape \(2, 3\)"
     ):
         mean_squared_error(p, t[..., 0])
+
+
+def test_labels_at_padded_steps_are_ignored_whatever_their_value():
+    """The tagger's docstring promises it; -100 is the usual 'ignore' label (PyTorch's)."""
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((2, 3, 4))
+    mask = np.array([[1, 1, 0], [1, 0, 0]], bool)
+    ignored = np.array([[1, 2, -100], [3, 99, 7]])
+    zeroed = np.where(mask, ignored, 0)
+    loss_a, dz_a = softmax_cross_entropy(z, ignored, mask)
+    loss_b, dz_b = softmax_cross_entropy(z, zeroed, mask)
+    assert loss_a == loss_b and np.array_equal(dz_a, dz_b)
+    with pytest.raises(ValueError, match=r"y at real steps must hold ids in \[0, 4\); got -100"):
+        softmax_cross_entropy(z, np.array([[1, -100, 0], [3, 0, 0]]), mask)
+    with pytest.raises(ValueError, match=r"y must hold ids in \[0, 4\); got -100"):
+        softmax_cross_entropy(z, ignored)  # without a mask every step is real

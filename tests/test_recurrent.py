@@ -199,3 +199,56 @@ def test_c0_only_for_lstm(rng):
     layer = Recurrent("gru", 2, 3)
     with pytest.raises(ValueError, match="c0 is an LSTM's initial cell state; a 'gru' layer has none"):
         layer.forward(np.zeros((1, 2, 2)), layer.init(rng), c0=np.zeros((1, 3)))
+
+
+# ---------------------------------------------------------------- contracts (issue 12)
+
+
+def test_backward_rejects_dfinal_of_the_wrong_shape(rng):
+    """An (N, H) dfinal for a one-layer layer used to broadcast its first row over the batch
+    and return wrong gradients without a word; an extra row used to be ignored."""
+    layer = Recurrent("rnn", 2, 3)
+    params = layer.init(rng)
+    x = rng.standard_normal((4, 5, 2))
+    hs, cache = layer.forward(x, params)
+    with pytest.raises(ValueError, match=r"dfinal must have 3 dimensions, shape \(1, N=4, 3\); got 2 dimensions"):
+        layer.backward(np.zeros_like(hs), cache, dfinal=np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"dfinal must have shape \(1, N=4, 3\)"):
+        layer.backward(np.zeros_like(hs), cache, dfinal=np.ones((2, 4, 3)))
+    # the right shape still gives the gradient of sum(final state * dfinal)
+    dfinal = rng.standard_normal((1, 4, 3))
+    _, _, grads = layer.backward(np.zeros_like(hs), cache, dfinal=dfinal)
+    num = numerical_gradient(lambda: float(np.sum(layer.forward(x, params)[1]["final"] * dfinal)), params["W_hh"])
+    assert rel_error(num, grads["W_hh"]) < 1e-7
+
+
+def test_backward_names_dhs_of_the_wrong_width_and_a_foreign_cache(rng):
+    layer = Recurrent("gru", 2, 5, bidirectional=True)
+    params = layer.init(rng)
+    hs, cache = layer.forward(rng.standard_normal((2, 3, 2)), params)
+    with pytest.raises(ValueError, match=r"dhs must have shape \(N=2, T=3, 10\); got \(2, 3, 5\)"):
+        layer.backward(hs[:, :, :5], cache)
+    with pytest.raises(TypeError, match="cache must be the cache returned by Recurrent.forward; got dict"):
+        layer.backward(hs, {"hs": hs})
+
+
+@pytest.mark.parametrize("value", ["False", 0, 1, None])
+def test_bidirectional_must_be_a_bool(value):
+    from rnnlib import ManyToOneClassifier
+
+    with pytest.raises(TypeError, match="bidirectional must be True or False; got"):
+        Recurrent("rnn", 2, 3, bidirectional=value)
+    with pytest.raises(TypeError, match="bidirectional must be True or False; got"):
+        ManyToOneClassifier(5, 3, np.random.default_rng(0), bidirectional=value)
+
+
+def test_bidirectional_rejects_a_left_padded_mask(rng):
+    """The backward direction reverses each row's first L steps, which is right only for
+    right padding: a left-padded row used to be read in the wrong order, silently."""
+    layer = Recurrent("rnn", 2, 3, bidirectional=True)
+    params = layer.init(rng)
+    x = rng.standard_normal((2, 4, 2))
+    with pytest.raises(ValueError, match=r"mask must be right-padded .* row 1 is \[0, 0, 1, 1\]"):
+        layer.forward(x, params, mask=np.array([[1, 1, 1, 1], [0, 0, 1, 1]]))
+    layer.forward(x, params, mask=np.array([[1, 1, 1, 1], [1, 1, 0, 0]]))  # right padding is fine
+    Recurrent("rnn", 2, 3).forward(x, Recurrent("rnn", 2, 3).init(rng), mask=np.array([[1, 1, 1, 1], [0, 0, 1, 1]]))
