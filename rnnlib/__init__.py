@@ -16,7 +16,13 @@ from rnnlib.architectures import EncoderDecoder, ManyToManyTagger, OneToManyGene
 from rnnlib.data import PAD, UNK, Vocabulary, bag_of_words, minibatches, one_hot, pad_sequences, tokenize
 from rnnlib.datasets import load_alice, load_nino12_sst, make_reviews
 from rnnlib.exercises import check_answer, check_function
-from rnnlib.gradcheck import numerical_gradient, numerical_gradient_array, rel_error
+from rnnlib.gradcheck import (
+    check_gradients,
+    check_layer_gradients,
+    numerical_gradient,
+    numerical_gradient_array,
+    rel_error,
+)
 from rnnlib.gru import gru_backward, gru_forward
 from rnnlib.io import load_into, load_params, save_params
 from rnnlib.layers import (
@@ -42,6 +48,8 @@ __all__ = [
     "OneToManyGenerator",
     "check_answer",
     "check_function",
+    "check_gradients",
+    "check_layer_gradients",
     "load_alice",
     "load_nino12_sst",
     "make_reviews",
