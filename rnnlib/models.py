@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnlib._checks import Shapes, check_rng, positive_int
+from rnnlib._checks import Shapes, check_rng, positive_float, positive_int
 from rnnlib.activations import sigmoid
 from rnnlib.data import bag_of_words, minibatches, one_hot
 from rnnlib.init import normal
@@ -237,6 +237,8 @@ def fit(
         )
     if not isinstance(data, tuple):
         raise TypeError(f"data must be a tuple of arrays, e.g. (ids, y, mask); got {type(data).__name__}")
+    if clip_norm is not None:  # checked here, before any training, under the name the caller used
+        clip_norm = positive_float("clip_norm", clip_norm)
     history = []
     for epoch in range(1, epochs + 1):
         total, seen = 0.0, 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnlib._checks import positive_float
+from rnnlib._checks import _describe, positive_float
 
 Params = dict[str, NDArray[np.floating]]
 
@@ -27,8 +27,21 @@ def _check_keys(params: Params, grads: Params) -> None:
             f"unexpected {sorted(grads.keys() - params.keys())}"
         )
     for k, p in params.items():
-        if np.shape(grads[k]) != p.shape:
-            raise ValueError(f"grads[{k!r}] must have shape {p.shape} like params[{k!r}]; got {np.shape(grads[k])}")
+        _check_float_array(f"params[{k!r}]", p)
+        if not p.flags.writeable:
+            raise ValueError(
+                f"params[{k!r}] must be a writable array (the update is made in place); got a read-only one"
+            )
+        _check_float_array(f"grads[{k!r}]", grads[k])
+        if grads[k].shape != p.shape:
+            raise ValueError(f"grads[{k!r}] must have shape {p.shape} like params[{k!r}]; got {grads[k].shape}")
+
+
+def _check_float_array(name: str, x: object) -> None:
+    """A floating-point ndarray: an int array cannot take a fractional update, and a list
+    would be copied, so the update would never reach the model."""
+    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"{name} must be a floating-point numpy array; got {_describe(x)}")
 
 
 class Optimizer:
@@ -111,7 +124,11 @@ def clip_grad_norm(grads: Params, max_norm: float) -> tuple[Params, float]:
     """Rescale all gradients together so their global norm is at most ``max_norm``.
 
     Clipping the global norm keeps the update's direction and only shortens it
-    (Pascanu, Mikolov and Bengio, 2013).
+    (Pascanu, Mikolov and Bengio, 2013). A clipped norm is exactly ``max_norm``:
+    PyTorch's ``clip_grad_norm_`` scales by max_norm / (norm + 1e-6) instead, which
+    differs from this in about the sixth significant digit. Gradients holding NaN or
+    infinity have no finite norm to scale by: they are returned unscaled, with that norm
+    (NaN or inf), so check it with ``np.isfinite`` to stop such a run.
 
     Returns
     -------
@@ -119,8 +136,12 @@ def clip_grad_norm(grads: Params, max_norm: float) -> tuple[Params, float]:
     norm : the global norm before clipping
     """
     max_norm = positive_float("max_norm", max_norm)
+    if not isinstance(grads, dict):
+        raise TypeError(f"grads must be a dict of arrays; got {_describe(grads)}")
+    for k, g in grads.items():
+        _check_float_array(f"grads[{k!r}]", g)
     norm = global_norm(grads)
-    if norm <= max_norm:
+    if norm <= max_norm or not np.isfinite(norm):
         return dict(grads), norm
     scale = max_norm / norm
     return {k: g * scale for k, g in grads.items()}, norm

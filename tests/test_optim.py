@@ -76,3 +76,47 @@ def test_schedules():
         cosine_schedule(101, 100, 1.0)
     with pytest.raises(ValueError, match=r"decay must be in \(0, 1\]; got 2"):
         exponential_schedule(0, 0.1, 2)
+
+
+@pytest.mark.parametrize("opt", [SGD(0.1), SGD(0.1, momentum=0.5), Adam(0.1)])
+def test_optimisers_name_lists_int_and_read_only_arrays_before_any_update(opt):
+    """Each of these used to fail deep inside numpy, or, for a list, update a copy silently."""
+    good = np.zeros(2)
+    with pytest.raises(TypeError, match=r"params\['W'\] must be a floating-point numpy array; got list"):
+        opt.step({"W": [0.0, 0.0]}, {"W": good})
+    with pytest.raises(TypeError, match=r"params\['W'\] must be a floating-point numpy array; got an array of dtype int64"):
+        opt.step({"W": np.zeros(2, dtype=np.int64)}, {"W": good})
+    with pytest.raises(TypeError, match=r"grads\['W'\] must be a floating-point numpy array; got list"):
+        opt.step({"W": np.zeros(2)}, {"W": [1.0, 1.0]})
+    frozen = np.zeros(2)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match=r"params\['W'\] must be a writable array .*; got a read-only one"):
+        opt.step({"W": frozen}, {"W": np.ones(2)})
+    untouched = np.zeros(2)
+    with pytest.raises(TypeError):
+        opt.step({"V": untouched, "W": [0.0]}, {"V": np.ones(2), "W": np.ones(1)})
+    assert not untouched.any()  # every argument is checked before the first update
+
+
+def test_clip_grad_norm_checks_its_gradients_and_passes_non_finite_ones_through():
+    with pytest.raises(TypeError, match="grads must be a dict of arrays; got list"):
+        clip_grad_norm([np.ones(2)], 1.0)
+    with pytest.raises(TypeError, match=r"grads\['b'\] must be a floating-point numpy array; got an array of dtype int64"):
+        clip_grad_norm({"b": np.array([3, 4])}, 1.0)
+    for bad in (np.nan, np.inf):
+        g = np.array([bad, 1.0])
+        clipped, norm = clip_grad_norm({"g": g}, 1.0)
+        assert not np.isfinite(norm)
+        np.testing.assert_array_equal(clipped["g"], g)  # unscaled, as documented
+
+
+def test_fit_checks_clip_norm_under_its_own_name_before_training():
+    from rnnlib import ManyToOneClassifier, fit
+
+    rng = np.random.default_rng(0)
+    model = ManyToOneClassifier(4, 2, rng)
+    before = {k: v.copy() for k, v in model.params.items()}
+    data = (np.array([[1, 2], [3, 1]]), np.array([0, 1]))
+    with pytest.raises(ValueError, match="clip_norm must be a positive finite number; got -1"):
+        fit(model, data, Adam(0.1), rng, epochs=1, clip_norm=-1)
+    assert all(np.array_equal(before[k], model.params[k]) for k in before)
