@@ -336,6 +336,35 @@ def draw_rolled_and_unrolled(T: int = 3, show_weights: bool = True) -> Figure:
 # ---------------------------------------------------------------------------
 
 
+def _draw_conditioned_generator(ax: Axes, x0: float, steps: int, condition: str) -> None:
+    """One-to-many as chapter 3 trains it: v sets h_0; every step reads the previous output (and v)."""
+    _box(ax, x0 - COL, 0, r"$v$", "input", "v")
+    _box(ax, x0 - COL, ROW, r"$h_0$", "initial", "h_0", dashed=True)
+    v_to_h0 = ((x0 - COL, BOX_H / 2), (x0 - COL, ROW - BOX_H / 2))
+    _arrow(ax, *v_to_h0, ARROW_COLOURS["W_xh"], "W_vh", r"$W_{vh}$", label_offset=(0.3, 0.0))
+    with_v = ",\\ v" if condition == "every step" else ""
+    for t in range(1, steps + 1):
+        x = x0 + COL * (t - 1)
+        _box(ax, x, 0, rf"$x_{{{t}}}$", "input", f"x_{t}")
+        _box(ax, x, ROW, rf"$h_{{{t}}}$", "hidden", f"h_{t}")
+        _box(ax, x, 2 * ROW, rf"$\hat{{y}}_{{{t}}}$", "output", f"y_{t}")
+        _up(ax, x, 0, ROW, "W_xh", f"W_xh:{t}", False)
+        _up(ax, x, ROW, 2 * ROW, "W_hy", f"W_hy:{t}", False)
+        _right(ax, x - COL, x, ROW, ARROW_COLOURS["W_hh"], f"W_hh:{t - 1}->{t}", None)
+        fed = "0" if t == 1 else rf"e(y_{{{t - 1}}})"
+        ax.text(x, -BOX_H / 2 - 0.12, rf"$[{fed}{with_v}]$", ha="center", va="top", fontsize=10, gid=f"content:x_{t}")
+        if t > 1:  # the output of step t - 1 becomes the input of step t
+            _arrow(
+                ax,
+                (x - COL + BOX_W / 2, 2 * ROW - 0.1),
+                (x - BOX_W / 2, 0.1),
+                ARROW_COLOURS["feedback"],
+                f"feedback:{t - 1}->{t}",
+                connection="arc3,rad=0.15",
+                dashed=True,
+            )
+
+
 def _draw_architecture(ax: Axes, kind: str, x0: float, steps: int, out_steps: int) -> None:
     """Draw one architecture with its first column at x = x0, without weight labels."""
     col = lambda i: x0 + COL * i  # noqa: E731
@@ -386,7 +415,9 @@ def _architecture_width(kind: str, steps: int, out_steps: int) -> int:
     return {"one-to-one": 1, "encoder-decoder": steps + out_steps}.get(kind, steps)
 
 
-def draw_architecture(kind: str, steps: int = 3, out_steps: int = 4, subtitle: bool = True) -> Figure:
+def draw_architecture(
+    kind: str, steps: int = 3, out_steps: int = 4, subtitle: bool = True, condition: str | None = None
+) -> Figure:
     """One of the shapes of sequence problem, in the style of :func:`draw_unrolled_rnn`.
 
     Parameters
@@ -398,16 +429,26 @@ def draw_architecture(kind: str, steps: int = 3, out_steps: int = 4, subtitle: b
         ignored for "one-to-one"
     out_steps : number of decoder steps for "encoder-decoder", 1 to 8
     subtitle : write the kind and an example application above the diagram
+    condition : "one-to-many" only. None draws the textbook form (one input x at the first
+        step, each output fed back into the next state). "initial" draws the generator of
+        chapter 3: a condition v sets the initial state h_0 through W_vh, the first input is
+        0 and input t is the previous output's embedding e(y_(t-1)). "every step" adds v to
+        every input, as ``OneToManyGenerator(..., feed_condition=True)`` does.
 
     Returns
     -------
     fig : Figure. Boxes: "x_t", "h_t", "y_t"; the decoder's states "s_j" (purple, with
         weights of their own). Arrows: "W_xh:t", "W_hh:(t-1)->t", "W_hy:t", dashed
         "feedback:(t-1)->t" where an output is fed back as the next input, and "context"
-        where the encoder hands its last state to the decoder.
+        where the encoder hands its last state to the decoder. With a ``condition``: boxes
+        "v" and "h_0", the arrow "W_vh", and each input's content written below it.
     """
     if kind not in ARCHITECTURES:
         raise ValueError(f"kind must be one of {list(ARCHITECTURES)}; got {kind!r}")
+    if condition not in (None, "initial", "every step"):
+        raise ValueError(f"condition must be None, 'initial' or 'every step'; got {condition!r}")
+    if condition is not None and kind != "one-to-many":
+        raise ValueError(f"condition is for kind='one-to-many' only; got kind={kind!r}")
     steps = positive_int("steps", steps)
     out_steps = positive_int("out_steps", out_steps)
     if steps > 8 or out_steps > 8:
@@ -415,11 +456,16 @@ def draw_architecture(kind: str, steps: int = 3, out_steps: int = 4, subtitle: b
     _check_bool("subtitle", subtitle)
     width = _architecture_width(kind, steps, out_steps)
     top = 2 * ROW + 0.45 + (0.55 if subtitle else 0)
-    fig, ax = _canvas((-0.75, COL * (width - 1) + 0.75), (-0.45, top))
+    if condition is not None:  # one more column, for v and h_0, and room for the inputs' contents
+        fig, ax = _canvas((-COL - 0.75, COL * (width - 1) + 0.75), (-0.85, top))
+        _draw_conditioned_generator(ax, 0.0, steps, condition)
+    else:
+        fig, ax = _canvas((-0.75, COL * (width - 1) + 0.75), (-0.45, top))
     if kind == "one-to-one":  # a single column is too narrow for the subtitle
         ax.set_xlim(-1.4, 1.4)
         fig.set_size_inches(2.8, fig.get_size_inches()[1])
-    _draw_architecture(ax, kind, 0.0, steps, out_steps)
+    if condition is None:
+        _draw_architecture(ax, kind, 0.0, steps, out_steps)
     if subtitle:
         ax.text(
             float(np.mean(ax.get_xlim())),

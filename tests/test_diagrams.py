@@ -260,3 +260,24 @@ def test_dependency_graph_renders_and_errors():
         diagrams.draw_dependency_graph(highlight="W_xh", step=4)
     with pytest.raises(ValueError, match="parameter must be used at every step"):
         diagrams.draw_gradient_paths("W_hy")
+
+
+@pytest.mark.parametrize(("condition", "with_v"), [("every step", True), ("initial", False)])
+def test_one_to_many_as_trained_in_chapter_3(condition, with_v):
+    fig = diagrams.draw_architecture("one-to-many", steps=3, condition=condition)
+    assert boxes(fig) == {"v", "h_0", "x_1", "x_2", "x_3", "h_1", "h_2", "h_3", "y_1", "y_2", "y_3"}
+    assert arrows(fig) == {
+        "W_vh", "W_xh:1", "W_xh:2", "W_xh:3", "W_hh:0->1", "W_hh:1->2", "W_hh:2->3",
+        "W_hy:1", "W_hy:2", "W_hy:3", "feedback:1->2", "feedback:2->3",
+    }  # fmt: skip
+    contents = {t.get_gid(): t.get_text() for t in fig.axes[0].texts if str(t.get_gid()).startswith("content:")}
+    assert contents["content:x_1"] == (r"$[0,\ v]$" if with_v else "$[0]$")
+    assert contents["content:x_3"] == (r"$[e(y_{2}),\ v]$" if with_v else "$[e(y_{2})]$")
+    assert png_bytes(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_condition_errors():
+    with pytest.raises(ValueError, match=r"condition must be None, 'initial' or 'every step'; got 'always'"):
+        diagrams.draw_architecture("one-to-many", condition="always")
+    with pytest.raises(ValueError, match=r"condition is for kind='one-to-many' only; got kind='many-to-one'"):
+        diagrams.draw_architecture("many-to-one", condition="initial")
