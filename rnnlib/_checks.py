@@ -48,6 +48,13 @@ class Shapes:
                 parts.append(str(d))
         return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
+    def bind(self, source: str, **dims: int) -> None:
+        """Fix dimensions known from elsewhere (for example a cache): later arrays must agree,
+        and a mismatch says the dimension was set by ``source``."""
+        for d, n in dims.items():
+            self.dims[d] = int(n)
+            self._bound_by[d] = source
+
     def check(self, name: str, x: np.ndarray, spec: Sequence[str | int]) -> None:
         """Check ``x.shape`` against ``spec`` and bind any new dimension names."""
         if x.ndim != len(spec):

@@ -62,6 +62,12 @@ class Cell:
         values = [W_in, W_rec, b] + ([np.zeros(H)] if self.name == "gru" else [])
         return dict(zip(self.param_names, values, strict=True))
 
+    def shapes(self, input_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
+        """The shape of every parameter, keyed by the cell's own names."""
+        D, H, G = input_size, hidden_size, self.gates
+        shapes = [(D, G * H), (H, G * H), (G * H,)] + ([(H,)] if self.name == "gru" else [])
+        return dict(zip(self.param_names, shapes, strict=True))
+
 
 CELLS: dict[str, Cell] = {
     "rnn": Cell("rnn", ("W_xh", "W_hh", "b_h"), 1, rnn_forward, rnn_backward),
@@ -149,6 +155,20 @@ class Recurrent:
             params |= {prefix + p + n: v for n, v in self.cell.init(rng, D, self.hidden_size).items()}
         return params
 
+    def _check_params(self, params: object, prefix: str) -> None:
+        """Every parameter present under its full (prefixed) name, with its shape, so that
+        an error names ``l1_W_xh`` and not the cell's own ``W_xh``."""
+        if not isinstance(params, dict):
+            raise TypeError(f"params must be a dict of arrays (from Recurrent.init); got {_describe(params)}")
+        for k, _, p in self._parts():
+            D = self.input_size if k == 0 else self.output_size
+            for n, shape in self.cell.shapes(D, self.hidden_size).items():
+                key = prefix + p + n
+                if key not in params:
+                    raise ValueError(f"params has no {key!r}, which {self!r} needs (made by its init)")
+                if np.shape(params[key]) != shape:
+                    raise ValueError(f"params[{key!r}] must have shape {shape}; got {_describe(params[key])}")
+
     def _run(
         self, x: Array, h0: Array, params: Params, prefix: str, mask: Any, c0: Array | None = None
     ) -> tuple[Array, dict[str, Any]]:
@@ -192,6 +212,7 @@ class Recurrent:
         s = Shapes()
         x = s.floats("x", x, ("N", "T", self.input_size))
         mask = s.mask("mask", mask, ("N", "T"))
+        self._check_params(params, prefix)
         N, T, _ = x.shape
         h0s = self._initial("h0", h0, s, x.dtype)
         if c0 is not None and self.cell.name != "lstm":
@@ -250,7 +271,7 @@ class Recurrent:
             raise TypeError(f"cache must be the cache returned by Recurrent.forward; got {_describe(cache)}")
         H, rev, prefix = self.hidden_size, cache["rev"], cache["prefix"]
         s = Shapes()
-        s.dims |= {"N": cache["final"].shape[1], "T": cache["T"]}  # as the forward pass saw them
+        s.bind("the forward pass", N=cache["final"].shape[1], T=cache["T"])
         dhs = s.floats("dhs", dhs, ("N", "T", self.output_size))
         if dfinal is not None:
             dfinal = s.floats("dfinal", dfinal, (self.num_layers * self.directions, "N", H))

@@ -252,3 +252,18 @@ def test_bidirectional_rejects_a_left_padded_mask(rng):
         layer.forward(x, params, mask=np.array([[1, 1, 1, 1], [0, 0, 1, 1]]))
     layer.forward(x, params, mask=np.array([[1, 1, 1, 1], [1, 1, 0, 0]]))  # right padding is fine
     Recurrent("rnn", 2, 3).forward(x, Recurrent("rnn", 2, 3).init(rng), mask=np.array([[1, 1, 1, 1], [0, 0, 1, 1]]))
+
+
+def test_errors_name_the_prefixed_parameter_and_the_forward_pass(rng):
+    layer = Recurrent("lstm", 2, 3, num_layers=2)
+    params = layer.init(rng)
+    x = rng.standard_normal((4, 5, 2))
+    wrong = dict(params, l1_W_x=np.zeros((2, 12)))
+    with pytest.raises(ValueError, match=r"params\['l1_W_x'\] must have shape \(3, 12\); got an array of dtype float64 and shape \(2, 12\)"):
+        layer.forward(x, wrong)
+    missing = {k: v for k, v in params.items() if k != "l0_b"}
+    with pytest.raises(ValueError, match=r"params has no 'l0_b', which Recurrent\(.*\) needs"):
+        layer.forward(x, missing)
+    hs, cache = layer.forward(x, params)
+    with pytest.raises(ValueError, match=r"dhs must have shape \(N=4, T=5, 3\) \(set by the forward pass\); got \(2, 5, 3\)"):
+        layer.backward(hs[:2], cache)
