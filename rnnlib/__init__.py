@@ -36,6 +36,7 @@ from rnnlib.layers import (
 from rnnlib.losses import binary_cross_entropy, mean_squared_error, softmax_cross_entropy
 from rnnlib.lstm import lstm_backward, lstm_forward
 from rnnlib.models import BagOfWordsClassifier, ManyToOneClassifier, fit
+from rnnlib.ngram import CharNGram, compressed_bits_per_char
 from rnnlib.optim import SGD, Adam, clip_grad_norm, cosine_schedule, exponential_schedule, global_norm
 from rnnlib.recurrent import CELLS, Recurrent
 from rnnlib.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
@@ -69,12 +70,14 @@ __all__ = [
     "UNK",
     "Adam",
     "BagOfWordsClassifier",
+    "CharNGram",
     "ManyToOneClassifier",
     "Vocabulary",
     "__version__",
     "bag_of_words",
     "binary_cross_entropy",
     "clip_grad_norm",
+    "compressed_bits_per_char",
     "embedding_backward",
     "embedding_forward",
     "fit",

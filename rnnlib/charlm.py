@@ -394,6 +394,7 @@ def train_tbptt(
     epochs: int = 1,
     clip_norm: float | None = None,
     lr_schedule: Callable[[int], float] | None = None,
+    frozen: tuple[str, ...] = (),
 ) -> dict[str, NDArray[np.float64]]:
     """Train on parallel streams with truncated BPTT, carrying the state across chunks.
 
@@ -414,12 +415,16 @@ def train_tbptt(
     clip_norm : if set, rescale the gradients to this global norm when they exceed it
     lr_schedule : optional function of the update index (0-based) returning the
         learning rate, e.g. ``lambda s: cosine_schedule(s, total, 0.01)``
+    frozen : names of parameters kept at their starting values (e.g. ``("W_hh",)``);
+        their gradients are set to zero before clipping, so they neither move nor
+        count in the gradient norm
 
     Returns
     -------
     log : dict of ndarrays of shape (updates,): ``"loss"`` (training cross-entropy of
         each chunk, before its update), ``"grad_norm"`` (global gradient norm before
-        clipping) and ``"lr"`` (the learning rate used)
+        clipping), ``"lr"`` (the learning rate used) and ``"state_norm"`` (the mean over
+        streams of the norm of the top layer's state carried out of the chunk)
     """
     model = _check_model(model)
     if not isinstance(optimizer, Optimizer):
@@ -434,13 +439,17 @@ def train_tbptt(
         clip_norm = positive_float("clip_norm", clip_norm)
     if lr_schedule is not None and not callable(lr_schedule):
         raise TypeError(f"lr_schedule must be a function of the step, or None; got {_describe(lr_schedule)}")
-    losses, norms, lrs = [], [], []
+    if isinstance(frozen, str) or not all(name in model.params for name in frozen):
+        raise ValueError(f"frozen must be a tuple of parameter names from {sorted(model.params)}; got {frozen!r}")
+    losses, norms, lrs, state_norms = [], [], [], []
     while len(losses) < total:
         state = model.initial_state(streams.shape[0])
         for x, y in stream_chunks(streams, k):
             if lr_schedule is not None:
                 optimizer.lr = float(lr_schedule(len(losses)))
             loss, grads, state = model.loss_and_state(x, y, state)
+            for name in frozen:
+                grads[name] = np.zeros_like(grads[name])
             if clip_norm is not None:
                 grads, norm = clip_grad_norm(grads, clip_norm)
             else:
@@ -449,9 +458,15 @@ def train_tbptt(
             losses.append(loss)
             norms.append(norm)
             lrs.append(optimizer.lr)
+            state_norms.append(float(np.linalg.norm(state["h"][-1], axis=-1).mean()))
             if len(losses) == total:
                 break
-    return {"loss": np.array(losses), "grad_norm": np.array(norms), "lr": np.array(lrs)}
+    return {
+        "loss": np.array(losses),
+        "grad_norm": np.array(norms),
+        "lr": np.array(lrs),
+        "state_norm": np.array(state_norms),
+    }
 
 
 def evaluate(model: CharLM, streams: NDArray[np.integer], chunk_length: int) -> float:

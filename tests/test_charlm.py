@@ -4,7 +4,16 @@ carried state, sampling, perplexity, saving and loading, and error messages."""
 import numpy as np
 import pytest
 
-from rnnlib import SGD, Adam, Recurrent, numerical_gradient, rel_error, save_params, softmax_cross_entropy
+from rnnlib import (
+    SGD,
+    Adam,
+    Recurrent,
+    check_gradients,
+    numerical_gradient,
+    rel_error,
+    save_params,
+    softmax_cross_entropy,
+)
 from rnnlib.charlm import (
     CharLM,
     char_vocabulary,
@@ -109,11 +118,8 @@ def test_loss_gradients_every_parameter(rng, cell, layers, emb):
     ids, targets = rng.integers(0, 7, (3, 5)), rng.integers(0, 7, (3, 5))
     state = _random_state(model, rng, 3)
     loss, grads = model.loss(ids, targets, state)
-    assert grads.keys() == model.params.keys()
     assert np.isfinite(loss)
-    for name, p in model.params.items():
-        num = numerical_gradient(lambda: model.loss(ids, targets, state)[0], p)
-        assert rel_error(num, grads[name]) < 1e-7, name
+    check_gradients(lambda: model.loss(ids, targets, state)[0], model.params, grads)
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -121,8 +127,7 @@ def test_gradient_check_with_T_one_and_batch_of_one(rng, cell):
     model = CharLM(5, 3, rng, cell=cell)
     ids, targets = np.array([[2]]), np.array([[4]])
     loss, grads = model.loss(ids, targets)
-    for name, p in model.params.items():
-        assert rel_error(numerical_gradient(lambda: model.loss(ids, targets)[0], p), grads[name]) < 1e-7, name
+    check_gradients(lambda: model.loss(ids, targets)[0], model.params, grads)
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -229,11 +234,32 @@ def test_training_with_tbptt_learns_a_repeating_text(vocab):
     model = CharLM(6, 8, np.random.default_rng(0))
     before = perplexity(model, streams, 8)
     log = train_tbptt(model, streams, Adam(0.05), chunk_length=8, steps=60, clip_norm=1.0)
-    assert set(log) == {"loss", "grad_norm", "lr"} and log["loss"].shape == (60,)
+    assert set(log) == {"loss", "grad_norm", "lr", "state_norm"} and log["loss"].shape == (60,)
     assert (log["grad_norm"] > 1.0).any()  # clipping was needed at the start
     assert log["loss"][-5:].mean() < 0.1 * log["loss"][0]
     assert perplexity(model, streams, 8) < 1.1 < before
     np.testing.assert_array_equal(log["lr"], 0.05)
+
+
+def test_tbptt_frozen_parameters_and_state_norm(rng):
+    streams = text_streams(rng.integers(2, 6, 100), 4)
+    model = CharLM(6, 3, rng, activation="relu", recurrent_init="identity")
+    start = {k: v.copy() for k, v in model.params.items()}
+    log = train_tbptt(model, streams, Adam(0.1), 6, steps=5, frozen=("W_hh",))
+    np.testing.assert_array_equal(model.params["W_hh"], np.eye(3))  # never moved
+    assert not np.array_equal(model.params["W_xh"], start["W_xh"])  # the rest trained
+    # the gradient norm leaves out the frozen matrix: recompute the first update's
+    first = CharLM(6, 3, rng, activation="relu", recurrent_init="identity")
+    first.params = {k: v.copy() for k, v in start.items()}
+    x, y = next(stream_chunks(streams, 6))
+    _, grads, state = first.loss_and_state(x, y)
+    del grads["W_hh"]
+    np.testing.assert_allclose(log["grad_norm"][0], np.sqrt(sum((g**2).sum() for g in grads.values())))
+    np.testing.assert_allclose(log["state_norm"][0], np.linalg.norm(state["h"][-1], axis=-1).mean())
+    with pytest.raises(ValueError, match="frozen must be a tuple of parameter names"):
+        train_tbptt(model, streams, Adam(0.1), 6, steps=1, frozen=("W_zz",))
+    with pytest.raises(ValueError, match="frozen must be a tuple of parameter names"):
+        train_tbptt(model, streams, Adam(0.1), 6, steps=1, frozen="W_hh")
 
 
 def test_tbptt_passes_epochs_and_schedule(rng):
