@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from rnnlib import Adam, fit, numerical_gradient, numerical_gradient_array, rel_error
+from rnnlib import Adam, check_gradients, check_layer_gradients, fit
 from rnnlib.architectures import seq2seq_arrays, sequence_accuracy
 from rnnlib.attention import (
     AttentionEncoderDecoder,
@@ -94,9 +94,8 @@ def test_additive_attention_gradients(rng, mask, with_dweights):
         c, w, _ = additive_attention_forward(*args, mask)
         return float(np.sum(c * dc) + (np.sum(w * dw) if with_dweights else 0.0))
 
-    for name, arr, g in zip(("query", "keys", "W_q", "W_k", "v"), args, grads):
-        assert g.shape == arr.shape, name
-        assert rel_error(numerical_gradient(f, arr), g) < 1e-7, name
+    names = ("query", "keys", "W_q", "W_k", "v")
+    check_gradients(f, dict(zip(names, args)), dict(zip(names, grads)))
 
 
 def test_additive_attention_single_step_batch_of_one(rng):
@@ -165,12 +164,10 @@ def test_dot_attention_gradients(rng, mask, scale):
         c, w, _ = dot_attention_forward(query, keys, mask, scale)
         return float(np.sum(c * dc) + np.sum(w * dw))
 
-    for name, arr, g in zip(("query", "keys"), (query, keys), grads):
-        assert rel_error(numerical_gradient(f, arr), g) < 1e-7, name
+    check_gradients(f, {"query": query, "keys": keys}, dict(zip(("query", "keys"), grads)))
     # without dweights, only the context's gradient flows
-    dq, _ = dot_attention_backward(dc, cache)
-    num = numerical_gradient_array(lambda: dot_attention_forward(query, keys, mask, scale)[0], query, dc)
-    assert rel_error(num, dq) < 1e-7
+    dq, dk = dot_attention_backward(dc, cache)
+    check_layer_gradients(lambda: dot_attention_forward(query, keys, mask, scale)[0], [query, keys], [dq, dk], dc)
 
 
 def test_dot_attention_errors(rng):
@@ -236,11 +233,8 @@ def assert_model_gradients(model, data, rng, tol=1e-7):
     scores, cache = model.forward(*data)
     dscores = rng.standard_normal(scores.shape)
     grads = model.backward(dscores, cache)
-    assert grads.keys() == model.params.keys()
-    for k, p in model.params.items():
-        assert p.dtype == np.float64 and grads[k].shape == p.shape, k
-        num = numerical_gradient_array(lambda: model.forward(*data)[0], p, dscores)
-        assert rel_error(num, grads[k]) < tol, k
+    check_layer_gradients(lambda: model.forward(*data)[0], model.params, grads, dscores, rtol=tol)
+    for k in model.params:
         assert np.abs(grads[k]).max() > 0, k
 
 
@@ -259,8 +253,7 @@ def test_attention_model_loss_gradients_one_hot(rng):
     model = perturbed(AttentionEncoderDecoder(6, 7, 2, rng, bos_id=2, eos_id=3), rng)
     loss, grads = model.loss(*DATA)
     assert np.isfinite(loss) and "enc_E" not in model.params and "dec_E" not in model.params
-    for k, p in model.params.items():
-        assert rel_error(numerical_gradient(lambda: model.loss(*DATA)[0], p), grads[k]) < 1e-7, k
+    check_gradients(lambda: model.loss(*DATA)[0], model.params, grads)
 
 
 def test_attention_model_single_steps_batch_of_one(rng):
@@ -271,9 +264,7 @@ def test_attention_model_single_steps_batch_of_one(rng):
     assert cache["weights"][0, 0, 0] == 1.0
     dscores = rng.standard_normal(scores.shape)
     grads = model.backward(dscores, cache)
-    for k, p in model.params.items():
-        num = numerical_gradient_array(lambda: model.forward(src, tgt)[0], p, dscores)
-        assert rel_error(num, grads[k]) < 1e-7, k
+    check_layer_gradients(lambda: model.forward(src, tgt)[0], model.params, grads, dscores)
 
 
 def test_attention_model_forward_by_hand(rng):
@@ -387,15 +378,13 @@ def test_causal_mask_per_query(rng):
     k2[:, -1] += 1.0  # a change to the last key changes only the last output
     np.testing.assert_array_equal(dot_attention_forward(q, k2, causal)[0][:, :-1], context[:, :-1])
     dc = rng.standard_normal(context.shape)
-    for arr, g in zip((q, k), dot_attention_backward(dc, cache)):
-        assert rel_error(numerical_gradient_array(lambda: dot_attention_forward(q, k, causal)[0], arr, dc), g) < 1e-7
+    check_layer_gradients(lambda: dot_attention_forward(q, k, causal)[0], [q, k], dot_attention_backward(dc, cache), dc)
     args = additive_problem(rng, N=2, T=4, S=4)
     context, weights, cache = additive_attention_forward(*args, causal)
     assert (weights[~causal] == 0).all()
     dc = rng.standard_normal(context.shape)
-    for name, arr, g in zip(("query", "keys", "W_q", "W_k", "v"), args, additive_attention_backward(dc, cache)):
-        num = numerical_gradient_array(lambda: additive_attention_forward(*args, causal)[0], arr, dc)
-        assert rel_error(num, g) < 1e-7, name
+    grads = additive_attention_backward(dc, cache)
+    check_layer_gradients(lambda: additive_attention_forward(*args, causal)[0], list(args), list(grads), dc)
     with pytest.raises(ValueError, match=r"mask must have shape \(N=2, T=4, S=4\)"):
         dot_attention_forward(q, k, causal[:, :3])
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from rnnlib import (
+    check_layer_gradients,
     numerical_gradient,
-    numerical_gradient_array,
     rel_error,
     rnn_backward,
     rnn_forward,
@@ -61,9 +61,7 @@ def test_step_gradients(rng, activation):
     out, cache = rnn_step_forward(x, h, Wx, Wh, b, activation)
     dh = rng.standard_normal(out.shape)
     grads = rnn_step_backward(dh, cache)
-    for arr, g in zip((x, h, Wx, Wh, b), grads):
-        num = numerical_gradient_array(lambda: rnn_step_forward(x, h, Wx, Wh, b, activation)[0], arr, dh)
-        assert rel_error(num, g) < 1e-7
+    check_layer_gradients(lambda: rnn_step_forward(x, h, Wx, Wh, b, activation)[0], [x, h, Wx, Wh, b], list(grads), dh)
 
 
 MASKS = {
@@ -83,9 +81,13 @@ def test_bptt_gradients(rng, activation, mask_name):
     hs, cache = rnn_forward(x, h0, Wx, Wh, b, mask, activation)
     dhs = rng.standard_normal(hs.shape)
     grads = rnn_backward(dhs, cache)
-    for name, arr, g in zip(("x", "h0", "W_xh", "W_hh", "b_h"), (x, h0, Wx, Wh, b), grads):
-        num = numerical_gradient_array(lambda: rnn_forward(x, h0, Wx, Wh, b, mask, activation)[0], arr, dhs)
-        assert rel_error(num, g) < 1e-7, name
+    names = ("x", "h0", "W_xh", "W_hh", "b_h")
+    check_layer_gradients(
+        lambda: rnn_forward(x, h0, Wx, Wh, b, mask, activation)[0],
+        dict(zip(names, (x, h0, Wx, Wh, b))),
+        dict(zip(names, grads)),
+        dhs,
+    )
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 1, 1), (1, 5, 2, 3), (4, 1, 3, 2)])
@@ -96,10 +98,7 @@ def test_bptt_edge_shapes(rng, shape):
     assert hs.shape == (N, T, H)
     dhs = rng.standard_normal(hs.shape)
     grads = rnn_backward(dhs, cache)
-    for arr, g in zip((x, h0, Wx, Wh, b), grads):
-        assert g.shape == arr.shape
-        num = numerical_gradient_array(lambda: rnn_forward(x, h0, Wx, Wh, b)[0], arr, dhs)
-        assert rel_error(num, g) < 1e-7
+    check_layer_gradients(lambda: rnn_forward(x, h0, Wx, Wh, b)[0], [x, h0, Wx, Wh, b], list(grads), dhs)
 
 
 def test_mask_carries_state_forward(rng):
