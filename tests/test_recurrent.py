@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnnlib import numerical_gradient, numerical_gradient_array, rel_error
+from rnnlib import check_gradients, check_layer_gradients, numerical_gradient, rel_error
 from rnnlib.gru import gru_backward, gru_forward
 from rnnlib.lstm import lstm_backward, lstm_forward
 from rnnlib.recurrent import CELLS, Recurrent, get_cell, reverse_indices
@@ -63,9 +63,13 @@ def test_lstm_gradients(rng, mask):
     c0 = rng.standard_normal(h0.shape)
     hs, cache = lstm_forward(x, h0, W_x, W_h, b, mask, c0)
     dhs = rng.standard_normal(hs.shape)
-    for name, arr, g in zip(("x", "h0", "W_x", "W_h", "b", "c0"), (x, h0, W_x, W_h, b, c0), lstm_backward(dhs, cache)):
-        num = numerical_gradient_array(lambda: lstm_forward(x, h0, W_x, W_h, b, mask, c0)[0], arr, dhs)
-        assert rel_error(num, g) < 1e-7, name
+    names = ("x", "h0", "W_x", "W_h", "b", "c0")
+    check_layer_gradients(
+        lambda: lstm_forward(x, h0, W_x, W_h, b, mask, c0)[0],
+        dict(zip(names, (x, h0, W_x, W_h, b, c0))),
+        dict(zip(names, lstm_backward(dhs, cache))),
+        dhs,
+    )
 
 
 @pytest.mark.parametrize("mask", [None, MASK])
@@ -73,9 +77,10 @@ def test_gru_gradients(rng, mask):
     args = gru_problem(rng)
     hs, cache = gru_forward(*args, mask)
     dhs = rng.standard_normal(hs.shape)
-    for name, arr, g in zip(("x", "h0", "W_x", "W_h", "b", "b_hn"), args, gru_backward(dhs, cache)):
-        num = numerical_gradient_array(lambda: gru_forward(*args, mask)[0], arr, dhs)
-        assert rel_error(num, g) < 1e-7, name
+    names = ("x", "h0", "W_x", "W_h", "b", "b_hn")
+    check_layer_gradients(
+        lambda: gru_forward(*args, mask)[0], dict(zip(names, args)), dict(zip(names, gru_backward(dhs, cache))), dhs
+    )
 
 
 @pytest.mark.parametrize("cell", sorted(CELLS))
@@ -109,9 +114,8 @@ def test_recurrent_layer_gradients(rng, cell, layers, bidi):
         return float(np.sum(out * dhs) + np.sum(c["final"] * dfinal))
 
     dx, dh0, grads = layer.backward(dhs, cache, dfinal)
+    check_gradients(f, {"x": x, "h0": h0, **params}, {"x": dx, "h0": dh0, **grads})
     assert grads.keys() == params.keys()
-    for name, arr, g in [("x", x, dx), ("h0", h0, dh0)] + [(k, params[k], grads[k]) for k in params]:
-        assert rel_error(numerical_gradient(f, arr), g) < 1e-7, name
 
 
 def test_single_layer_keeps_cell_names(rng):
