@@ -100,7 +100,9 @@ def gru_forward(
             hs[t] = np.where(mask[:, t, None], hs[t], h)
         h = hs[t]
     cache = {"x": x, "h0": h0, "W_x": W_x, "W_h": W_h, "gates": gates, "hns": hns, "hs": hs, "mask": mask}
-    return hs.transpose(1, 0, 2), cache
+    out = hs.transpose(1, 0, 2)  # a batch-first view of the cache, no copy
+    out.flags.writeable = False  # writing to it would change the gradients
+    return out, cache
 
 
 def gru_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False) -> tuple[Array, ...]:

@@ -105,7 +105,9 @@ def lstm_forward(
         h, c = hs[t], cs[t]
     cache = {"x": x, "h0": h0, "c0": c0, "W_x": W_x, "W_h": W_h, "gates": gates, "hs": hs, "cs": cs,
              "tanh_cs": tanh_cs, "mask": mask}  # fmt: skip
-    return hs.transpose(1, 0, 2), cache
+    out = hs.transpose(1, 0, 2)  # a batch-first view of the cache, no copy
+    out.flags.writeable = False  # writing to it would change the gradients
+    return out, cache
 
 
 def lstm_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False) -> tuple[Array, ...]:

@@ -150,6 +150,7 @@ def rnn_forward(
             states[t] = np.where(mask[:, t, None], a, h)  # a padded step keeps h_{t-1}
         h = states[t]
     hs = states.transpose(1, 0, 2)  # (N, T, H): a batch-first view, no copy
+    hs.flags.writeable = False  # the cache reads it in backward: writing to it would change the gradients
     cache = {"x": x, "h0": h0, "W_xh": W_xh, "W_hh": W_hh, "hs": hs, "mask": mask, "activation": activation}
     return hs, cache
 

@@ -51,7 +51,7 @@ def with_seed(nb: nbformat.NotebookNode, seed: int, name: str) -> nbformat.Noteb
 
 def run(path: Path, seed: int, timeout: int) -> tuple[str, int, float, str | None]:
     """Execute `path` with SEED = seed; return (name, seed, seconds, error or None)."""
-    name = path.relative_to(ROOT).as_posix()
+    name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
     nb = with_seed(nbformat.read(path, as_version=4), seed, name)
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}

@@ -271,3 +271,17 @@ def test_errors_name_the_prefixed_parameter_and_the_forward_pass(rng):
     hs, cache = layer.forward(x, params)
     with pytest.raises(ValueError, match=r"dhs must have shape \(N=4, T=5, 3\) \(set by the forward pass\); got \(2, 5, 3\)"):
         layer.backward(hs[:2], cache)
+
+
+@pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
+def test_returned_states_cannot_be_changed_behind_the_cache(rng, name):
+    """hs is a view of the cache that backward reads: an in-place change used to alter the
+    gradients silently; now it raises."""
+    cell = CELLS[name]
+    params = cell.init(rng, 2, 3)
+    hs, cache = cell.forward(rng.standard_normal((2, 4, 2)), np.zeros((2, 3)), *params.values(), None)
+    with pytest.raises(ValueError, match="read-only"):
+        hs[0, 0, 0] = 1.0
+    hs2 = hs + 1.0  # arithmetic gives a new, writable array as usual
+    hs2[0, 0, 0] = 0.0
+    cell.backward(np.ones_like(hs), cache)
