@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from numbers import Integral
 
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnlib._checks import _describe, as_int_array, check_rng, positive_int
+from rnnlib._checks import Shapes, _describe, as_int_array, check_rng, positive_int
 
 PAD, UNK = "<pad>", "<unk>"
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]")
@@ -138,6 +139,8 @@ def pad_sequences(
         if not floats:
             arrays[i] = as_int_array(f"sequence {i}", a)
     lengths = np.array([len(a) for a in arrays])
+    if not floats and (isinstance(pad_value, bool) or not isinstance(pad_value, Integral) or pad_value < 0):
+        raise ValueError(f"pad_value for token ids must be a non-negative int (0 is <pad>); got {pad_value!r}")
     T = int(lengths.max()) if max_len is None else positive_int("max_len", max_len)
     N = len(arrays)
     if floats:
@@ -213,9 +216,7 @@ def bag_of_words(
     ids = as_int_array("ids", ids, high=V)
     if ids.ndim != 2:
         raise ValueError(f"ids must have shape (N, T); got {ids.shape}")
-    keep = ids != 0 if mask is None else np.asarray(mask, dtype=bool)
-    if keep.shape != ids.shape:
-        raise ValueError(f"mask must have shape {ids.shape} like ids; got {keep.shape}")
+    keep = ids != 0 if mask is None else Shapes().mask("mask", mask, ids.shape)
     counts = np.zeros((ids.shape[0], V))
     rows = np.broadcast_to(np.arange(ids.shape[0])[:, None], ids.shape)
     np.add.at(counts, (rows[keep], ids[keep]), 1.0)

@@ -73,6 +73,8 @@ def softmax_cross_entropy(
     y = s.ints("y", y, lead, high=z.shape[-1], where=m)
     if m is not None:
         y = np.where(m, y, 0)  # labels at padded steps (for example -100) are ignored
+    if y.size == 0:  # an empty batch, with or without a mask
+        raise ValueError(f"scores must hold at least one entry; got shape {z.shape}")
     weight = np.ones(y.shape, dtype=z.dtype) if m is None else m.astype(z.dtype)
     count = weight.sum()
     if count == 0:

@@ -107,3 +107,23 @@ def test_minibatch_errors():
         next(minibatches(np.zeros(4), batch_size=2, rng=0))
     with pytest.raises(ValueError, match="batch_size must be a positive int; got 0"):
         next(minibatches(np.zeros(4), batch_size=0, rng=np.random.default_rng(0)))
+
+
+def test_pad_value_for_ids_must_be_a_non_negative_int():
+    """A fractional pad was truncated and a negative one written as an impossible id."""
+    for bad in (0.5, -1, True):
+        with pytest.raises(ValueError, match=r"pad_value for token ids must be a non-negative int \(0 is <pad>\); got"):
+            pad_sequences([[1, 2], [3]], pad_value=bad)
+    ids, _ = pad_sequences([[1, 2], [3]], pad_value=np.int64(7))
+    assert ids.tolist() == [[1, 2], [3, 7]]
+    floats, _ = pad_sequences([np.ones((2, 1)), np.ones((1, 1))], pad_value=-0.5)  # any value for features
+    assert floats[1, 1, 0] == -0.5
+
+
+def test_bag_of_words_checks_its_mask_like_every_other_function():
+    ids = np.array([[1, 2, 0]])
+    with pytest.raises(ValueError, match="mask must contain only 0 and 1"):
+        bag_of_words(ids, 3, np.array([[1, 2, 0]]))
+    with pytest.raises(ValueError, match=r"mask must have shape \(1, 3\); got \(1, 2\)"):
+        bag_of_words(ids, 3, np.array([[1, 1]]))
+    assert bag_of_words(ids, 3, np.array([[1, 0, 0]])).tolist() == [[0, 1, 0]]

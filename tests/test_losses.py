@@ -120,3 +120,8 @@ def test_labels_at_padded_steps_are_ignored_whatever_their_value():
         softmax_cross_entropy(z, np.array([[1, -100, 0], [3, 0, 0]]), mask)
     with pytest.raises(ValueError, match=r"y must hold ids in \[0, 4\); got -100"):
         softmax_cross_entropy(z, ignored)  # without a mask every step is real
+
+
+def test_an_empty_batch_is_named_as_such_not_blamed_on_a_mask():
+    with pytest.raises(ValueError, match=r"scores must hold at least one entry; got shape \(0, 3, 4\)"):
+        softmax_cross_entropy(np.zeros((0, 3, 4)), np.zeros((0, 3), dtype=int))
