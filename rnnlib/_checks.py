@@ -146,6 +146,19 @@ def as_int_array(name: str, x: object, high: int | None = None, *, check_range: 
     return arr
 
 
+def check_cache(cache: object, made_by: str, keys: Sequence[str]) -> None:
+    """A backward function's cache must come from its own forward function: one from
+    another forward lacks some of ``keys``, and would otherwise fail with a bare KeyError."""
+    if not isinstance(cache, dict):
+        raise TypeError(f"cache must be the dict returned by {made_by}; got {_describe(cache)}")
+    missing = [k for k in keys if k not in cache]
+    if missing:
+        raise TypeError(
+            f"cache must be the one returned by {made_by}; this one has no {', '.join(map(repr, missing))} "
+            f"(was it made by another forward function?)"
+        )
+
+
 def check_bool(name: str, value: object) -> bool:
     """True or False exactly: a string such as "False" is truthy and would silently mean True."""
     if not isinstance(value, (bool, np.bool_)):

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnlib._checks import Shapes, _describe, as_float_array, check_bool, check_rng, positive_int
+from rnnlib._checks import Shapes, _describe, as_float_array, check_bool, check_cache, check_rng, positive_int
 from rnnlib.architectures import check_special_ids, decoder_inputs, sequence_accuracy
 from rnnlib.data import one_hot
 from rnnlib.init import normal
@@ -218,6 +218,7 @@ def additive_attention_backward(
     -------
     dquery (N, T, Hq), dkeys (N, S, Hk), dW_q (Hq, A), dW_k (Hk, A), dv (A,)
     """
+    check_cache(cache, "additive_attention_forward", ("query", "keys", "W_q", "W_k", "v", "a", "weights"))
     query, keys, W_q, W_k = (cache[k] for k in ("query", "keys", "W_q", "W_k"))
     N, T, Hq = query.shape
     _, S, Hk = keys.shape
@@ -302,6 +303,7 @@ def dot_attention_backward(
     -------
     dquery (N, T, H), dkeys (N, S, H)
     """
+    check_cache(cache, "dot_attention_forward", ("query", "keys", "weights", "c"))
     dcontext = Shapes().floats("dcontext", dcontext, cache["query"].shape[:2] + cache["keys"].shape[2:])
     return _dot_core_backward(dcontext, cache, _check_dweights(dweights, cache["weights"]))
 

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnlib._checks import Shapes, _describe, check_rng, positive_int
+from rnnlib._checks import Shapes, _describe, check_cache, check_rng, positive_int
 from rnnlib.activations import get_activation, sigmoid
 from rnnlib.init import normal
 from rnnlib.layers import last_step_affine_backward, last_step_affine_forward
@@ -199,6 +199,7 @@ def rnn_backward_truncated(dhs: Array, cache: dict[str, Any], k: int) -> tuple[A
     dx (N, T, D), dh0 (N, H), dW_xh (D, H), dW_hh (H, H), db_h (H,), as rnn_backward
     """
     k = positive_int("k", k)
+    check_cache(cache, "rnn_forward", ("x", "h0", "W_xh", "W_hh", "hs", "mask", "activation"))
     x, h0, W_xh, W_hh, hs, mask = (cache[key] for key in ("x", "h0", "W_xh", "W_hh", "hs", "mask"))
     dhs = Shapes().floats("dhs", dhs, hs.shape)
     _, fprime = get_activation(cache["activation"])

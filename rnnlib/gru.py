@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnlib._checks import Shapes
+from rnnlib._checks import Shapes, check_cache
 from rnnlib._gates import gate_blocks, gate_weight_grads
 
 Array = NDArray[np.floating]
@@ -119,6 +119,7 @@ def gru_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False)
     dx (N, T, D), dh0 (N, H), dW_x (D, 3H), dW_h (H, 3H), db (3H,), db_hn (H,)
     and, with ``return_deltas``, deltas (N, T, H)
     """
+    check_cache(cache, "gru_forward", ("x", "h0", "W_x", "W_h", "gates", "hns", "hs", "mask"))
     x, h0, W_x, W_h, gates, hns, hs, mask = (cache[k] for k in ("x", "h0", "W_x", "W_h", "gates", "hns", "hs", "mask"))
     T, N, H = hs.shape
     dhs = Shapes().floats("dhs", dhs, (N, T, H)).transpose(1, 0, 2)  # time-major view

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnlib._checks import Shapes
+from rnnlib._checks import Shapes, check_cache
 
 Array = NDArray[np.floating]
 
@@ -48,6 +48,7 @@ def embedding_backward(dout: Array, cache: dict[str, Any]) -> Array:
     -------
     dW : ndarray of shape (V, D)
     """
+    check_cache(cache, "embedding_forward", ("ids", "V"))
     ids = cache["ids"]
     dout = Shapes().floats("dout", dout, (*ids.shape, "D"))
     dW = np.zeros((cache["V"], dout.shape[2]), dtype=dout.dtype)
@@ -87,6 +88,7 @@ def temporal_affine_backward(dscores: Array, cache: dict[str, Any]) -> tuple[Arr
     -------
     dhs (N, T, H), dW (H, V), db (V,)
     """
+    check_cache(cache, "temporal_affine_forward", ("hs", "W"))
     hs, W = cache["hs"], cache["W"]
     N, T, H = hs.shape
     dscores = Shapes().floats("dscores", dscores, (N, T, W.shape[1]))
@@ -150,6 +152,7 @@ def last_step_affine_backward(dscores: Array, cache: dict[str, Any]) -> tuple[Ar
     -------
     dhs (N, T, H), zero except at each sequence's last step; dW (H, K); db (K,)
     """
+    check_cache(cache, "last_step_affine_forward", ("h_last", "last", "W", "T"))
     h_last, last, W = cache["h_last"], cache["last"], cache["W"]
     N, H = h_last.shape
     dscores = Shapes().floats("dscores", dscores, (N, W.shape[1]))

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnlib._checks import Shapes
+from rnnlib._checks import Shapes, check_cache
 from rnnlib._gates import gate_blocks, gate_weight_grads
 
 Array = NDArray[np.floating]
@@ -124,6 +124,7 @@ def lstm_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False
     dx (N, T, D), dh0 (N, H), dW_x (D, 4H), dW_h (H, 4H), db (4H,), dc0 (N, H)
     and, with ``return_deltas``, deltas (N, T, H)
     """
+    check_cache(cache, "lstm_forward", ("x", "h0", "c0", "W_x", "W_h", "gates", "hs", "cs", "tanh_cs", "mask"))
     x, h0, c0, W_x, W_h = (cache[k] for k in ("x", "h0", "c0", "W_x", "W_h"))
     gates, hs, cs, tanh_cs, mask = (cache[k] for k in ("gates", "hs", "cs", "tanh_cs", "mask"))
     T, N, H = hs.shape

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnlib._checks import Shapes
+from rnnlib._checks import Shapes, check_cache
 from rnnlib.activations import get_activation
 
 Array = NDArray[np.floating]
@@ -84,6 +84,7 @@ def rnn_step_backward(dh: Array, cache: dict[str, Any]) -> tuple[Array, Array, A
     -------
     dx (N, D), dh_prev (N, H), dW_xh (D, H), dW_hh (H, H), db_h (H,)
     """
+    check_cache(cache, "rnn_step_forward", ("activation", "h", "h_prev", "x", "W_xh", "W_hh"))
     _, fprime = get_activation(cache["activation"])
     dh = Shapes().floats("dh", dh, cache["h"].shape)
     da = dh * fprime(cache["h"])
@@ -172,6 +173,7 @@ def rnn_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False)
     dx (N, T, D), dh0 (N, H), dW_xh (D, H), dW_hh (H, H), db_h (H,)
     and, with ``return_deltas``, deltas (N, T, H)
     """
+    check_cache(cache, "rnn_forward", ("x", "h0", "W_xh", "W_hh", "hs", "mask", "activation"))
     x, h0, W_xh, W_hh, hs, mask = (cache[k] for k in ("x", "h0", "W_xh", "W_hh", "hs", "mask"))
     N, T, H = hs.shape
     D = x.shape[2]

@@ -152,3 +152,42 @@ def test_check_gradients_errors():
         check_gradients(f, arrays, grads, h=0)
     with pytest.raises(ValueError, match="rtol must be a non-negative finite number; got -1"):
         check_gradients(f, arrays, grads, rtol=-1)
+
+
+def test_every_backward_names_the_forward_whose_cache_it_expects():
+    """A cache from another forward function used to fail with a bare KeyError deep inside."""
+    import pytest
+
+    from rnnlib import (
+        embedding_backward,
+        gru_backward,
+        lstm_backward,
+        rnn_backward,
+        rnn_step_backward,
+        temporal_affine_backward,
+    )
+    from rnnlib.attention import additive_attention_backward, dot_attention_backward
+    from rnnlib.bptt import rnn_backward_truncated
+    from rnnlib.layers import last_step_affine_backward
+    from rnnlib.rnn import rnn_forward
+
+    rng = np.random.default_rng(0)
+    x, h0 = rng.standard_normal((2, 3, 4)), np.zeros((2, 5))
+    hs, rnn_cache = rnn_forward(x, h0, rng.standard_normal((4, 5)), rng.standard_normal((5, 5)), np.zeros(5))
+    cases = [
+        (lstm_backward, (hs, rnn_cache), "lstm_forward", "'c0'"),
+        (gru_backward, (hs, rnn_cache), "gru_forward", "'W_x', 'W_h', 'gates', 'hns'"),
+        (rnn_backward, (hs, {"hs": hs}), "rnn_forward", "'x'"),
+        (rnn_step_backward, (h0, rnn_cache), "rnn_step_forward", "'h'"),
+        (rnn_backward_truncated, (hs, {"x": x}, 2), "rnn_forward", "'h0'"),
+        (embedding_backward, (hs, rnn_cache), "embedding_forward", "'ids'"),
+        (temporal_affine_backward, (hs, rnn_cache), "temporal_affine_forward", "'W'"),
+        (last_step_affine_backward, (h0, rnn_cache), "last_step_affine_forward", "'h_last'"),
+        (additive_attention_backward, (hs, rnn_cache), "additive_attention_forward", "'query'"),
+        (dot_attention_backward, (hs, rnn_cache), "dot_attention_forward", "'query'"),
+    ]
+    for backward, args, forward, key in cases:
+        with pytest.raises(TypeError, match=rf"cache must be the one returned by {forward}; this one has no {key}"):
+            backward(*args)
+    with pytest.raises(TypeError, match=r"cache must be the dict returned by rnn_forward; got list"):
+        rnn_backward(hs, [rnn_cache])
