@@ -9,8 +9,13 @@ Conventions, once for the whole package:
   pair, the backward returning gradients in the order of the forward inputs;
 - anything random takes ``rng: np.random.Generator``; there is no global seed;
 - public functions check their inputs and say what they expected and received.
+
+Importing rnnlib limits BLAS to one thread unless OPENBLAS_NUM_THREADS, OMP_NUM_THREADS
+or MKL_NUM_THREADS is set (see rnnlib/_threads.py): the course's matrices are small.
 """
 
+
+from rnnlib._threads import limit_blas_threads
 from rnnlib.activations import log_sigmoid, log_softmax, logsumexp, relu, sigmoid, softmax, softplus
 from rnnlib.architectures import EncoderDecoder, ManyToManyTagger, OneToManyGenerator
 from rnnlib.data import PAD, UNK, Vocabulary, bag_of_words, minibatches, one_hot, pad_sequences, tokenize
@@ -40,6 +45,8 @@ from rnnlib.ngram import CharNGram, compressed_bits_per_char
 from rnnlib.optim import SGD, Adam, clip_grad_norm, cosine_schedule, exponential_schedule, global_norm
 from rnnlib.recurrent import CELLS, Recurrent
 from rnnlib.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+
+limit_blas_threads()
 
 __version__ = "0.1.0"
 
