@@ -280,6 +280,26 @@ def test_train_tbptt_is_deterministic(rng):
     np.testing.assert_array_equal(logs[0]["loss"], logs[1]["loss"])
 
 
+@pytest.mark.parametrize("cell", CELLS)
+def test_tbptt_carries_the_state_from_chunk_to_chunk(rng, cell):
+    """At learning rate zero the parameters never move, so if the state is carried, the
+    chunks' losses are exactly the losses of one long pass over the streams, cut into
+    pieces, and each pass starts again from zeros. Restarting every chunk from a zero
+    state, or carrying the state into the next pass, changes every loss after the first."""
+    k, chunks = 6, 5
+    streams = text_streams(rng.integers(0, 6, 2 * (k * chunks + 1)), 2)
+    model = CharLM(6, 4, rng, cell=cell, num_layers=2)
+    log = train_tbptt(model, streams, SGD(0.1), k, epochs=2, lr_schedule=lambda s: 0.0)
+    scores, _ = model.forward(streams[:, : k * chunks])  # one pass, no truncation
+    pieces = [
+        softmax_cross_entropy(scores[:, j * k : (j + 1) * k], streams[:, j * k + 1 : (j + 1) * k + 1])[0]
+        for j in range(chunks)
+    ]
+    np.testing.assert_allclose(log["loss"], pieces * 2, rtol=1e-12)
+    fresh = [model.loss(x, y)[0] for x, y in stream_chunks(streams, k)]  # every chunk from zeros
+    assert np.abs(np.subtract(fresh, pieces)[1:]).min() > 1e-6  # so the check above can tell the two apart
+
+
 def test_uniform_model_has_perplexity_V(rng):
     model = CharLM(9, 4, rng, cell="gru")
     model.params["W_hy"][...] = 0  # equal scores for every character

@@ -127,3 +127,28 @@ def test_bag_of_words_checks_its_mask_like_every_other_function():
     with pytest.raises(ValueError, match=r"mask must have shape \(1, 3\); got \(1, 2\)"):
         bag_of_words(ids, 3, np.array([[1, 1]]))
     assert bag_of_words(ids, 3, np.array([[1, 0, 0]])).tolist() == [[0, 1, 0]]
+
+
+def test_minibatches_draw_a_fresh_order_from_the_generator_every_pass():
+    """Every pass is a new permutation drawn from rng: not the data's own order, different
+    from the previous pass and under another generator, the same again under the same seed,
+    and over many passes every example equally likely to come first."""
+    x = np.arange(20)
+
+    def order(rng, **kw):
+        return np.concatenate([b[0] for b in minibatches(x, batch_size=6, rng=rng, **kw)])
+
+    rng = np.random.default_rng(0)
+    first, second = order(rng), order(rng)  # two passes (epochs) from one generator
+    for o in (first, second):
+        np.testing.assert_array_equal(np.sort(o), x)  # each example once per pass
+    assert not np.array_equal(first, x)  # 1 chance in 20! to fail by accident
+    assert not np.array_equal(second, first)
+    assert not np.array_equal(order(np.random.default_rng(1)), first)
+    np.testing.assert_array_equal(order(np.random.default_rng(0)), first)
+    np.testing.assert_array_equal(order(np.random.default_rng(0), shuffle=False), x)  # unless asked not to
+    passes, n = 4000, 5
+    rng = np.random.default_rng(2)
+    leading = [next(minibatches(np.arange(n), batch_size=2, rng=rng))[0][0] for _ in range(passes)]
+    counts = np.bincount(leading, minlength=n)
+    assert np.abs(counts - passes / n).max() < 5 * np.sqrt(passes * (1 / n) * (1 - 1 / n))  # 5 standard deviations

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnnlib import Adam, BagOfWordsClassifier, ManyToOneClassifier, check_gradients, fit, pad_sequences
+from rnnlib import SGD, Adam, BagOfWordsClassifier, ManyToOneClassifier, check_gradients, fit, pad_sequences
 
 
 @pytest.mark.parametrize("embedding_size", [None, 3])
@@ -103,3 +103,41 @@ def test_classifier_gated_cells_are_drop_in(rng, cell, layers, bidi):
     alone = model.predict_proba(np.array([[6, 2]]))
     np.testing.assert_allclose(model.predict_proba(ids, mask)[1], alone[0], atol=1e-14)
     assert f"cell='{cell}'" in repr(model)
+
+
+class _Recorder:
+    """A stand-in model for fit: its loss is the mean of the batch it is given, its
+    gradient is zero (so nothing changes between epochs), and it keeps every batch."""
+
+    def __init__(self) -> None:
+        self.params = {"w": np.zeros(1)}
+        self.batches: list[np.ndarray] = []
+
+    def loss(self, x: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
+        self.batches.append(x.copy())
+        return float(x.mean()), {"w": np.zeros(1)}
+
+
+def test_fit_reports_the_example_weighted_mean_loss_of_each_epoch():
+    """Ten examples in batches of 4, 4 and 2. With one 1 among nine 0s the mean loss over
+    the examples is 0.1 wherever the 1 lands; the plain mean of the three batch losses
+    would be 1/12 or 1/6, counting the short batch's examples twice."""
+    x = np.zeros(10)
+    x[3] = 1.0
+    model = _Recorder()
+    history = fit(model, (x,), SGD(0.1), np.random.default_rng(0), epochs=3, batch_size=4)
+    assert [len(b) for b in model.batches] == [4, 4, 2] * 3
+    assert history == pytest.approx([0.1] * 3, rel=1e-12)
+
+
+def test_fit_visits_every_example_once_per_epoch_in_a_new_order():
+    x = np.arange(12.0)
+    model = _Recorder()
+    fit(model, (x,), SGD(0.1), np.random.default_rng(0), epochs=3, batch_size=5)
+    epochs = [np.concatenate(model.batches[i : i + 3]) for i in range(0, 9, 3)]
+    for e in epochs:
+        np.testing.assert_array_equal(np.sort(e), x)
+    assert not np.array_equal(epochs[0], x) and not np.array_equal(epochs[1], epochs[0])
+    again = _Recorder()
+    fit(again, (x,), SGD(0.1), np.random.default_rng(0), epochs=3, batch_size=5)
+    np.testing.assert_array_equal(np.concatenate(again.batches), np.concatenate(model.batches))  # same seed
