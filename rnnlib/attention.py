@@ -26,7 +26,9 @@ own positions instead, such as the causal mask of a language model (query t sees
 
 Built on these: :class:`AttentionEncoderDecoder`, the encoder-decoder with attention;
 :func:`translation_accuracy`, which scores any encoder-decoder with teacher forcing and
-running free; and :func:`sinusoidal_positions`, the position codes of the Transformer.
+running free; :func:`source_gradient_norms`, how strongly each output step's loss
+reaches each source word; and :func:`sinusoidal_positions`, the position codes of the
+Transformer.
 
 Shapes are batch-first: queries (N, T, Hq), keys (N, S, Hk), mask (N, S), weights
 (N, T, S), context (N, T, Hk). Each ``*_forward`` returns ``(context, weights, cache)``;
@@ -36,6 +38,7 @@ returns the gradients in the order of the forward's array inputs.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -60,6 +63,7 @@ __all__ = [
     "dot_attention_forward",
     "masked_softmax",
     "sinusoidal_positions",
+    "source_gradient_norms",
     "translation_accuracy",
 ]
 
@@ -381,6 +385,67 @@ def translation_accuracy(
             "exact_by_group": np.array([e for e, _ in per_group]),
         }
     return result
+
+
+def source_gradient_norms(
+    model: Any,
+    src: NDArray[np.integer],
+    tgt: NDArray[np.integer],
+    src_mask: Mask = None,
+    tgt_mask: Mask = None,
+) -> NDArray[np.float64]:
+    """How strongly the loss of each output step reaches each embedded source word.
+
+    G[n, t, j] is the norm of dL_nt / dx_nj, where L_nt = -log y_hat_nt[y_nt] is the
+    teacher-forced loss of pair n at output step t and x_nj the embedding of its
+    source word j. In a plain encoder-decoder that gradient has to travel back through
+    the decoder steps before t and the encoder steps after j; with attention it also
+    has a short road, through the context.
+
+    The trick: a copy of the model gets a source vocabulary of N * S entries, one
+    embedding row per (pair, position) holding that word's embedding, so the gradient
+    of the embedding matrix separates the positions. One forward pass, and one backward
+    pass per output step.
+
+    Parameters
+    ----------
+    model : an :class:`AttentionEncoderDecoder` or :class:`rnnlib.architectures.EncoderDecoder`
+        built with an ``embedding_size`` (so that it has the parameter ``enc_E``)
+    src : ndarray of shape (N, S); tgt : ndarray of shape (N, T), each target ending with <eos>
+    src_mask : optional ndarray of shape (N, S); tgt_mask : optional ndarray of shape (N, T)
+
+    Returns
+    -------
+    G : ndarray of shape (N, T, S); 0 at padded source positions and padded output steps
+    """
+    if "enc_E" not in getattr(model, "params", {}):
+        raise ValueError(
+            "model must embed its source words (build it with embedding_size=...); it has no parameter 'enc_E'"
+        )
+    s = Shapes()
+    src = s.ints("src", src, ("N", "S"), high=model.src_vocab_size)
+    tgt = s.ints("tgt", tgt, ("N", "T"), high=model.tgt_vocab_size)
+    src_mask = s.mask("src_mask", src_mask, ("N", "S"))
+    tgt_mask = np.ones(tgt.shape, bool) if tgt_mask is None else s.mask("tgt_mask", tgt_mask, ("N", "T"))
+    N, S = src.shape
+    probe = copy.copy(model)  # shares the weights; only the source embedding is replaced
+    probe.params = dict(model.params)
+    probe.params["enc_E"] = model.params["enc_E"][src].reshape(N * S, -1)  # one row per (pair, position)
+    probe.src_vocab_size = N * S
+    scores, cache = probe.forward(np.arange(N * S).reshape(N, S), tgt, src_mask, tgt_mask)
+    G = np.zeros((N, tgt.shape[1], S))
+    for t in range(tgt.shape[1]):
+        only_t = np.zeros_like(tgt_mask)  # the loss of step t alone; the forward pass keeps every step
+        only_t[:, t] = tgt_mask[:, t]
+        count = only_t.sum()
+        if count == 0:
+            continue
+        _, dscores = softmax_cross_entropy(scores, tgt, only_t)  # the mean over the pairs with a step t
+        grads = probe.backward(dscores, cache)
+        G[:, t] = count * np.linalg.norm(grads["enc_E"].reshape(N, S, -1), axis=2)
+    if src_mask is not None:
+        G[~np.broadcast_to(src_mask[:, None, :], G.shape)] = 0.0  # padding feeds nothing forward
+    return G
 
 
 def sinusoidal_positions(length: int, size: int) -> NDArray[np.float64]:

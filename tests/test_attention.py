@@ -456,3 +456,57 @@ def test_translation_accuracy_agrees_with_its_definitions(rng):
     tgt[1, 4] = 4  # row 1 (four words and <eos>) loses its <eos>
     with pytest.raises(ValueError, match=r"every target must end with <eos> \(id 3\) at its last real step; row 1"):
         translation_accuracy(model, data[0], tgt, data[2], data[3])
+
+
+# ---------------------------------------------------------------- how far the loss reaches into the source
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_source_gradient_norms_match_finite_differences(rng, plain):
+    from rnnlib import log_softmax, numerical_gradient, rel_error
+    from rnnlib.architectures import EncoderDecoder
+    from rnnlib.attention import source_gradient_norms
+
+    cls = EncoderDecoder if plain else AttentionEncoderDecoder
+    kwargs = {"cell": "gru"} if plain else {"bidirectional": False}
+    model = perturbed(cls(7, 7, 4, rng, bos_id=2, eos_id=3, embedding_size=3, **kwargs), rng)
+    # Within a pair every source word is different, so the embedding row of a word is that position's input.
+    data = seq2seq_arrays([[4, 5, 1, 6], [2, 6], [3, 1, 5]], [[4, 5], [6, 6, 4, 5], [4]], eos_id=3)
+    src, tgt, sm, tm = data
+    E_before = model.params["enc_E"].copy()
+    G = source_gradient_norms(model, *data)
+    np.testing.assert_array_equal(model.params["enc_E"], E_before)  # the model is left as it was
+    assert G.shape == (3, 5, 4)
+    assert (G[~np.broadcast_to(sm[:, None, :], G.shape)] == 0).all()  # padded source words
+    assert (G[~np.broadcast_to(tm[:, :, None], G.shape)] == 0).all()  # padded output steps
+    for n, t in [(0, 0), (0, 2), (1, 4), (2, 1)]:
+
+        def step_loss(n=n, t=t):
+            scores, _ = model.forward(src, tgt, sm, tm)
+            return -float(log_softmax(scores[n, t])[tgt[n, t]])
+
+        numeric = numerical_gradient(step_loss, model.params["enc_E"])  # (V, D): row src[n, j] is dL_nt/dx_nj
+        expected = [np.linalg.norm(numeric[src[n, j]]) if sm[n, j] else 0.0 for j in range(src.shape[1])]
+        assert rel_error(G[n, t], np.array(expected)) < 1e-7
+
+
+def test_source_gradient_norms_of_a_plain_model_reach_every_source_word(rng):
+    from rnnlib.architectures import EncoderDecoder
+    from rnnlib.attention import source_gradient_norms
+
+    model = perturbed(EncoderDecoder(7, 7, 4, rng, bos_id=2, eos_id=3, embedding_size=3, cell="gru"), rng)
+    data = seq2seq_arrays([[4, 5, 1, 6]], [[4, 5, 6]], eos_id=3)
+    G = source_gradient_norms(model, *data)
+    assert (G[0] > 0).all()  # every output step reaches every source word through the context
+
+
+def test_source_gradient_norms_errors(rng):
+    from rnnlib.attention import source_gradient_norms
+
+    one_hot_model = AttentionEncoderDecoder(6, 7, 3, rng, bos_id=2, eos_id=3)
+    data = seq2seq_arrays([[4, 5]], [[4]], eos_id=3)
+    with pytest.raises(ValueError, match=r"build it with embedding_size=\.\.\.\); it has no parameter 'enc_E'"):
+        source_gradient_norms(one_hot_model, *data)
+    model = AttentionEncoderDecoder(6, 7, 3, rng, bos_id=2, eos_id=3, embedding_size=2)
+    with pytest.raises(ValueError, match="src"):
+        source_gradient_norms(model, np.array([[4, 9]]), data[1])
