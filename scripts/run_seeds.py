@@ -49,6 +49,12 @@ def with_seed(nb: nbformat.NotebookNode, seed: int, name: str) -> nbformat.Noteb
     return nb
 
 
+def split_seeds(words: list[str]) -> tuple[list[int], list[Path]]:
+    """`--seeds 1 2 chapters/x.ipynb` takes the notebook too: integers are seeds, the rest notebooks."""
+    seeds = [int(word) for word in words if word.lstrip("-").isdigit()]
+    return seeds, [Path(word) for word in words if not word.lstrip("-").isdigit()]
+
+
 def run(path: Path, seed: int, timeout: int) -> tuple[str, int, float, str | None]:
     """Execute `path` with SEED = seed; return (name, seed, seconds, error or None)."""
     name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
@@ -68,11 +74,13 @@ def run(path: Path, seed: int, timeout: int) -> tuple[str, int, float, str | Non
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
+    parser.add_argument("--seeds", nargs="+", default=[str(seed) for seed in DEFAULT_SEEDS], help="integers")
     parser.add_argument("--jobs", type=int, default=2, help="chapters executed at once")
     parser.add_argument("--timeout", type=int, default=300, help="seconds per cell")
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter in _toc.yml")
     args = parser.parse_args()
+    seeds, more = split_seeds(args.seeds)
+    args.seeds, args.notebooks = seeds or list(DEFAULT_SEEDS), args.notebooks + more
     notebooks = [p.resolve() for p in args.notebooks] or toc_notebooks()
     jobs = [(path, seed) for seed in args.seeds for path in notebooks]
     failures = 0

@@ -89,3 +89,9 @@ def test_run_seeds_reports_a_failing_assert(tmp_path, monkeypatch):
     name, seed, _, error = seeds.run(path, 5, 60)
     assert (name, seed) == ("c.ipynb", 5)
     assert "AssertionError: one seed only" in error
+
+
+def test_run_seeds_reads_notebooks_given_after_the_seeds():
+    seeds = load("run_seeds")
+    assert seeds.split_seeds(["3", "4", "chapters/a.ipynb"]) == ([3, 4], [Path("chapters/a.ipynb")])
+    assert seeds.split_seeds(["-1", "12"]) == ([-1, 12], [])
