@@ -121,10 +121,14 @@ def scalar_bptt(
 
     Parameters
     ----------
-    x : the T inputs x_1..x_T, real numbers (T >= 1)
-    y : the target, in [0, 1]
-    W_xh, W_hh, b_h, W_hy, b_y : the five parameters, real numbers
-    h0 : the initial state h_0
+    x : sequence
+        the T inputs x_1..x_T, real numbers (T >= 1)
+    y : float
+        the target, in [0, 1]
+    W_xh, W_hh, b_h, W_hy, b_y : float
+        the five parameters, real numbers
+    h0 : float
+        the initial state h_0
 
     Returns
     -------
@@ -191,8 +195,10 @@ def rnn_backward_truncated(dhs: Array, cache: dict[str, Any], k: int) -> tuple[A
     Parameters
     ----------
     dhs : ndarray of shape (N, T, H), dL/dh_t from the layers above each step
-    cache : from :func:`rnnlib.rnn.rnn_forward`
-    k : truncation length, a positive int
+    cache : dict
+        from :func:`rnnlib.rnn.rnn_forward`
+    k : int
+        truncation length, a positive int
 
     Returns
     -------
@@ -267,19 +273,23 @@ def truncated_bptt(
     W_xh : ndarray of shape (D, H)
     W_hh : ndarray of shape (H, H)
     b_h : ndarray of shape (H,)
-    chunk_length : k, a positive int
-    chunk_loss : function ``chunk_loss(hs_chunk, start) -> (loss, dhs_chunk)`` taking the
+    chunk_length : int
+        k, a positive int
+    chunk_loss : callable
+        function ``chunk_loss(hs_chunk, start) -> (loss, dhs_chunk)`` taking the
         states of one chunk, ndarray of shape (N, k, H), and the index of its first step;
         it returns the chunk's loss (a float) and dL/dh for those states, shape (N, k, H).
         If the loss has parameters of its own (an output layer), the function
         accumulates their gradients itself.
     mask : optional ndarray of shape (N, T), 1 for real steps
-    activation : the recurrence's activation, "tanh" by default
+    activation : str
+        the recurrence's activation, "tanh" by default
 
     Returns
     -------
     loss : float, the sum of the chunk losses
-    grads : (dW_xh (D, H), dW_hh (H, H), db_h (H,)), summed over the chunks
+    grads : dict
+        (dW_xh (D, H), dW_hh (H, H), db_h (H,)), summed over the chunks
     h_last : ndarray of shape (N, H), the state after the last step (the h0 of whatever
         comes next in the stream)
     peak_cache_bytes : int, the most bytes a chunk's cache kept for the backward pass,
@@ -334,7 +344,8 @@ def cache_nbytes(cache: object, exclude: Collection[str] = ()) -> int:
     Parameters
     ----------
     cache : dict (or list or tuple) as returned by a forward function
-    exclude : keys of the top-level dict to leave out, e.g. :data:`WEIGHT_KEYS`
+    exclude : collection of str
+        keys of the top-level dict to leave out, e.g. :data:`WEIGHT_KEYS`
 
     Returns
     -------
@@ -425,8 +436,10 @@ class ManyToOneRNN:
 
     Parameters
     ----------
-    input_size : D
-    hidden_size : H
+    input_size : int
+        D
+    hidden_size : int
+        H
     rng : np.random.Generator for the initial weights (variance 1/fan_in; zero biases)
     truncation : None (exact BPTT) or k (BPTT(k): every gradient stops after k steps)
     """

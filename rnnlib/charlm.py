@@ -124,7 +124,8 @@ def text_streams(ids: NDArray[np.integer], num_streams: int) -> NDArray[np.int64
     Parameters
     ----------
     ids : ndarray of shape (L,)
-    num_streams : N
+    num_streams : int
+        N
 
     Returns
     -------
@@ -167,7 +168,8 @@ def stream_chunks(
     Parameters
     ----------
     streams : ndarray of shape (N, S), from :func:`text_streams`
-    chunk_length : k, the truncation length
+    chunk_length : int
+        k, the truncation length
 
     Yields
     ------
@@ -199,18 +201,23 @@ class CharLM:
 
     Parameters
     ----------
-    vocab_size : V
-    hidden_size : H
+    vocab_size : int
+        V
+    hidden_size : int
+        H
     rng : np.random.Generator for the initial weights
-    embedding_size : D; None feeds one-hot vectors (D = V)
+    embedding_size : int | None
+        D; None feeds one-hot vectors (D = V)
     cell : "rnn" (default), "lstm" or "gru"
     num_layers : recurrent layers stacked
-    activation : the vanilla RNN's activation ("tanh" or, for an IRNN, "relu")
+    activation : str
+        the vanilla RNN's activation ("tanh" or, for an IRNN, "relu")
     recurrent_init : None keeps the cell's default start (Gaussian W_hh for "rnn",
         orthogonal blocks for the gated cells); "normal", "orthogonal" or "identity"
         redraws every recurrent H x H block that way (the IRNN of Le et al. is
         ``activation="relu", recurrent_init="identity"``)
-    recurrent_scale : gain of the "orthogonal" and "identity" starts
+    recurrent_scale : float
+        gain of the "orthogonal" and "identity" starts
     dtype : np.float64 (default) or np.float32; every parameter has this dtype
     """
 
@@ -292,14 +299,16 @@ class CharLM:
         Parameters
         ----------
         ids : ndarray of shape (N, T) of character ids in [0, V)
-        state : the state to start from (default zeros), e.g. ``cache["state"]`` of
+        state : dict | None
+            the state to start from (default zeros), e.g. ``cache["state"]`` of
             the previous chunk; it is treated as a constant, so no gradient flows
             back into the chunk that produced it
 
         Returns
         -------
         scores : ndarray of shape (N, T, V)
-        cache : for :meth:`backward`; ``cache["state"]`` is the state after the last
+        cache : dict
+            for :meth:`backward`; ``cache["state"]`` is the state after the last
             step, to carry into the next chunk
         """
         ids = Shapes().ints("ids", ids, ("N", "T"), high=self.vocab_size)
@@ -339,13 +348,15 @@ class CharLM:
         ----------
         ids : ndarray of shape (N, T), input characters
         targets : ndarray of shape (N, T), the character after each input
-        state : state to start from (default zeros)
+        state : dict | None
+            state to start from (default zeros)
 
         Returns
         -------
         loss : float, mean of -log P(target) over the N T predictions, in nats
         grads : dict keyed like ``params``
-        state : the state after the last step
+        state : dict
+            the state after the last step
         """
         scores, cache = self.forward(ids, state)
         loss, dscores = softmax_cross_entropy(scores, targets)
@@ -406,16 +417,24 @@ def train_tbptt(
 
     Parameters
     ----------
-    model : the :class:`CharLM` to train (its ``params`` are updated in place)
+    model : CharLM
+        the :class:`CharLM` to train (its ``params`` are updated in place)
     streams : ndarray of shape (N, S), from :func:`text_streams`
-    optimizer : an :class:`rnnlib.optim.Optimizer`
-    chunk_length : k, the truncation length
-    steps : stop after this many updates (default: ``epochs`` full passes)
-    epochs : passes over the streams (repeated until ``steps`` when it is given)
-    clip_norm : if set, rescale the gradients to this global norm when they exceed it
-    lr_schedule : optional function of the update index (0-based) returning the
+    optimizer : Optimizer
+        an :class:`rnnlib.optim.Optimizer`
+    chunk_length : int
+        k, the truncation length
+    steps : int | None
+        stop after this many updates (default: ``epochs`` full passes)
+    epochs : int
+        passes over the streams (repeated until ``steps`` when it is given)
+    clip_norm : float | None
+        if set, rescale the gradients to this global norm when they exceed it
+    lr_schedule : callable | None
+        optional function of the update index (0-based) returning the
         learning rate, e.g. ``lambda s: cosine_schedule(s, total, 0.01)``
-    frozen : names of parameters kept at their starting values (e.g. ``("W_hh",)``);
+    frozen : tuple of str
+        names of parameters kept at their starting values (e.g. ``("W_hh",)``);
         their gradients are set to zero before clipping, so they neither move nor
         count in the gradient norm
 
@@ -474,9 +493,11 @@ def evaluate(model: CharLM, streams: NDArray[np.integer], chunk_length: int) -> 
 
     Parameters
     ----------
-    model : a :class:`CharLM`
+    model : CharLM
+        a :class:`CharLM`
     streams : ndarray of shape (N, S), e.g. ``text_streams(held_out_ids, N)``
-    chunk_length : k; only memory depends on it, since the state is carried
+    chunk_length : int
+        k; only memory depends on it, since the state is carried
 
     Returns
     -------
@@ -526,8 +547,10 @@ def temperature_probabilities(scores: Array, temperature: float = 1.0, exclude: 
     Parameters
     ----------
     scores : ndarray of shape (..., V)
-    temperature : positive float
-    exclude : ids that must never be drawn (e.g. ``<pad>`` and ``<unk>``)
+    temperature : float
+        positive float
+    exclude : tuple of int
+        ids that must never be drawn (e.g. ``<pad>`` and ``<unk>``)
 
     Returns
     -------
@@ -564,12 +587,16 @@ def sample(
 
     Parameters
     ----------
-    model : a trained :class:`CharLM`
-    vocab : the character vocabulary the model was trained with
-    prime : non-empty str of known characters to start from
+    model : CharLM
+        a trained :class:`CharLM`
+    vocab : Vocabulary
+        the character vocabulary the model was trained with
+    prime : str
+        non-empty str of known characters to start from
     length : number of characters to generate
     rng : np.random.Generator; the same generator state gives the same text
-    temperature : positive float; 1 samples the model's own distribution
+    temperature : float
+        positive float; 1 samples the model's own distribution
 
     Returns
     -------

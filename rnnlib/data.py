@@ -108,9 +108,12 @@ def pad_sequences(
 
     Parameters
     ----------
-    sequences : N sequences of token ids (lists of int), or N float arrays of shape (T_n, D)
-    max_len : pad (or truncate) to this length; default the longest sequence
-    pad_value : value written into padded positions (0 is the ``<pad>`` id)
+    sequences : list of lists of int, or list of ndarray
+        N sequences of token ids (lists of int), or N float arrays of shape (T_n, D)
+    max_len : int | None
+        pad (or truncate) to this length; default the longest sequence
+    pad_value : float
+        value written into padded positions (0 is the ``<pad>`` id)
 
     Returns
     -------
@@ -162,7 +165,8 @@ def one_hot(ids: NDArray[np.integer], num_classes: int, dtype: type = np.float64
     Parameters
     ----------
     ids : integer ndarray of any shape, e.g. (N, T), with entries in [0, num_classes)
-    num_classes : V
+    num_classes : int
+        V
 
     Returns
     -------
@@ -205,7 +209,8 @@ def bag_of_words(
     Parameters
     ----------
     ids : ndarray of shape (N, T)
-    vocab_size : V
+    vocab_size : int
+        V
     mask : optional ndarray of shape (N, T)
 
     Returns

@@ -87,9 +87,12 @@ def make_reviews(
     ----------
     n : number of reviews, a positive int
     rng : np.random.Generator; the same state always gives the same reviews
-    kinds : which templates to draw from (uniformly); default all of :data:`REVIEW_KINDS`
-    intensifier_prob : probability that an adjective gets "very", "really" or "quite"
-    return_kinds : also return the template name of every review
+    kinds : sequence | None
+        which templates to draw from (uniformly); default all of :data:`REVIEW_KINDS`
+    intensifier_prob : float
+        probability that an adjective gets "very", "really" or "quite"
+    return_kinds : bool
+        also return the template name of every review
 
     Returns
     -------
@@ -177,7 +180,8 @@ def load_nino12_sst(data_dir: str | Path | None = None) -> tuple[NDArray[np.date
 
     Parameters
     ----------
-    data_dir : folder holding ``nino12_sst.csv``; default the course's ``data/``
+    data_dir : str | Path | None
+        folder holding ``nino12_sst.csv``; default the course's ``data/``
 
     Returns
     -------
@@ -217,7 +221,8 @@ def load_alice(data_dir: str | Path | None = None) -> str:
 
     Parameters
     ----------
-    data_dir : folder holding ``alice_in_wonderland.txt``; default the course's ``data/``
+    data_dir : str | Path | None
+        folder holding ``alice_in_wonderland.txt``; default the course's ``data/``
 
     Returns
     -------
@@ -296,11 +301,16 @@ def make_vowel(
 
     Parameters
     ----------
-    duration : length in seconds
-    sample_rate : samples per second
-    f0 : pitch (fundamental frequency) in Hz, below sample_rate / 2
-    formants : resonance frequencies F_j in Hz, each below sample_rate / 2
-    bandwidth : width B of every resonance in Hz
+    duration : float
+        length in seconds
+    sample_rate : int
+        samples per second
+    f0 : float
+        pitch (fundamental frequency) in Hz, below sample_rate / 2
+    formants : sequence
+        resonance frequencies F_j in Hz, each below sample_rate / 2
+    bandwidth : float
+        width B of every resonance in Hz
 
     Returns
     -------
@@ -364,8 +374,10 @@ def bucket_by_length(
     Parameters
     ----------
     lengths : ndarray of shape (N,), the length T_n of every sequence
-    batch_size : B, a positive int
-    rng : if given, the order of the batches is shuffled with it (the contents are not)
+    batch_size : int
+        B, a positive int
+    rng : np.random.Generator | None
+        if given, the order of the batches is shuffled with it (the contents are not)
 
     Returns
     -------

@@ -115,10 +115,14 @@ def check_answer(name: str, answer: object, expected: object, rtol: float = 1e-6
 
     Parameters
     ----------
-    name : what the answer is, used in the message (e.g. "padding waste")
-    answer : the reader's answer
-    expected : the right answer, computed by the chapter from rnnlib
-    rtol, atol : relative and absolute tolerance for numbers
+    name : str
+        what the answer is, used in the message (e.g. "padding waste")
+    answer : object
+        the reader's answer
+    expected : object
+        the right answer, computed by the chapter from rnnlib
+    rtol, atol : float
+        relative and absolute tolerance for numbers
 
     Nothing is returned, so that a notebook cell ending in ``check_answer(...)``
     shows only the message.
@@ -162,11 +166,16 @@ def check_function(
 
     Parameters
     ----------
-    name : what the function computes, used in the message (e.g. "dL/dh_t")
-    answer : the reader's function, or None while they have not written it
-    reference : the rnnlib function (or a lambda around one) that gives the right result
-    cases : argument tuples to try, e.g. ``[(x, h0), (x[:1], h0[:1])]``
-    rtol, atol : relative and absolute tolerance for numbers
+    name : str
+        what the function computes, used in the message (e.g. "dL/dh_t")
+    answer : object
+        the reader's function, or None while they have not written it
+    reference : callable
+        the rnnlib function (or a lambda around one) that gives the right result
+    cases : sequence
+        argument tuples to try, e.g. ``[(x, h0), (x[:1], h0[:1])]``
+    rtol, atol : float
+        relative and absolute tolerance for numbers
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty str naming the function; got {_describe(name)}")

@@ -42,14 +42,20 @@ class ManyToOneClassifier:
 
     Parameters
     ----------
-    vocab_size : V, the number of token ids
-    hidden_size : H
+    vocab_size : int
+        V, the number of token ids
+    hidden_size : int
+        H
     rng : np.random.Generator for the initial weights
-    embedding_size : D; None feeds one-hot vectors (D = V) and has no embedding table
-    activation : the RNN's activation, "tanh" by default
+    embedding_size : int | None
+        D; None feeds one-hot vectors (D = V) and has no embedding table
+    activation : str
+        the RNN's activation, "tanh" by default
     cell : "rnn" (default), "lstm" or "gru"
-    num_layers : stacked recurrent layers
-    bidirectional : add a backward-reading direction
+    num_layers : int
+        stacked recurrent layers
+    bidirectional : bool
+        add a backward-reading direction
     """
 
     def __init__(
@@ -92,7 +98,8 @@ class ManyToOneClassifier:
         Returns
         -------
         logits : ndarray of shape (N,)
-        cache : everything :meth:`backward` needs, including ``cache["hs"]`` (N, T, H)
+        cache : dict
+            everything :meth:`backward` needs, including ``cache["hs"]`` (N, T, H)
         """
         s = Shapes()
         ids = s.ints("ids", ids, ("N", "T"), high=self.vocab_size)
@@ -217,14 +224,19 @@ def fit(
 
     Parameters
     ----------
-    model : anything with ``params`` and ``loss(*batch) -> (loss, grads)``
-    data : the arrays ``model.loss`` takes, all with first dimension N,
+    model : object
+        anything with ``params`` and ``loss(*batch) -> (loss, grads)``
+    data : tuple of ndarray
+        the arrays ``model.loss`` takes, all with first dimension N,
         e.g. ``(ids, y, mask)``
-    optimizer : an :class:`rnnlib.optim.Optimizer`
+    optimizer : Optimizer
+        an :class:`rnnlib.optim.Optimizer`
     rng : np.random.Generator that orders the examples every epoch
     epochs, batch_size : positive ints
-    clip_norm : if set, rescale the gradients to at most this global norm
-    print_every : print the loss every this many epochs (0: silent)
+    clip_norm : float | None
+        if set, rescale the gradients to at most this global norm
+    print_every : int
+        print the loss every this many epochs (0: silent)
 
     Returns
     -------

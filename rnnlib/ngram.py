@@ -53,10 +53,13 @@ class CharNGram:
 
     Parameters
     ----------
-    order : n; the model conditions on the previous n - 1 ids (order 1 is the
+    order : int
+        n; the model conditions on the previous n - 1 ids (order 1 is the
         unigram: character frequencies, no context)
-    vocab_size : V
-    discount : d in (0, 1], subtracted from every seen count and given to the shorter
+    vocab_size : int
+        V
+    discount : float
+        d in (0, 1], subtracted from every seen count and given to the shorter
         context
     """
 
@@ -166,7 +169,8 @@ def compressed_bits_per_char(text: str, method: str = "zlib", given: str = "") -
 
     Parameters
     ----------
-    text : non-empty str
+    text : str
+        non-empty str
     method : "zlib" (gzip's algorithm), "bz2" or "lzma"
     given : str read before ``text``
 

@@ -133,7 +133,8 @@ def clip_grad_norm(grads: Params, max_norm: float) -> tuple[Params, float]:
     Returns
     -------
     clipped : dict with the same keys (new arrays when scaled, the inputs otherwise)
-    norm : the global norm before clipping
+    norm
+        the global norm before clipping
     """
     max_norm = positive_float("max_norm", max_norm)
     if not isinstance(grads, dict):

@@ -107,12 +107,17 @@ class Recurrent:
     Parameters
     ----------
     cell : "rnn", "lstm" or "gru"
-    input_size : D
-    hidden_size : H (per direction)
-    num_layers : layers stacked, each reading the previous layer's states
-    bidirectional : add a second pass reading each sequence backwards; the output at
+    input_size : int
+        D
+    hidden_size : int
+        H (per direction)
+    num_layers : int
+        layers stacked, each reading the previous layer's states
+    bidirectional : bool
+        add a second pass reading each sequence backwards; the output at
         step t is [forward h_t, backward h_t], shape (N, T, 2H)
-    activation : the vanilla RNN's activation (ignored by LSTM and GRU)
+    activation : str
+        the vanilla RNN's activation (ignored by LSTM and GRU)
 
     The layer holds no parameters itself: :meth:`init` returns a dict, and
     :meth:`forward` reads from one, so a model can keep them in its own ``params``.
@@ -195,9 +200,11 @@ class Recurrent:
         x : ndarray of shape (N, T, D)
         params : dict holding this layer's parameters (under ``prefix``)
         mask : optional ndarray of shape (N, T)
-        h0 : initial states: None (zeros), ndarray of shape (N, H) for a single
+        h0 : ndarray | None
+            initial states: None (zeros), ndarray of shape (N, H) for a single
             layer and direction, or (num_layers * directions, N, H)
-        c0 : LSTM only: initial cell states, shaped like ``h0`` (zeros when None).
+        c0 : ndarray | None
+            LSTM only: initial cell states, shaped like ``h0`` (zeros when None).
             They are taken as constants: :meth:`backward` returns no gradient for
             them, which is what truncated BPTT wants of a state carried over from
             the previous chunk.
@@ -205,7 +212,8 @@ class Recurrent:
         Returns
         -------
         hs : ndarray of shape (N, T, directions * H), the top layer's states
-        cache : for :meth:`backward`; ``cache["final"]`` holds each part's last real
+        cache : dict
+            for :meth:`backward`; ``cache["final"]`` holds each part's last real
             state, shape (num_layers * directions, N, H), and for an LSTM
             ``cache["final_c"]`` the last cell states, same shape
         """
@@ -256,7 +264,8 @@ class Recurrent:
         Parameters
         ----------
         dhs : ndarray of shape (N, T, directions * H), dL/d(top-layer states)
-        cache : from :meth:`forward`
+        cache : dict
+            from :meth:`forward`
         dfinal : optional ndarray of shape (num_layers * directions, N, H), dL/d(final
             states), for models (such as an encoder) that pass them on; always this
             shape, even for one layer and one direction (then (1, N, H))
@@ -264,7 +273,8 @@ class Recurrent:
         Returns
         -------
         dx : ndarray of shape (N, T, D)
-        dh0 : gradient of h0 in the shape it was given (None if h0 was None)
+        dh0
+            gradient of h0 in the shape it was given (None if h0 was None)
         grads : dict keyed like the parameters
         """
         if not isinstance(cache, dict) or "caches" not in cache or "h0_shape" not in cache:

@@ -78,7 +78,8 @@ def rnn_step_backward(dh: Array, cache: dict[str, Any]) -> tuple[Array, Array, A
     Parameters
     ----------
     dh : ndarray of shape (N, H)
-    cache : from :func:`rnn_step_forward`
+    cache : dict
+        from :func:`rnn_step_forward`
 
     Returns
     -------
@@ -163,8 +164,10 @@ def rnn_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False)
     ----------
     dhs : ndarray of shape (N, T, H), dL/dh_t coming from the layers above each step
         (zeros where a step has no output of its own).
-    cache : from :func:`rnn_forward`
-    return_deltas : also return delta_t = dL/dh_t, the *total* gradient reaching each
+    cache : dict
+        from :func:`rnn_forward`
+    return_deltas : bool
+        also return delta_t = dL/dh_t, the *total* gradient reaching each
         state (from its own output and from all later steps): the quantity whose norm
         chapter 5 plots to watch gradients vanish.
 
