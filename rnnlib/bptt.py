@@ -194,7 +194,8 @@ def rnn_backward_truncated(dhs: Array, cache: dict[str, Any], k: int) -> tuple[A
 
     Parameters
     ----------
-    dhs : ndarray of shape (N, T, H), dL/dh_t from the layers above each step
+    dhs : ndarray of shape (N, T, H)
+        dL/dh_t from the layers above each step
     cache : dict
         from :func:`rnnlib.rnn.rnn_forward`
     k : int
@@ -269,7 +270,8 @@ def truncated_bptt(
     Parameters
     ----------
     x : ndarray of shape (N, T, D)
-    h0 : ndarray of shape (N, H), the state before the first step
+    h0 : ndarray of shape (N, H)
+        the state before the first step
     W_xh : ndarray of shape (D, H)
     W_hh : ndarray of shape (H, H)
     b_h : ndarray of shape (H,)
@@ -281,18 +283,22 @@ def truncated_bptt(
         it returns the chunk's loss (a float) and dL/dh for those states, shape (N, k, H).
         If the loss has parameters of its own (an output layer), the function
         accumulates their gradients itself.
-    mask : optional ndarray of shape (N, T), 1 for real steps
+    mask : optional ndarray of shape (N, T)
+        1 for real steps
     activation : str
         the recurrence's activation, "tanh" by default
 
     Returns
     -------
-    loss : float, the sum of the chunk losses
+    loss : float
+        the sum of the chunk losses
     grads : dict
         (dW_xh (D, H), dW_hh (H, H), db_h (H,)), summed over the chunks
-    h_last : ndarray of shape (N, H), the state after the last step (the h0 of whatever
+    h_last : ndarray of shape (N, H)
+        the state after the last step (the h0 of whatever
         comes next in the stream)
-    peak_cache_bytes : int, the most bytes a chunk's cache kept for the backward pass,
+    peak_cache_bytes : int
+        the most bytes a chunk's cache kept for the backward pass,
         ``cache_nbytes(cache, exclude=("W_xh", "W_hh"))`` (see :func:`cache_nbytes`)
     """
     s = Shapes()
@@ -343,7 +349,8 @@ def cache_nbytes(cache: object, exclude: Collection[str] = ()) -> int:
 
     Parameters
     ----------
-    cache : dict (or list or tuple) as returned by a forward function
+    cache : dict, list or tuple
+        as returned by a forward function
     exclude : collection of str
         keys of the top-level dict to leave out, e.g. :data:`WEIGHT_KEYS`
 
@@ -397,16 +404,21 @@ def many_to_one_loss(
 
     Parameters
     ----------
-    params : dict with W_xh (D, H), W_hh (H, H), b_h (H,), W_hy (H, 1), b_y (1,)
+    params : dict
+        with W_xh (D, H), W_hh (H, H), b_h (H,), W_hy (H, 1), b_y (1,)
     x : ndarray of shape (N, T, D)
-    y : ndarray of shape (N,), targets in [0, 1]
-    mask : optional ndarray of shape (N, T), 1 for real steps
-    truncation : None for exact BPTT, or k for BPTT(k)
+    y : ndarray of shape (N,)
+        targets in [0, 1]
+    mask : optional ndarray of shape (N, T)
+        1 for real steps
+    truncation : int | None
+        None for exact BPTT, or k for BPTT(k)
 
     Returns
     -------
     loss : float
-    grads : dict keyed like ``params``
+    grads : dict
+        keyed like ``params``
     """
     if not isinstance(params, dict) or set(params) != set(PARAMETERS):
         got = sorted(params) if isinstance(params, dict) else _describe(params)
@@ -440,8 +452,10 @@ class ManyToOneRNN:
         D
     hidden_size : int
         H
-    rng : np.random.Generator for the initial weights (variance 1/fan_in; zero biases)
-    truncation : None (exact BPTT) or k (BPTT(k): every gradient stops after k steps)
+    rng : np.random.Generator
+        for the initial weights (variance 1/fan_in; zero biases)
+    truncation : int | None
+        None (exact BPTT) or k (BPTT(k): every gradient stops after k steps)
     """
 
     def __init__(

@@ -108,7 +108,8 @@ def pad_sequences(
 
     Parameters
     ----------
-    sequences : list of lists of int, or list of ndarray
+    sequences : list
+        of lists of int, or list of ndarray
         N sequences of token ids (lists of int), or N float arrays of shape (T_n, D)
     max_len : int | None
         pad (or truncate) to this length; default the longest sequence
@@ -117,8 +118,10 @@ def pad_sequences(
 
     Returns
     -------
-    padded : ndarray of shape (N, T) of int64 ids, or (N, T, D) of floats
-    mask : ndarray of shape (N, T), True at real steps
+    padded : ndarray of shape (N, T) or (N, T, D)
+        int64 token ids, or float features
+    mask : ndarray of shape (N, T)
+        True at real steps
     """
     if isinstance(sequences, (str, np.ndarray)) or not isinstance(sequences, Sequence):
         raise TypeError(f"sequences must be a list of sequences; got {_describe(sequences)}")
@@ -164,7 +167,8 @@ def one_hot(ids: NDArray[np.integer], num_classes: int, dtype: type = np.float64
 
     Parameters
     ----------
-    ids : integer ndarray of any shape, e.g. (N, T), with entries in [0, num_classes)
+    ids : integer ndarray of any shape
+        e.g. (N, T), with entries in [0, num_classes)
     num_classes : int
         V
 

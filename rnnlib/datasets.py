@@ -85,8 +85,10 @@ def make_reviews(
 
     Parameters
     ----------
-    n : number of reviews, a positive int
-    rng : np.random.Generator; the same state always gives the same reviews
+    n : int
+        number of reviews (positive)
+    rng : np.random.Generator
+        the same state always gives the same reviews
     kinds : sequence | None
         which templates to draw from (uniformly); default all of :data:`REVIEW_KINDS`
     intensifier_prob : float
@@ -96,9 +98,12 @@ def make_reviews(
 
     Returns
     -------
-    texts : list of n str
-    labels : ndarray of shape (n,) of int64 0/1
-    kinds : ndarray of shape (n,) of str, only with ``return_kinds=True``
+    texts : list of str
+        the n reviews
+    labels : ndarray of shape (n,)
+        int64 labels, 1 for a positive review
+    kinds : ndarray of shape (n,)
+        of str, only with ``return_kinds=True``
 
     >>> texts, labels = make_reviews(3, np.random.default_rng(0))
     >>> len(texts), labels.shape
@@ -185,8 +190,10 @@ def load_nino12_sst(data_dir: str | Path | None = None) -> tuple[NDArray[np.date
 
     Returns
     -------
-    months : ndarray of shape (T,) of datetime64[M], T = 732
-    sst : ndarray of shape (T,) of float64, degrees Celsius
+    months : ndarray of shape (T,)
+        datetime64[M] months, T = 732
+    sst : ndarray of shape (T,)
+        float64, degrees Celsius
     """
     path = _data_file("nino12_sst.csv", data_dir)
     months, values = [], []
@@ -267,7 +274,8 @@ def split_sentences(text: str) -> list[str]:
 
     Returns
     -------
-    sentences : list of str, each on one line with runs of white space collapsed
+    sentences : list
+        of str, each on one line with runs of white space collapsed
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str; got {_describe(text)}")
@@ -314,7 +322,8 @@ def make_vowel(
 
     Returns
     -------
-    times : ndarray of shape (T,), seconds, T = round(duration * sample_rate)
+    times : ndarray of shape (T,)
+        seconds, T = round(duration * sample_rate)
     signal : ndarray of shape (T,)
     """
     duration = positive_float("duration", duration)
@@ -373,7 +382,8 @@ def bucket_by_length(
 
     Parameters
     ----------
-    lengths : ndarray of shape (N,), the length T_n of every sequence
+    lengths : ndarray of shape (N,)
+        the length T_n of every sequence
     batch_size : int
         B, a positive int
     rng : np.random.Generator | None
@@ -381,7 +391,8 @@ def bucket_by_length(
 
     Returns
     -------
-    batches : list of ndarrays of indices into ``lengths``; together they hold each index once
+    batches : list
+        of ndarrays of indices into ``lengths``; together they hold each index once
     """
     L = _lengths(lengths)
     B = positive_int("batch_size", batch_size)
@@ -405,12 +416,15 @@ def padding_waste(
 
     Parameters
     ----------
-    lengths : ndarray of shape (N,), the length T_n of every sequence
-    batches : list of index arrays that together hold each of 0 .. N-1 exactly once
+    lengths : ndarray of shape (N,)
+        the length T_n of every sequence
+    batches : list
+        of index arrays that together hold each of 0 .. N-1 exactly once
 
     Returns
     -------
-    waste : float in [0, 1)
+    waste : float
+        in [0, 1)
     """
     L = _lengths(lengths)
     if batches is None:

@@ -32,13 +32,17 @@ def numerical_gradient(f: Callable[[], float], x: NDArray[np.floating], h: float
 
     Parameters
     ----------
-    f : callable with no arguments returning a float; it must read ``x`` (not a copy)
-    x : ndarray of any shape, float64 for a meaningful check
-    h : step size
+    f : callable
+        with no arguments returning a float; it must read ``x`` (not a copy)
+    x : ndarray
+        of any shape, float64 for a meaningful check
+    h : float
+        step size
 
     Returns
     -------
-    grad : ndarray of the shape of ``x``
+    grad : ndarray
+        of the shape of ``x``
     """
     if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
         raise TypeError(f"x must be a floating-point numpy array that f reads in place; got {type(x).__name__}")
@@ -125,16 +129,23 @@ def check_gradients(
 
     Parameters
     ----------
-    f : callable with no arguments returning the scalar (a float) to differentiate
-    arrays : dict of name -> float64 ndarray, or a list of them (then named ``arrays[i]``)
-    grads : the analytic gradients, with the same names (or in the same order) and shapes
-    h : step of the centred difference
-    rtol : largest relative error accepted
-    atol : largest absolute difference accepted; ``None`` means ``1e-14 / h``
+    f : callable
+        with no arguments returning the scalar (a float) to differentiate
+    arrays : dict
+        of name -> float64 ndarray, or a list of them (then named ``arrays[i]``)
+    grads : dict or list of ndarray
+        the analytic gradients, with the same names (or in the same order) and shapes
+    h : float
+        step of the centred difference
+    rtol : float
+        largest relative error accepted
+    atol : float | None
+        largest absolute difference accepted; ``None`` means ``1e-14 / h``
 
     Returns
     -------
-    errors : dict of name -> relative error, for reporting
+    errors : dict of str -> float
+        the relative error of each array, by name, for reporting
     """
     if not callable(f):
         raise TypeError(f"f must be a callable with no arguments returning a float; got {_describe(f)}")
@@ -208,15 +219,21 @@ def check_layer_gradients(
 
     Parameters
     ----------
-    forward : callable with no arguments returning the layer's output, shaped like ``dout``
-    arrays : dict of name -> float64 ndarray, or a list of them (then named ``arrays[i]``)
-    grads : what the backward pass returned, with the same names (or in the same order)
-    dout : ndarray, the upstream gradient the backward pass received
-    h, rtol, atol : as for :func:`check_gradients`
+    forward : callable
+        with no arguments returning the layer's output, shaped like ``dout``
+    arrays : dict
+        of name -> float64 ndarray, or a list of them (then named ``arrays[i]``)
+    grads : dict or list of ndarray
+        what the backward pass returned, with the same names (or in the same order)
+    dout : ndarray
+        the upstream gradient the backward pass received
+    h, rtol, atol : float
+        as for :func:`check_gradients`
 
     Returns
     -------
-    errors : dict of name -> relative error
+    errors : dict of str -> float
+        the relative error of each array, by name
     """
     if not callable(forward):
         raise TypeError(f"forward must be a callable with no arguments returning an array; got {_describe(forward)}")

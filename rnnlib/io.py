@@ -54,7 +54,8 @@ def load_params(path: str | PathLike[str]) -> tuple[dict[str, NDArray[Any]], dic
 
     Returns
     -------
-    params : dict of name -> ndarray
+    params : dict of str -> ndarray
+        the arrays, by parameter name
     metadata : dict
     """
     try:

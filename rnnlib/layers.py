@@ -23,13 +23,16 @@ def embedding_forward(ids: NDArray[np.integer], W: Array) -> tuple[Array, dict[s
 
     Parameters
     ----------
-    ids : ndarray of shape (N, T), integers in [0, V)
+    ids : ndarray of shape (N, T)
+        integers in [0, V)
     W : ndarray of shape (V, D)
 
     Returns
     -------
-    out : ndarray of shape (N, T, D), ``out[n, t] = W[ids[n, t]]``
-    cache : dict for :func:`embedding_backward`
+    out : ndarray of shape (N, T, D)
+        ``out[n, t] = W[ids[n, t]]``
+    cache : dict
+        for :func:`embedding_backward`
     """
     s = Shapes()
     W = s.floats("W", W, ("V", "D"))
@@ -68,7 +71,8 @@ def temporal_affine_forward(hs: Array, W: Array, b: Array) -> tuple[Array, dict[
     Returns
     -------
     scores : ndarray of shape (N, T, V)
-    cache : dict for :func:`temporal_affine_backward`
+    cache : dict
+        for :func:`temporal_affine_backward`
     """
     s = Shapes()
     hs = s.floats("hs", hs, ("N", "T", "H"))
@@ -123,12 +127,14 @@ def last_step_affine_forward(
     hs : ndarray of shape (N, T, H)
     W : ndarray of shape (H, K)
     b : ndarray of shape (K,)
-    mask : optional ndarray of shape (N, T); the last step is the last 1 in each row
+    mask : optional ndarray of shape (N, T)
+        the last step is the last 1 in each row
 
     Returns
     -------
     scores : ndarray of shape (N, K)
-    cache : dict for :func:`last_step_affine_backward`
+    cache : dict
+        for :func:`last_step_affine_backward`
     """
     s = Shapes()
     hs = s.floats("hs", hs, ("N", "T", "H"))

@@ -26,12 +26,14 @@ def binary_cross_entropy(logits: Array, y: Array) -> tuple[float, Array]:
     Parameters
     ----------
     logits : ndarray of shape (N,)
-    y : ndarray of shape (N,), targets in [0, 1]
+    y : ndarray of shape (N,)
+        targets in [0, 1]
 
     Returns
     -------
     loss : float
-    dlogits : ndarray of shape (N,), equal to (sigmoid(z) - y) / N
+    dlogits : ndarray of shape (N,)
+        equal to (sigmoid(z) - y) / N
     """
     s = Shapes()
     z = s.floats("logits", logits, ("N",))
@@ -52,15 +54,20 @@ def softmax_cross_entropy(
 
     Parameters
     ----------
-    scores : ndarray of shape (N, T, V) (or (N, V) for one label per sequence)
-    y : ndarray of shape (N, T) (or (N,)) of integer labels in [0, V) at the real
+    scores : ndarray of shape (N, T, V)
+        (or (N, V) for one label per sequence)
+    y : ndarray of shape (N, T)
+        (or (N,)) of integer labels in [0, V) at the real
         entries; at masked entries any integer (for example -100) is ignored
-    mask : optional ndarray of the shape of ``y``; entries with 0 add nothing
+    mask : optional ndarray
+        of the shape of ``y``; entries with 0 add nothing
 
     Returns
     -------
-    loss : float, mean of -log softmax(scores)[y] over real entries
-    dscores : ndarray of the shape of ``scores``
+    loss : float
+        mean of -log softmax(scores)[y] over real entries
+    dscores : ndarray
+        of the shape of ``scores``
     """
     s = Shapes()
     z = np.asarray(scores) if isinstance(scores, np.ndarray) else scores
@@ -93,14 +100,18 @@ def mean_squared_error(pred: Array, target: Array, mask: NDArray[np.bool_] | Non
 
     Parameters
     ----------
-    pred : ndarray of shape (N, ...) e.g. (N, T, D) or (N, D)
-    target : ndarray of the same shape
-    mask : optional ndarray of shape (N, T) matching the first two axes of ``pred``
+    pred : ndarray of shape (N, ...)
+        e.g. (N, T, D) or (N, D)
+    target : ndarray
+        of the same shape
+    mask : optional ndarray of shape (N, T)
+        matching the first two axes of ``pred``
 
     Returns
     -------
     loss : float
-    dpred : ndarray of the shape of ``pred``
+    dpred : ndarray
+        of the shape of ``pred``
     """
     s = Shapes()
     p = s.floats("pred", pred, np.shape(pred) if isinstance(pred, np.ndarray) else ("N",))

@@ -46,12 +46,14 @@ class ManyToOneClassifier:
         V, the number of token ids
     hidden_size : int
         H
-    rng : np.random.Generator for the initial weights
+    rng : np.random.Generator
+        for the initial weights
     embedding_size : int | None
         D; None feeds one-hot vectors (D = V) and has no embedding table
     activation : str
         the RNN's activation, "tanh" by default
-    cell : "rnn" (default), "lstm" or "gru"
+    cell : {"rnn", "lstm", "gru"}
+        the recurrent cell; "rnn" by default
     num_layers : int
         stacked recurrent layers
     bidirectional : bool
@@ -92,8 +94,10 @@ class ManyToOneClassifier:
 
         Parameters
         ----------
-        ids : ndarray of shape (N, T) of token ids in [0, V)
-        mask : optional ndarray of shape (N, T), 1 at real tokens
+        ids : ndarray of shape (N, T)
+        token ids in [0, V)
+        mask : optional ndarray of shape (N, T)
+            1 at real tokens
 
         Returns
         -------
@@ -231,7 +235,8 @@ def fit(
         e.g. ``(ids, y, mask)``
     optimizer : Optimizer
         an :class:`rnnlib.optim.Optimizer`
-    rng : np.random.Generator that orders the examples every epoch
+    rng : np.random.Generator
+        that orders the examples every epoch
     epochs, batch_size : positive ints
     clip_norm : float | None
         if set, rescale the gradients to at most this global norm
@@ -240,7 +245,8 @@ def fit(
 
     Returns
     -------
-    history : list of floats, the example-weighted mean training loss per epoch
+    history : list
+        of floats, the example-weighted mean training loss per epoch
     """
     epochs = positive_int("epochs", epochs)
     if not isinstance(optimizer, Optimizer):

@@ -132,7 +132,8 @@ def clip_grad_norm(grads: Params, max_norm: float) -> tuple[Params, float]:
 
     Returns
     -------
-    clipped : dict with the same keys (new arrays when scaled, the inputs otherwise)
+    clipped : dict
+        with the same keys (new arrays when scaled, the inputs otherwise)
     norm
         the global norm before clipping
     """

@@ -198,7 +198,8 @@ class Recurrent:
         Parameters
         ----------
         x : ndarray of shape (N, T, D)
-        params : dict holding this layer's parameters (under ``prefix``)
+        params : dict
+            holding this layer's parameters (under ``prefix``)
         mask : optional ndarray of shape (N, T)
         h0 : ndarray | None
             initial states: None (zeros), ndarray of shape (N, H) for a single
@@ -211,7 +212,8 @@ class Recurrent:
 
         Returns
         -------
-        hs : ndarray of shape (N, T, directions * H), the top layer's states
+        hs : ndarray of shape (N, T, directions * H)
+            the top layer's states
         cache : dict
             for :meth:`backward`; ``cache["final"]`` holds each part's last real
             state, shape (num_layers * directions, N, H), and for an LSTM
@@ -263,10 +265,12 @@ class Recurrent:
 
         Parameters
         ----------
-        dhs : ndarray of shape (N, T, directions * H), dL/d(top-layer states)
+        dhs : ndarray of shape (N, T, directions * H)
+            dL/d(top-layer states)
         cache : dict
             from :meth:`forward`
-        dfinal : optional ndarray of shape (num_layers * directions, N, H), dL/d(final
+        dfinal : optional ndarray of shape (num_layers * directions, N, H)
+            dL/d(final
             states), for models (such as an encoder) that pass them on; always this
             shape, even for one layer and one direction (then (1, N, H))
 
@@ -275,7 +279,8 @@ class Recurrent:
         dx : ndarray of shape (N, T, D)
         dh0
             gradient of h0 in the shape it was given (None if h0 was None)
-        grads : dict keyed like the parameters
+        grads : dict
+            keyed like the parameters
         """
         if not isinstance(cache, dict) or "caches" not in cache or "h0_shape" not in cache:
             raise TypeError(f"cache must be the cache returned by Recurrent.forward; got {_describe(cache)}")

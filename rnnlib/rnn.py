@@ -54,12 +54,14 @@ def rnn_step_forward(
     W_xh : ndarray of shape (D, H)
     W_hh : ndarray of shape (H, H)
     b_h : ndarray of shape (H,)
-    activation : "tanh" (default), "relu", "sigmoid" or "linear"
+    activation : {"tanh", "relu", "sigmoid", "linear"}
+        "tanh" by default
 
     Returns
     -------
     h : ndarray of shape (N, H)
-    cache : dict for :func:`rnn_step_backward`
+    cache : dict
+        for :func:`rnn_step_backward`
     """
     s = Shapes()
     x = s.floats("x", x, ("N", "D"))
@@ -117,18 +119,23 @@ def rnn_forward(
     Parameters
     ----------
     x : ndarray of shape (N, T, D)
-    h0 : ndarray of shape (N, H), the initial state
+    h0 : ndarray of shape (N, H)
+        the initial state
     W_xh : ndarray of shape (D, H)
     W_hh : ndarray of shape (H, H)
     b_h : ndarray of shape (H,)
-    mask : optional ndarray of shape (N, T), 1 for real steps and 0 for padding;
+    mask : optional ndarray of shape (N, T)
+        1 for real steps and 0 for padding;
         a padded step copies the previous state forward.
-    activation : "tanh" (default), "relu", "sigmoid" or "linear"
+    activation : {"tanh", "relu", "sigmoid", "linear"}
+        "tanh" by default
 
     Returns
     -------
-    hs : ndarray of shape (N, T, H), the state after every step
-    cache : dict for :func:`rnn_backward`
+    hs : ndarray of shape (N, T, H)
+        the state after every step
+    cache : dict
+        for :func:`rnn_backward`
     """
     s = Shapes()
     x = s.floats("x", x, ("N", "T", "D"))
@@ -162,7 +169,8 @@ def rnn_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False)
 
     Parameters
     ----------
-    dhs : ndarray of shape (N, T, H), dL/dh_t coming from the layers above each step
+    dhs : ndarray of shape (N, T, H)
+        dL/dh_t coming from the layers above each step
         (zeros where a step has no output of its own).
     cache : dict
         from :func:`rnn_forward`
