@@ -103,6 +103,15 @@ pdf-check: $(STAMP)
 browser: $(STAMP)
 	$(OFFLINE) $(BIN)/python -m pytest -q -p no:cacheprovider tests/publishing/test_site.py
 
+# The reader edition of every chapter (scripts/reader_edition.py), into _build/reader/chapters/.
+.PHONY: reader jupyterlab
+reader: $(STAMP)
+	$(OFFLINE) $(BIN)/python scripts/reader_edition.py --out _build/reader
+
+# The reader editions opened, run and read in a real JupyterLab through Chromium (a few minutes).
+jupyterlab: reader
+	$(OFFLINE) $(BIN)/python -m pytest -q -p no:cacheprovider tests/publishing/test_jupyterlab.py
+
 binder-env: $(STAMP)
 	$(OFFLINE) $(BIN)/python -m pytest -q -p no:cacheprovider tests/publishing/test_environment.py
 

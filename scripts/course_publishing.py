@@ -1,6 +1,6 @@
 """Sphinx extension for the course's three outputs (website, Binder links, PDF).
 
-Loaded through ``sphinx.local_extensions`` in ``_config.yml``.  It does three things:
+Loaded through ``sphinx.local_extensions`` in ``_config.yml``.  It does four things:
 
 1. **Interactive figures degrade gracefully.**  A stored notebook output that holds an
    ipywidgets view cannot work on a static page or on paper: there is no kernel to move
@@ -29,6 +29,11 @@ Loaded through ``sphinx.local_extensions`` in ``_config.yml``.  It does three th
    code without a link; a reference to a name that does not exist still fails the build.
    The ``rnnlib-other-modules`` directive closes the API page with every public module
    that api.md does not place in a group yet.
+
+4. **The download button hands out the reader edition.**  After an HTML build, each
+   chapter's ``_sources/<page>.ipynb`` (what the download button links to) is replaced by
+   its reader edition (``scripts/reader_edition.py``), once every number the edition prints
+   has been checked against the numbers Sphinx gave (a difference fails the strict build).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -358,6 +364,67 @@ class OtherModules(SphinxDirective):
         return container.children
 
 
+def _heading_numbers(edition: Any) -> list[tuple[int, ...]]:
+    numbers = []
+    for cell in edition.cells:
+        if cell.cell_type != "markdown":
+            continue
+        in_fence = False
+        for line in cell.source.splitlines():
+            if line.lstrip().startswith(("```", "~~~")):
+                in_fence = not in_fence
+            m = re.match(r"^#{1,6} ((?:\d+\.)+) ", line)
+            if m and not in_fence:
+                numbers.append(tuple(int(n) for n in m.group(1).rstrip(".").split(".")))
+    return numbers
+
+
+def write_reader_editions(app: Sphinx, exception: Exception | None) -> None:
+    """Hand out the reader edition with the website's download button, numbered as the book.
+
+    The download button of a notebook page links to ``_sources/<page>.ipynb``, the copy of
+    the source that Sphinx keeps.  After a successful HTML build each such copy is replaced
+    by the page's reader edition (scripts/reader_edition.py), after checking that every
+    number the edition prints (chapters, sections, figures, exercises, equations) is the one
+    Sphinx gave.  A chapter the generator cannot translate, or a number that differs, is a
+    warning, so the strict build fails.
+    """
+    if exception is not None or app.builder.format != "html":
+        return
+    import reader_edition  # scripts/ is on sys.path: it holds this extension
+
+    def warn(message: str, docname: str | None = None) -> None:
+        logger.warning(message, location=docname, type="course", subtype="reader_edition")
+
+    try:
+        book = reader_edition.load_book(Path(app.srcdir))
+    except reader_edition.ReaderEditionError as err:
+        warn(f"reader edition: {err}")
+        return
+    env = app.env
+    kinds = {"figure": "figure", "exercise": "exercise", "equation": "displaymath"}
+    for label, target in book.targets.items():
+        if target.kind not in kinds or target.number is None:
+            continue
+        node_id = f"equation-{label}" if target.kind == "equation" else label
+        sphinx = env.toc_fignumbers.get(target.doc, {}).get(kinds[target.kind], {}).get(node_id)
+        if sphinx is None or ".".join(map(str, sphinx)) != target.number:
+            warn(f"reader edition numbers {target.kind} {label!r} {target.number}, the book {sphinx}", target.doc)
+    for docname in book.notebooks():
+        try:
+            edition = reader_edition.make_edition(book, docname)
+        except reader_edition.ReaderEditionError as err:
+            warn(f"reader edition: {err}", docname)
+            continue
+        ours = _heading_numbers(edition)
+        theirs = [n for n in env.toc_secnumbers.get(docname, {}).values() if n]
+        if ours != theirs:
+            warn(f"reader edition numbers the headings {ours}, the book {theirs}", docname)
+        target = Path(app.outdir) / "_sources" / f"{docname}.ipynb"
+        if target.exists():
+            target.write_text(reader_edition.nbformat.writes(edition) + "\n", encoding="utf-8")
+
+
 def check_mathjax(app: Sphinx) -> None:
     if app.builder.format == "html" and _is_external(app.config.mathjax_path or ""):
         logger.warning("mathjax_path %s is external; MathJax must be served with the site", app.config.mathjax_path)
@@ -371,6 +438,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_post_transform(LatexBackMatter)
     app.connect("html-page-context", tidy_page_assets, priority=900)
     app.connect("builder-inited", check_mathjax)
+    app.connect("build-finished", write_reader_editions)
     app.connect("missing-reference", resolve_rnnlib_reference)
     app.add_directive("rnnlib-other-modules", OtherModules)
     app.connect("env-get-outdated", lambda app, env, *changes: list(getattr(env, "course_other_modules_pages", ())))
