@@ -109,15 +109,21 @@ class OneToManyGenerator:
 
     Parameters
     ----------
-    condition_size : C, features of the condition v
-    output_size : K, values per step ("real") or the number of token ids ("categorical")
-    hidden_size : H
-    rng : np.random.Generator for the initial weights
+    condition_size : int
+        C, features of the condition v
+    output_size : int
+        K, values per step ("real") or the number of token ids ("categorical")
+    hidden_size : int
+        H
+    rng : np.random.Generator
+        for the initial weights
     output : "real" (y_t is a vector of K numbers; mean squared error) or
         "categorical" (y_t is a token id in [0, K); softmax cross-entropy)
-    embedding_size : for "categorical", the size of a learned embedding of the previous
+    embedding_size : int | None
+        for "categorical", the size of a learned embedding of the previous
         token; None feeds one-hot vectors (size K).  Must be None for "real".
-    feed_condition : also append v to the input of every step (D grows by C)
+    feed_condition : bool
+        also append v to the input of every step (D grows by C)
     cell : "rnn" (default), "lstm" or "gru"
     """
 
@@ -189,14 +195,19 @@ class OneToManyGenerator:
 
         Parameters
         ----------
-        v : ndarray of shape (N, C), the conditions
-        y : ndarray of shape (N, T, K) of floats ("real") or (N, T) of ids ("categorical")
-        mask : optional ndarray of shape (N, T), 1 at real steps
+        v : ndarray of shape (N, C)
+            the conditions
+        y : ndarray of shape (N, T, K)
+            of floats ("real") or (N, T) of ids ("categorical")
+        mask : optional ndarray of shape (N, T)
+            1 at real steps
 
         Returns
         -------
-        out : ndarray of shape (N, T, K): predicted values ("real") or scores ("categorical")
-        cache : for :meth:`backward`
+        out : ndarray of shape (N, T, K)
+            : predicted values ("real") or scores ("categorical")
+        cache : dict
+            for :meth:`backward`
         """
         v, y, mask = self._check(v, y, mask)
         p = self.params
@@ -233,11 +244,15 @@ class OneToManyGenerator:
 
         Parameters
         ----------
-        v : ndarray of shape (N, C), the conditions
-        steps : T, how many steps to generate
-        rng : for "categorical" only: draw each token from softmax(scores / temperature)
+        v : ndarray of shape (N, C)
+            the conditions
+        steps : int
+            T, how many steps to generate
+        rng : np.random.Generator | None
+            for "categorical" only: draw each token from softmax(scores / temperature)
             with this generator; None picks the most likely token (greedy)
-        temperature : positive; below 1 sharpens the distribution, above 1 flattens it
+        temperature : float
+            positive; below 1 sharpens the distribution, above 1 flattens it
 
         Returns
         -------
@@ -301,14 +316,21 @@ class ManyToManyTagger:
 
     Parameters
     ----------
-    vocab_size : V, the number of token ids
-    num_tags : K, the number of labels
-    hidden_size : H
-    rng : np.random.Generator for the initial weights
-    embedding_size : D; None feeds one-hot vectors (D = V)
+    vocab_size : int
+        V, the number of token ids
+    num_tags : int
+        K, the number of labels
+    hidden_size : int
+        H
+    rng : np.random.Generator
+        for the initial weights
+    embedding_size : int | None
+        D; None feeds one-hot vectors (D = V)
     cell : "rnn" (default), "lstm" or "gru"
-    num_layers : stacked recurrent layers (chapter 7)
-    bidirectional : add a right-to-left pass, so each tag also sees the words after it
+    num_layers : int
+        stacked recurrent layers (chapter 7)
+    bidirectional : bool
+        add a right-to-left pass, so each tag also sees the words after it
         (chapter 7); W_hy then reads [forward h_t, backward h_t] of size 2H
     """
 
@@ -343,13 +365,16 @@ class ManyToManyTagger:
 
         Parameters
         ----------
-        ids : ndarray of shape (N, T) of token ids in [0, V)
-        mask : optional ndarray of shape (N, T), 1 at real tokens
+        ids : ndarray of shape (N, T)
+            token ids in [0, V)
+        mask : optional ndarray of shape (N, T)
+            1 at real tokens
 
         Returns
         -------
         scores : ndarray of shape (N, T, K)
-        cache : for :meth:`backward`
+        cache : dict
+            for :meth:`backward`
         """
         s = Shapes()
         ids = s.ints("ids", ids, ("N", "T"), high=self.vocab_size)
@@ -417,8 +442,10 @@ def decoder_inputs(tgt: NDArray[np.integer], bos_id: int) -> NDArray[np.int64]:
 
     Parameters
     ----------
-    tgt : ndarray of shape (N, T) of target ids
-    bos_id : the id of <bos>
+    tgt : ndarray of shape (N, T)
+        target ids
+    bos_id : int
+        the id of <bos>
 
     Returns
     -------
@@ -445,12 +472,18 @@ class EncoderDecoder:
 
     Parameters
     ----------
-    src_vocab_size : V_src, the number of source token ids
-    tgt_vocab_size : V_tgt, the number of target token ids (including <bos> and <eos>)
-    hidden_size : H, shared by encoder and decoder so the context fits
-    rng : np.random.Generator for the initial weights
-    bos_id, eos_id : the target ids of <bos> and <eos>
-    embedding_size : D for both embeddings; None feeds one-hot vectors
+    src_vocab_size : int
+        V_src, the number of source token ids
+    tgt_vocab_size : int
+        V_tgt, the number of target token ids (including <bos> and <eos>)
+    hidden_size : int
+        H, shared by encoder and decoder so the context fits
+    rng : np.random.Generator
+        for the initial weights
+    bos_id, eos_id : int
+        the target ids of <bos> and <eos>
+    embedding_size : int | None
+        D for both embeddings; None feeds one-hot vectors
     cell : "rnn" (default), "lstm" or "gru", for both encoder and decoder
     """
 
@@ -488,13 +521,16 @@ class EncoderDecoder:
 
         Parameters
         ----------
-        src : ndarray of shape (N, S) of source ids in [0, V_src)
-        src_mask : optional ndarray of shape (N, S), 1 at real tokens
+        src : ndarray of shape (N, S)
+            source ids in [0, V_src)
+        src_mask : optional ndarray of shape (N, S)
+            1 at real tokens
 
         Returns
         -------
         context : ndarray of shape (N, H)
-        cache : for the encoder's part of :meth:`backward`
+        cache : dict
+            for the encoder's part of :meth:`backward`
         """
         s = Shapes()
         src = s.ints("src", src, ("N", "S"), high=self.src_vocab_size)
@@ -516,15 +552,18 @@ class EncoderDecoder:
 
         Parameters
         ----------
-        src : ndarray of shape (N, S) of source ids
-        tgt : ndarray of shape (N, T) of target ids, each sequence ending with <eos>
+        src : ndarray of shape (N, S)
+            source ids
+        tgt : ndarray of shape (N, T)
+            of target ids, each sequence ending with <eos>
         src_mask : optional ndarray of shape (N, S)
         tgt_mask : optional ndarray of shape (N, T)
 
         Returns
         -------
         scores : ndarray of shape (N, T, V_tgt)
-        cache : for :meth:`backward`
+        cache : dict
+            for :meth:`backward`
         """
         s = Shapes()
         src = s.ints("src", src, ("N", "S"), high=self.src_vocab_size)
@@ -566,13 +605,16 @@ class EncoderDecoder:
 
         Parameters
         ----------
-        src : ndarray of shape (N, S) of source ids
+        src : ndarray of shape (N, S)
+            source ids
         src_mask : optional ndarray of shape (N, S)
-        max_len : at most this many tokens per output (not counting <eos>)
+        max_len : int
+            at most this many tokens per output (not counting <eos>)
 
         Returns
         -------
-        outputs : list of N lists of target ids, without <bos> and <eos>
+        outputs : list
+            of N lists of target ids, without <bos> and <eos>
         """
         max_len = positive_int("max_len", max_len)
         context, _ = self.encode(src, src_mask)
@@ -610,15 +652,20 @@ def seq2seq_arrays(
 
     Parameters
     ----------
-    sources : N lists of source ids
-    targets : N lists of target ids (without <eos>)
-    eos_id : the id appended to every target
+    sources : list of lists of int
+        N lists of source ids
+    targets : list of lists of int
+        N lists of target ids (without <eos>)
+    eos_id : int
+        the id appended to every target
 
     Returns
     -------
-    src : ndarray of shape (N, S); tgt : ndarray of shape (N, T);
-    src_mask : ndarray of shape (N, S); tgt_mask : ndarray of shape (N, T)
-    (the order :meth:`EncoderDecoder.loss` takes them in)
+    src : ndarray of shape (N, S)
+    tgt : ndarray of shape (N, T)
+    src_mask : ndarray of shape (N, S)
+    tgt_mask : ndarray of shape (N, T)
+        in the order :meth:`EncoderDecoder.loss` takes them
     """
     if len(sources) != len(targets):
         raise ValueError(f"sources and targets must pair up; got {len(sources)} sources and {len(targets)} targets")
@@ -645,15 +692,21 @@ def most_frequent_tags(
 
     Parameters
     ----------
-    ids : ndarray of shape (N, T) of token ids in [0, V)
-    tags : ndarray of shape (N, T) of tags in [0, K)
-    vocab_size : V
-    num_tags : K
-    mask : optional ndarray of shape (N, T); only real steps are counted
+    ids : ndarray of shape (N, T)
+        token ids in [0, V)
+    tags : ndarray of shape (N, T)
+        tags in [0, K)
+    vocab_size : int
+        V
+    num_tags : int
+        K
+    mask : optional ndarray of shape (N, T)
+        only real steps are counted
 
     Returns
     -------
-    table : ndarray of shape (V,), the predicted tag of every word id
+    table : ndarray of shape (V,)
+        the predicted tag of every word id
     """
     V, K = positive_int("vocab_size", vocab_size), positive_int("num_tags", num_tags)
     s = Shapes()
@@ -673,8 +726,10 @@ def masked_accuracy(pred: NDArray[np.integer], target: NDArray[np.integer], mask
 
     Parameters
     ----------
-    pred, target : integer ndarrays of the same shape, e.g. (N, T)
-    mask : optional ndarray of that shape, 1 at the entries that count
+    pred, target : integer ndarray
+        of the same shape, e.g. (N, T)
+    mask : optional ndarray
+        of that shape, 1 at the entries that count
     """
     pred, target = as_int_array("pred", pred), as_int_array("target", target)
     if pred.shape != target.shape:
@@ -692,13 +747,17 @@ def accuracy_by_class(
 
     Parameters
     ----------
-    pred, target : integer ndarrays of the same shape, e.g. (N, T)
-    num_classes : K
-    mask : optional ndarray of that shape
+    pred, target : integer ndarray
+        of the same shape, e.g. (N, T)
+    num_classes : int
+        K
+    mask : optional ndarray
+        of that shape
 
     Returns
     -------
-    acc : ndarray of shape (K,); NaN for a class with no entries
+    acc : ndarray of shape (K,)
+        NaN for a class with no entries
     """
     K = positive_int("num_classes", num_classes)
     pred, target = as_int_array("pred", pred), as_int_array("target", target, high=K)
@@ -720,13 +779,17 @@ def sequence_accuracy(predicted: Sequence[Sequence[int]], targets: Sequence[Sequ
 
     Parameters
     ----------
-    predicted : N lists of ids (without <eos>)
-    targets : N lists of ids (without <eos>)
+    predicted : list of lists of int
+        N lists of ids (without <eos>)
+    targets : list of lists of int
+        N lists of ids (without <eos>)
 
     Returns
     -------
-    exact_match : fraction of outputs identical to their target
-    token_accuracy : fraction of target positions (and stops) predicted right
+    exact_match
+        fraction of outputs identical to their target
+    token_accuracy
+        fraction of target positions (and stops) predicted right
     """
     if len(predicted) != len(targets) or len(targets) == 0:
         raise ValueError(

@@ -109,13 +109,16 @@ def masked_softmax(scores: Array, mask: NDArray[np.bool_] | None = None) -> Arra
 
     Parameters
     ----------
-    scores : ndarray of shape (..., S), e.g. (S,) for one query or (N, T, S)
-    mask : optional, 1 (True) at real positions: an ndarray of the shape of ``scores``,
+    scores : ndarray of shape (..., S)
+        e.g. (S,) for one query or (N, T, S)
+    mask : ndarray | None
+        optional, 1 (True) at real positions: an ndarray of the shape of ``scores``,
         or of shape (N, S) for scores of shape (N, T, S). Every row needs a real position.
 
     Returns
     -------
-    weights : ndarray of the shape of ``scores``, non-negative, each row summing to 1
+    weights : ndarray
+        of the shape of ``scores``, non-negative, each row summing to 1
 
     >>> masked_softmax(np.array([1.0, 2.0, 5.0]), np.array([1, 1, 0])).round(3)
     array([0.269, 0.731, 0.   ])
@@ -173,19 +176,24 @@ def additive_attention_forward(
 
     Parameters
     ----------
-    query : ndarray of shape (N, T, Hq), one query per output step (T = 1 for one step)
-    keys : ndarray of shape (N, S, Hk), the encoder states; also the values averaged
+    query : ndarray of shape (N, T, Hq)
+        one query per output step (T = 1 for one step)
+    keys : ndarray of shape (N, S, Hk)
+        the encoder states; also the values averaged
     W_q : ndarray of shape (Hq, A)
     W_k : ndarray of shape (Hk, A)
     v : ndarray of shape (A,)
-    mask : optional, 1 where a query may look: ndarray of shape (N, S) (the real source
+    mask : ndarray | None
+        optional, 1 where a query may look: ndarray of shape (N, S) (the real source
         positions, the same for every query) or (N, T, S) (one row per query, e.g. causal)
 
     Returns
     -------
     context : ndarray of shape (N, T, Hk)
-    weights : ndarray of shape (N, T, S), each row summing to 1 over the real positions
-    cache : dict for :func:`additive_attention_backward`
+    weights : ndarray of shape (N, T, S)
+        each row summing to 1 over the real positions
+    cache : dict
+        for :func:`additive_attention_backward`
     """
     s = Shapes()
     query = s.floats("query", query, ("N", "T", "Hq"))
@@ -215,8 +223,10 @@ def additive_attention_backward(
     Parameters
     ----------
     dcontext : ndarray of shape (N, T, Hk)
-    cache : from :func:`additive_attention_forward`
-    dweights : optional ndarray of shape (N, T, S), for a loss that also reads the weights
+    cache : dict
+        from :func:`additive_attention_forward`
+    dweights : optional ndarray of shape (N, T, S)
+        for a loss that also reads the weights
 
     Returns
     -------
@@ -266,15 +276,19 @@ def dot_attention_forward(
     Parameters
     ----------
     query : ndarray of shape (N, T, H)
-    keys : ndarray of shape (N, S, H), also the values averaged
-    mask : optional, 1 where a query may look: ndarray of shape (N, S) or (N, T, S)
-    scale : divide the scores by sqrt(H)
+    keys : ndarray of shape (N, S, H)
+        also the values averaged
+    mask : ndarray | None
+        optional, 1 where a query may look: ndarray of shape (N, S) or (N, T, S)
+    scale : bool
+        divide the scores by sqrt(H)
 
     Returns
     -------
     context : ndarray of shape (N, T, H)
     weights : ndarray of shape (N, T, S)
-    cache : dict for :func:`dot_attention_backward`
+    cache : dict
+        for :func:`dot_attention_backward`
     """
     s = Shapes()
     query = s.floats("query", query, ("N", "T", "H"))
@@ -300,7 +314,8 @@ def dot_attention_backward(
     Parameters
     ----------
     dcontext : ndarray of shape (N, T, H)
-    cache : from :func:`dot_attention_forward`
+    cache : dict
+        from :func:`dot_attention_forward`
     dweights : optional ndarray of shape (N, T, S)
 
     Returns
@@ -342,13 +357,19 @@ def translation_accuracy(
 
     Parameters
     ----------
-    model : an :class:`AttentionEncoderDecoder` or :class:`rnnlib.architectures.EncoderDecoder`
+    model : AttentionEncoderDecoder or EncoderDecoder
+        an :class:`AttentionEncoderDecoder` or :class:`rnnlib.architectures.EncoderDecoder`
         (anything with ``forward``, ``translate`` and ``eos_id``)
-    src : ndarray of shape (N, S); tgt : ndarray of shape (N, T), each target ending with <eos>
-    src_mask : optional ndarray of shape (N, S); tgt_mask : optional ndarray of shape (N, T)
-    groups : optional ndarray of shape (N,) of ints, e.g. the source lengths; the
+    src : ndarray of shape (N, S)
+    tgt : ndarray of shape (N, T)
+        each target ending with <eos>
+    src_mask : optional ndarray of shape (N, S)
+    tgt_mask : optional ndarray of shape (N, T)
+    groups : optional ndarray of shape (N,)
+        ints, e.g. the source lengths; the
         accuracies are then also reported for each distinct value
-    max_len : longest greedy translation, in words
+    max_len : int
+        longest greedy translation, in words
 
     Returns
     -------
@@ -409,14 +430,19 @@ def source_gradient_norms(
 
     Parameters
     ----------
-    model : an :class:`AttentionEncoderDecoder` or :class:`rnnlib.architectures.EncoderDecoder`
+    model : AttentionEncoderDecoder or EncoderDecoder
+        an :class:`AttentionEncoderDecoder` or :class:`rnnlib.architectures.EncoderDecoder`
         built with an ``embedding_size`` (so that it has the parameter ``enc_E``)
-    src : ndarray of shape (N, S); tgt : ndarray of shape (N, T), each target ending with <eos>
-    src_mask : optional ndarray of shape (N, S); tgt_mask : optional ndarray of shape (N, T)
+    src : ndarray of shape (N, S)
+    tgt : ndarray of shape (N, T)
+        each target ending with <eos>
+    src_mask : optional ndarray of shape (N, S)
+    tgt_mask : optional ndarray of shape (N, T)
 
     Returns
     -------
-    G : ndarray of shape (N, T, S); 0 at padded source positions and padded output steps
+    G : ndarray of shape (N, T, S)
+        0 at padded source positions and padded output steps
     """
     if "enc_E" not in getattr(model, "params", {}):
         raise ValueError(
@@ -459,12 +485,15 @@ def sinusoidal_positions(length: int, size: int) -> NDArray[np.float64]:
 
     Parameters
     ----------
-    length : T, the number of positions
-    size : D, the size of each encoding (even)
+    length : int
+        T, the number of positions
+    size : int
+        D, the size of each encoding (even)
 
     Returns
     -------
-    P : ndarray of shape (T, D), entries in [-1, 1]
+    P : ndarray of shape (T, D)
+        entries in [-1, 1]
     """
     T, D = positive_int("length", length), positive_int("size", size)
     if D % 2:
@@ -509,18 +538,27 @@ class AttentionEncoderDecoder:
 
     Parameters
     ----------
-    src_vocab_size : V_src
-    tgt_vocab_size : V_tgt, including <bos> and <eos>
-    hidden_size : H, of the encoder (per direction) and of the decoder
-    rng : np.random.Generator for the initial weights
-    bos_id, eos_id : the target ids of <bos> and <eos>
-    embedding_size : D for both embeddings; None feeds one-hot vectors
+    src_vocab_size : int
+        V_src
+    tgt_vocab_size : int
+        V_tgt, including <bos> and <eos>
+    hidden_size : int
+        H, of the encoder (per direction) and of the decoder
+    rng : np.random.Generator
+        for the initial weights
+    bos_id, eos_id : int
+        the target ids of <bos> and <eos>
+    embedding_size : int | None
+        D for both embeddings; None feeds one-hot vectors
     cell : "rnn" or "gru" (default) for the decoder; the encoder uses the same cell
-    bidirectional : read the source in both directions (default), so every h_j
+    bidirectional : bool
+        read the source in both directions (default), so every h_j
         describes its token in the context of the whole sentence
-    score : "additive" (default) or "dot"; "dot" first maps the query to size He,
+    score : {"additive", "dot"}
+        "additive" by default; "dot" first maps the query to size He,
         score(s, h) = (s W_q) . h / sqrt(He) (Luong's "general" score, scaled)
-    attention_size : A, the hidden size of the additive score (default H)
+    attention_size : int | None
+        A, the hidden size of the additive score (default H)
 
     Parameter keys: ``enc_E``, ``enc_*`` (encoder), ``W_init``, ``b_init``, ``att_W_q``,
     ``att_W_k``, ``att_v`` (additive) or ``att_W_q`` (dot), ``dec_E``, ``dec_*``
@@ -637,15 +675,18 @@ class AttentionEncoderDecoder:
 
         Parameters
         ----------
-        src : ndarray of shape (N, S) of source ids
-        tgt : ndarray of shape (N, T) of target ids, each sequence ending with <eos>
+        src : ndarray of shape (N, S)
+            source ids
+        tgt : ndarray of shape (N, T)
+            of target ids, each sequence ending with <eos>
         src_mask : optional ndarray of shape (N, S)
         tgt_mask : optional ndarray of shape (N, T)
 
         Returns
         -------
         scores : ndarray of shape (N, T, V_tgt)
-        cache : for :meth:`backward`; ``cache["weights"]`` holds the attention weights,
+        cache : dict
+            for :meth:`backward`; ``cache["weights"]`` holds the attention weights,
             ndarray of shape (N, T, S)
         """
         s = Shapes()
@@ -739,15 +780,20 @@ class AttentionEncoderDecoder:
 
         Parameters
         ----------
-        src : ndarray of shape (N, S) of source ids
+        src : ndarray of shape (N, S)
+            source ids
         src_mask : optional ndarray of shape (N, S)
-        max_len : at most this many tokens per output (not counting <eos>)
-        return_attention : also return the attention weights of every decoding step
+        max_len : int
+            at most this many tokens per output (not counting <eos>)
+        return_attention : bool
+            also return the attention weights of every decoding step
 
         Returns
         -------
-        outputs : list of N lists of target ids, without <bos> and <eos>
-        weights : (with ``return_attention``) ndarray of shape (N, T_gen, S): row t is
+        outputs : list
+            of N lists of target ids, without <bos> and <eos>
+        weights
+            (with ``return_attention``) ndarray of shape (N, T_gen, S): row t is
             where step t looked while choosing token t; for sequence n the rows after
             ``len(outputs[n])`` (the step that wrote <eos>) belong to no output
         """

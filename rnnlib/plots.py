@@ -73,14 +73,18 @@ def plot_series(
 
     Parameters
     ----------
-    times : ndarray of shape (T,), numbers or datetime64
+    times : ndarray of shape (T,)
+        numbers or datetime64
     values : ndarray of shape (T,)
-    ylabel, xlabel, title : axis labels and an optional title
-    highlight : (start, end, label) triples; each period is shaded and labelled
+    ylabel, xlabel, title : str
+        axis labels and an optional title
+    highlight : sequence
+        (start, end, label) triples; each period is shaded and labelled
 
     Returns
     -------
-    fig : Figure with one Axes
+    fig : Figure
+        with one Axes
     """
     y = _vector("values", values)
     x = np.asarray(times)
@@ -108,14 +112,17 @@ def plot_waveform(
 
     Parameters
     ----------
-    times : ndarray of shape (T,), seconds
+    times : ndarray of shape (T,)
+        seconds
     signal : ndarray of shape (T,)
-    zoom : (start, end) in seconds of the stretch for the second panel; default
+    zoom : tuple[float, float] | None
+        (start, end) in seconds of the stretch for the second panel; default
         30 ms from the middle. Its samples are marked, to show the signal is a sequence.
 
     Returns
     -------
-    fig : Figure with two Axes (whole signal, zoom)
+    fig : Figure
+        with two Axes (whole signal, zoom)
     """
     t = _vector("times", times)
     s = _vector("signal", signal)
@@ -150,12 +157,15 @@ def plot_length_histogram(
     Parameters
     ----------
     lengths : ndarray of shape (N,) of positive ints
-    unit : what a length counts, for the axis label
-    marks : label -> value, drawn as vertical lines (e.g. {"mean": 20.5, "longest": 204})
+    unit : str
+        what a length counts, for the axis label
+    marks : Mapping[str, float] | None
+        label -> value, drawn as vertical lines (e.g. {"mean": 20.5, "longest": 204})
 
     Returns
     -------
-    fig : Figure with one Axes
+    fig : Figure
+        with one Axes
     """
     L = np.asarray(lengths)
     if L.ndim != 1 or L.size == 0 or not np.issubdtype(L.dtype, np.integer):
@@ -185,11 +195,13 @@ def plot_padding(
     Parameters
     ----------
     lengths : ndarray of shape (N,) of positive ints
-    batchings : title -> list of index arrays (each a batch), one panel per entry
+    batchings : Mapping[str, sequence]
+        title -> list of index arrays (each a batch), one panel per entry
 
     Returns
     -------
-    fig : Figure with one Axes per batching
+    fig : Figure
+        with one Axes per batching
     """
     L = np.asarray(lengths)
     if L.ndim != 1 or L.size == 0 or not np.issubdtype(L.dtype, np.integer):
@@ -232,14 +244,17 @@ def plot_encodings(
 
     Parameters
     ----------
-    tokens : the T tokens, labelling the rows
+    tokens : sequence
+        the T tokens, labelling the rows
     one_hot_rows : ndarray of shape (T, V)
     embedded_rows : ndarray of shape (T, D)
-    vocabulary : the V token strings, labelling the one-hot columns
+    vocabulary : sequence
+        the V token strings, labelling the one-hot columns
 
     Returns
     -------
-    fig : Figure with two Axes (one-hot, embedding)
+    fig : Figure
+        with two Axes (one-hot, embedding)
     """
     X = as_float_array("one_hot_rows", one_hot_rows)
     E = as_float_array("embedded_rows", embedded_rows)
@@ -276,13 +291,17 @@ def plot_probabilities(
 
     Parameters
     ----------
-    phrases : the P phrases, one row each
-    probabilities : model name -> ndarray of shape (P,) of probabilities in [0, 1]
-    targets : optional true 0/1 label of each phrase, shown after the phrase
+    phrases : sequence
+        the P phrases, one row each
+    probabilities : Mapping[str, ndarray]
+        model name -> ndarray of shape (P,) of probabilities in [0, 1]
+    targets : sequence | None
+        optional true 0/1 label of each phrase, shown after the phrase
 
     Returns
     -------
-    fig : Figure with one Axes
+    fig : Figure
+        with one Axes
     """
     P = len(phrases)
     if P == 0:
@@ -338,15 +357,20 @@ def plot_loss_curves(
 
     Parameters
     ----------
-    histories : run name -> sequence of E losses (e.g. the list :func:`rnnlib.fit` returns);
+    histories : Mapping[str, sequence | ndarray]
+        run name -> sequence of E losses (e.g. the list :func:`rnnlib.fit` returns);
         point e is drawn at x = e + 1
-    xlabel, ylabel : axis labels
-    reference : label -> loss, drawn as horizontal dotted lines (e.g. {"chance, log 2": 0.693})
-    logy : use a logarithmic loss axis (every loss must then be positive)
+    xlabel, ylabel : str
+        axis labels
+    reference : Mapping[str, float] | None
+        label -> loss, drawn as horizontal dotted lines (e.g. {"chance, log 2": 0.693})
+    logy : bool
+        use a logarithmic loss axis (every loss must then be positive)
 
     Returns
     -------
-    fig : Figure with one Axes, one line per run labelled with its name
+    fig : Figure
+        with one Axes, one line per run labelled with its name
     """
     if not isinstance(histories, Mapping) or len(histories) == 0:
         raise TypeError(f"histories must be a non-empty dict of run name -> list of losses; got {_describe(histories)}")
@@ -381,15 +405,21 @@ def plot_state_trajectories(
 
     Parameters
     ----------
-    paths : sentence -> ndarray of shape (T + 1, 2), the projected h_0, h_1, ..., h_T
-    words : sentence -> its T tokens, written beside h_1 ... h_T (optional)
-    cloud : optional ndarray of shape (M, 2), e.g. the projected final states of many reviews
-    cloud_labels : ndarray of shape (M,) of 0/1 labels colouring the cloud (negative, positive)
-    axis_labels : names of the two projected axes
+    paths : Mapping[str, ndarray]
+        sentence -> ndarray of shape (T + 1, 2), the projected h_0, h_1, ..., h_T
+    words : Mapping[str, sequence] | None
+        sentence -> its T tokens, written beside h_1 ... h_T (optional)
+    cloud : optional ndarray of shape (M, 2)
+        e.g. the projected final states of many reviews
+    cloud_labels : ndarray of shape (M,)
+        of 0/1 labels colouring the cloud (negative, positive)
+    axis_labels : tuple[str, str]
+        names of the two projected axes
 
     Returns
     -------
-    fig : Figure with one Axes; each path is a line whose start (h_0) is a black square
+    fig : Figure
+        with one Axes; each path is a line whose start (h_0) is a black square
         and whose end (h_T) is a large marker
     """
     if not isinstance(paths, Mapping) or len(paths) == 0:
@@ -457,18 +487,26 @@ def plot_gradient_norms(
 
     Parameters
     ----------
-    scales : the values of sigma_max(W_hh), one curve each
-    activation : one activation, or several for one panel each (e.g. ("linear", "tanh"))
-    T : sequence length
-    kind : "orthogonal" (sigma_max = spectral radius) or "gaussian", see
+    scales : sequence
+        the values of sigma_max(W_hh), one curve each
+    activation : str | sequence
+        one activation, or several for one panel each (e.g. ("linear", "tanh"))
+    T : int
+        sequence length
+    kind : {"orthogonal", "gaussian"}
+        "orthogonal" has sigma_max equal to the spectral radius; see
         :func:`rnnlib.gradients.recurrent_matrix`
-    seed : seeds the random network, so the same arguments always draw the same figure
-    hidden_size : H
-    show_bound : draw the dashed bounds
+    seed : int
+        seeds the random network, so the same arguments always draw the same figure
+    hidden_size : int
+        H
+    show_bound : bool
+        draw the dashed bounds
 
     Returns
     -------
-    fig : Figure with one Axes per activation (gid = the activation's name); each measured
+    fig : Figure
+        with one Axes per activation (gid = the activation's name); each measured
         curve is a line with gid "measured", each bound a line with gid "bound"
     """
     from rnnlib.gradients import jacobian_norm_curves  # here, so that importing plots stays light
@@ -490,15 +528,18 @@ def plot_jacobian_norm_curves(
 
     Parameters
     ----------
-    curves : activation name -> {sigma_max -> dict from :func:`rnnlib.gradients.jacobian_norm_curve`
+    curves : Mapping[str, Mapping[float, Mapping[str, object]]]
+        activation name -> {sigma_max -> dict from :func:`rnnlib.gradients.jacobian_norm_curve`
         with "t", "norm" and "bound" of shape (T,) and "sigma_max", "spectral_radius"}, as returned
         (per activation) by :func:`rnnlib.gradients.jacobian_norm_curves`. When the spectral radius
         differs from sigma_max (a non-orthogonal W_hh) the legend gives it too.
-    show_bound : draw the dashed bounds
+    show_bound : bool
+        draw the dashed bounds
 
     Returns
     -------
-    fig : as for :func:`plot_gradient_norms`
+    fig
+        as for :func:`plot_gradient_norms`
     """
     from rnnlib.gradients import derivative_bound
 
@@ -549,15 +590,18 @@ def plot_step_gradient_norms(
 
     Parameters
     ----------
-    runs : run name -> {stage name -> ndarray of shape (T,)}, e.g.
+    runs : Mapping[str, Mapping[str, ndarray]]
+        run name -> {stage name -> ndarray of shape (T,)}, e.g.
         ``{"T = 20": {"at initialisation": n0, "after training": n1}}``; the first stage is
         drawn solid, the second dashed, then dotted, in the same colours in every panel;
         runs may differ in T, and each panel has its own log scale
-    ylabel : the quantity plotted
+    ylabel : str
+        the quantity plotted
 
     Returns
     -------
-    fig : Figure with one Axes per run (gid = the run's name); x is the step t = 1..T
+    fig : Figure
+        with one Axes per run (gid = the run's name); x is the step t = 1..T
     """
     if not isinstance(runs, Mapping) or not runs:
         raise TypeError(f"runs must be a non-empty dict of run name -> dict of curves; got {_describe(runs)}")
@@ -589,14 +633,19 @@ def plot_error_vs_length(
 
     Parameters
     ----------
-    lengths : the K sequence lengths T, drawn on a log-2 axis
-    errors : model name -> ndarray of shape (K,)
-    baselines : label -> value, each drawn as a horizontal line (e.g. the trivial baseline)
-    ylabel : the error's name
+    lengths : sequence | ndarray
+        the K sequence lengths T, drawn on a log-2 axis
+    errors : Mapping[str, ndarray]
+        model name -> ndarray of shape (K,)
+    baselines : Mapping[str, float] | None
+        label -> value, each drawn as a horizontal line (e.g. the trivial baseline)
+    ylabel : str
+        the error's name
 
     Returns
     -------
-    fig : Figure with one Axes; the error lines have gid "error", the baselines gid "baseline"
+    fig : Figure
+        with one Axes; the error lines have gid "error", the baselines gid "baseline"
     """
     L = np.asarray(lengths)
     if L.ndim != 1 or L.size == 0 or not np.issubdtype(L.dtype, np.integer) or (L <= 0).any():
@@ -629,14 +678,18 @@ def plot_clipping(
 
     Parameters
     ----------
-    histories : run name -> {"grad_norm": ndarray of shape (S,), the global norm before
+    histories : Mapping[str, Mapping[str, ndarray]]
+        run name -> {"grad_norm": ndarray of shape (S,), the global norm before
         clipping, "loss": ndarray of shape (S,)}
-    max_norm : the clipping threshold, drawn in the gradient panel
-    baseline : a reference loss (e.g. the trivial baseline), drawn in the loss panel
+    max_norm : float | None
+        the clipping threshold, drawn in the gradient panel
+    baseline : float | None
+        a reference loss (e.g. the trivial baseline), drawn in the loss panel
 
     Returns
     -------
-    fig : Figure with Axes "grad_norm" and "loss", both on log scales
+    fig : Figure
+        with Axes "grad_norm" and "loss", both on log scales
     """
     if not isinstance(histories, Mapping) or not histories:
         raise TypeError(f"histories must be a non-empty dict of run name -> dict; got {_describe(histories)}")
@@ -690,18 +743,27 @@ def plot_curves(
 
     Parameters
     ----------
-    x : ndarray of shape (K,), the shared x values
-    curves : name -> ndarray of shape (K,) of finite values (positive when ``logy``)
-    xlabel, ylabel, title : axis labels and an optional title
-    logy : logarithmic y axis (for quantities that shrink or grow geometrically)
-    markers : mark every point (turn off for long curves)
-    reference : label -> level, each drawn as a black horizontal line (e.g. a trivial baseline)
-    legend_outside : put the legend to the right of the plot rather than inside it
-    x_name : what the x values are called in error messages
+    x : ndarray of shape (K,)
+        the shared x values
+    curves : Mapping[str, ndarray]
+        name -> ndarray of shape (K,) of finite values (positive when ``logy``)
+    xlabel, ylabel, title : str
+        axis labels and an optional title
+    logy : bool
+        logarithmic y axis (for quantities that shrink or grow geometrically)
+    markers : bool
+        mark every point (turn off for long curves)
+    reference : Mapping[str, float] | None
+        label -> level, each drawn as a black horizontal line (e.g. a trivial baseline)
+    legend_outside : bool
+        put the legend to the right of the plot rather than inside it
+    x_name : str
+        what the x values are called in error messages
 
     Returns
     -------
-    fig : Figure with one Axes holding one line per curve, in the order given; the curves
+    fig : Figure
+        with one Axes holding one line per curve, in the order given; the curves
         have gid "curve" and the reference lines gid "reference"
     """
     xs = _vector(x_name, np.asarray(x, dtype=np.float64) if not isinstance(x, np.ndarray) else x.astype(np.float64))
@@ -760,13 +822,16 @@ def plot_path_terms(terms: Mapping[str, Sequence[float] | NDArray[np.floating]],
 
     Parameters
     ----------
-    terms : parameter name -> ndarray of shape (T,), the path terms for t = 1..T
+    terms : Mapping[str, sequence | ndarray]
+        parameter name -> ndarray of shape (T,), the path terms for t = 1..T
         (e.g. ``scalar_bptt(...).paths["W_xh"]``); different parameters may have different T
-    decimals : how many decimals the value labels show
+    decimals : int
+        how many decimals the value labels show
 
     Returns
     -------
-    fig : Figure with one Axes per parameter; in each, T + 1 bars (paths, then the sum)
+    fig : Figure
+        with one Axes per parameter; in each, T + 1 bars (paths, then the sum)
     """
     if not isinstance(terms, Mapping) or len(terms) == 0:
         raise TypeError(
@@ -809,15 +874,21 @@ def plot_generated(
 
     Parameters
     ----------
-    truth : ndarray of shape (M, T), one true sequence per panel
-    generated : ndarray of shape (M, T), what the model produced for each
-    titles : optional M panel titles (e.g. the condition each sequence was generated from)
-    ylabel : label of the value axis
-    labels : legend names of the two lines
+    truth : ndarray of shape (M, T)
+        one true sequence per panel
+    generated : ndarray of shape (M, T)
+        what the model produced for each
+    titles : sequence | None
+        optional M panel titles (e.g. the condition each sequence was generated from)
+    ylabel : str
+        label of the value axis
+    labels : tuple[str, str]
+        legend names of the two lines
 
     Returns
     -------
-    fig : Figure with M Axes (at most four per row); in each, the truth is a solid line
+    fig : Figure
+        with M Axes (at most four per row); in each, the truth is a solid line
         with dots and the generated sequence a dashed line with crosses, at steps 1..T
     """
     y = as_float_array("truth", truth)
@@ -859,14 +930,19 @@ def plot_token_probabilities(
 
     Parameters
     ----------
-    tokens : M token lists, the sequences as they were read
-    probabilities : M ndarrays of shape (T_m,), the probability read from h_1, ..., h_{T_m}
-    ylabel : what the probability is of (e.g. "P(spam)")
-    titles : optional M panel titles (e.g. the true label of each sequence)
+    tokens : sequence
+        M token lists, the sequences as they were read
+    probabilities : sequence
+        M ndarrays of shape (T_m,), the probability read from h_1, ..., h_{T_m}
+    ylabel : str
+        what the probability is of (e.g. "P(spam)")
+    titles : sequence | None
+        optional M panel titles (e.g. the true label of each sequence)
 
     Returns
     -------
-    fig : Figure with M Axes stacked vertically; each has a line with one point per
+    fig : Figure
+        with M Axes stacked vertically; each has a line with one point per
         token (the tokens label the x axis) and the 0.5 threshold dashed
     """
     if isinstance(tokens, str) or not isinstance(tokens, Sequence) or len(tokens) == 0:
@@ -907,13 +983,17 @@ def plot_accuracy_bars(
 
     Parameters
     ----------
-    categories : the C group names (e.g. part-of-speech tags)
-    accuracies : model name -> ndarray of shape (C,) of values in [0, 1]
-    ylabel, xlabel : axis labels
+    categories : sequence
+        the C group names (e.g. part-of-speech tags)
+    accuracies : Mapping[str, ndarray | sequence]
+        model name -> ndarray of shape (C,) of values in [0, 1]
+    ylabel, xlabel : str
+        axis labels
 
     Returns
     -------
-    fig : Figure with one Axes; bars of model m are in colour m of :data:`PALETTE`
+    fig : Figure
+        with one Axes; bars of model m are in colour m of :data:`PALETTE`
         with their own hatch, so they also read in grey
     """
     C = len(categories)
@@ -971,12 +1051,15 @@ def plot_stream_chunks(rows: Sequence[str], chunk_length: int) -> Figure:
 
     Parameters
     ----------
-    rows : N strings of the same length S, e.g. the decoded rows of ``text_streams``
-    chunk_length : k
+    rows : sequence
+        N strings of the same length S, e.g. the decoded rows of ``text_streams``
+    chunk_length : int
+        k
 
     Returns
     -------
-    fig : Figure with one Axes; every character box has the gid ``"char:n,t"`` and every
+    fig : Figure
+        with one Axes; every character box has the gid ``"char:n,t"`` and every
         carried-state arrow ``"carry:n,j"`` (row n, boundary after chunk j)
     """
     if isinstance(rows, str) or not isinstance(rows, Sequence) or not rows or not all(isinstance(r, str) for r in rows):
@@ -1045,16 +1128,23 @@ def plot_training_log(
 
     Parameters
     ----------
-    loss : ndarray of shape (S,), the training loss of every update
-    grad_norm : ndarray of shape (S,), the global gradient norm before clipping
-    clip_norm : the clipping threshold; drawn, and the clipped fraction given in the title
-    reference : label -> loss level drawn as a dotted line (e.g. {"uniform guess, log V": 4.25})
-    evaluations : label -> (update numbers, losses), drawn as marked points (e.g. held-out loss)
-    smooth : width of the moving average drawn over the raw loss (1: none)
+    loss : ndarray of shape (S,)
+        the training loss of every update
+    grad_norm : ndarray of shape (S,)
+        the global gradient norm before clipping
+    clip_norm : float | None
+        the clipping threshold; drawn, and the clipped fraction given in the title
+    reference : Mapping[str, float] | None
+        label -> loss level drawn as a dotted line (e.g. {"uniform guess, log V": 4.25})
+    evaluations : Mapping[str, tuple[sequence, sequence]] | None
+        label -> (update numbers, losses), drawn as marked points (e.g. held-out loss)
+    smooth : int
+        width of the moving average drawn over the raw loss (1: none)
 
     Returns
     -------
-    fig : Figure with Axes "loss" and "grad_norm" (gids)
+    fig : Figure
+        with Axes "loss" and "grad_norm" (gids)
     """
     L = _vector("loss", loss)
     g = _vector("grad_norm", grad_norm)
@@ -1108,17 +1198,23 @@ def plot_loss_panels(
 
     Parameters
     ----------
-    panels : panel title -> (run name -> ndarray of shape (S,) of losses per update)
-    xlabel, ylabel : axis labels (the y axis is shared by all panels)
-    reference : label -> level drawn as a dotted line in every panel
-    smooth : width of a moving average applied to every curve (1: raw)
-    ylim : (bottom, top) of the shared y axis; a curve that rises above ``top`` is
+    panels : Mapping[str, Mapping[str, ndarray]]
+        panel title -> (run name -> ndarray of shape (S,) of losses per update)
+    xlabel, ylabel : str
+        axis labels (the y axis is shared by all panels)
+    reference : Mapping[str, float] | None
+        label -> level drawn as a dotted line in every panel
+    smooth : int
+        width of a moving average applied to every curve (1: raw)
+    ylim : tuple[float, float] | None
+        (bottom, top) of the shared y axis; a curve that rises above ``top`` is
         cut off there and its peak written at the top edge, so one run that blows up
         does not squash the others
 
     Returns
     -------
-    fig : Figure with one Axes per panel, in order; each curve has its own colour and
+    fig : Figure
+        with one Axes per panel, in order; each curve has its own colour and
         line style; each off-scale peak is a text whose gid is ``"peak:<run name>"``
     """
     if not isinstance(panels, Mapping) or not panels:
@@ -1164,13 +1260,17 @@ def plot_distributions(
 
     Parameters
     ----------
-    labels : the V outcome names (e.g. characters)
-    probabilities : name (e.g. "T = 0.5") -> ndarray of shape (V,) summing to 1
-    top : how many outcomes to show
+    labels : sequence
+        the V outcome names (e.g. characters)
+    probabilities : Mapping[str, ndarray]
+        name (e.g. "T = 0.5") -> ndarray of shape (V,) summing to 1
+    top : int
+        how many outcomes to show
 
     Returns
     -------
-    fig : Figure with one Axes; the bars of distribution m are in colour m with their
+    fig : Figure
+        with one Axes; the bars of distribution m are in colour m with their
         own hatch, and the legend gives each distribution's perplexity exp(entropy)
     """
     V = len(labels)
@@ -1228,15 +1328,21 @@ def plot_learning_curves(
 
     Parameters
     ----------
-    steps : ndarray of shape (K,), the step at which each loss was recorded
-    curves : model name -> ndarray of shape (K,) of losses (positive when ``logy``)
-    reference : label -> loss, each drawn as a black horizontal line (e.g. a trivial baseline)
-    xlabel, ylabel : axis labels
-    logy : logarithmic loss axis
+    steps : ndarray of shape (K,)
+        the step at which each loss was recorded
+    curves : Mapping[str, ndarray]
+        model name -> ndarray of shape (K,) of losses (positive when ``logy``)
+    reference : Mapping[str, float] | None
+        label -> loss, each drawn as a black horizontal line (e.g. a trivial baseline)
+    xlabel, ylabel : str
+        axis labels
+    logy : bool
+        logarithmic loss axis
 
     Returns
     -------
-    fig : Figure with one Axes; the model lines have gid "curve", the reference lines gid "reference"
+    fig : Figure
+        with one Axes; the model lines have gid "curve", the reference lines gid "reference"
     """
     return plot_curves(
         steps,
@@ -1264,15 +1370,20 @@ def plot_memory_trace(
 
     Parameters
     ----------
-    values : ndarray of shape (T,), the input numbers, drawn as bars
-    marked : boolean ndarray of shape (T,), True at the steps to shade
-    panels : y-axis label -> {trace label -> ndarray of shape (T,)}, one panel per entry,
+    values : ndarray of shape (T,)
+        the input numbers, drawn as bars
+    marked : boolean ndarray of shape (T,)
+        True at the steps to shade
+    panels : Mapping[str, Mapping[str, ndarray]]
+        y-axis label -> {trace label -> ndarray of shape (T,)}, one panel per entry,
         e.g. {"gate value": {"input gate $i_t$": ..., "forget gate $f_t$": ...}, "cell state": {"$c_t$": ...}}
-    value_label : y-axis label of the input panel
+    value_label : str
+        y-axis label of the input panel
 
     Returns
     -------
-    fig : Figure with 1 + len(panels) Axes sharing the step axis t = 1..T; the input panel has
+    fig : Figure
+        with 1 + len(panels) Axes sharing the step axis t = 1..T; the input panel has
         gid "inputs" and the others the gid of their label
     """
     u = _vector("values", values)
@@ -1321,14 +1432,17 @@ def plot_gradient_flow(
 
     Parameters
     ----------
-    flows : model name -> {stage name -> ndarray of shape (T,) of positive values}, e.g.
+    flows : Mapping[str, Mapping[str, ndarray]]
+        model name -> {stage name -> ndarray of shape (T,) of positive values}, e.g.
         ``{"LSTM": {"at initialisation": r0, "after training": r1}}``; the first stage is drawn
         solid, the second dashed, then dotted; every model must have the same T
-    ylabel : the quantity plotted
+    ylabel : str
+        the quantity plotted
 
     Returns
     -------
-    fig : Figure with one Axes (log scale) and one line per model and stage, labelled
+    fig : Figure
+        with one Axes (log scale) and one line per model and stage, labelled
         "model, stage"; x is the step t = 1..T
     """
     if not isinstance(flows, Mapping) or not flows:
@@ -1378,15 +1492,21 @@ def plot_attention(
 
     Parameters
     ----------
-    weights : ndarray of shape (T, S), each row a distribution over the S source positions
-    source_tokens : the S source tokens, labelling the columns
-    output_tokens : the T output tokens, labelling the rows
-    title : optional title
-    annotate : write each weight of at least 0.1 in its cell, to one decimal
+    weights : ndarray of shape (T, S)
+        each row a distribution over the S source positions
+    source_tokens : sequence
+        the S source tokens, labelling the columns
+    output_tokens : sequence
+        the T output tokens, labelling the rows
+    title : str | None
+        optional title
+    annotate : bool
+        write each weight of at least 0.1 in its cell, to one decimal
 
     Returns
     -------
-    fig : Figure with the heat map Axes (gid "attention") and a colour bar
+    fig : Figure
+        with the heat map Axes (gid "attention") and a colour bar
     """
     w = as_float_array("weights", weights)
     if w.ndim != 2 or 0 in w.shape:
@@ -1438,17 +1558,22 @@ def plot_training_probes(
 
     Parameters
     ----------
-    updates : the S update counts at which the values were measured, increasing, 0 for
+    updates : sequence | ndarray
+        the S update counts at which the values were measured, increasing, 0 for
         "before training"
-    panels : panel y label -> (run name -> ndarray of shape (S,)); every panel names the
+    panels : Mapping[str, Mapping[str, ndarray]]
+        panel y label -> (run name -> ndarray of shape (S,)); every panel names the
         same runs
-    log_panels : the y labels of the panels to draw on a logarithmic y axis (their values
+    log_panels : sequence
+        the y labels of the panels to draw on a logarithmic y axis (their values
         must be positive)
-    reference : panel y label -> (label -> level), each level drawn as a dotted line
+    reference : Mapping[str, Mapping[str, float]] | None
+        panel y label -> (label -> level), each level drawn as a dotted line
 
     Returns
     -------
-    fig : Figure with one Axes per panel, in order, each with gid = its y label
+    fig : Figure
+        with one Axes per panel, in order, each with gid = its y label
     """
     u = np.asarray(updates)
     if u.ndim != 1 or u.size == 0 or not np.issubdtype(u.dtype, np.integer) or (u < 0).any() or (np.diff(u) <= 0).any():
