@@ -1135,7 +1135,7 @@ def _outside_code(text: str) -> str:
             in_fence = m.group(1)
             continue
         kept.append(line)
-    return CODE_SPAN.sub("", "\n".join(kept))
+    return CODE_SPAN.sub("code", "\n".join(kept))
 
 
 def find_markup(text: str) -> str | None:

@@ -283,6 +283,7 @@ def test_the_first_code_cell_installs_rnnlib_only_where_it_is_missing(tmp_path: 
         ("{{ course_name }} is great.", "a MyST substitution"),
         ("% a MyST comment\nText.", "a MyST comment"),
         ("Term\n: a definition", "a definition list"),
+        ("`code` at the start of a line is fine, but\n{weird}`x` is not", "unknown role {weird}"),
         ("(orphan)=\nText.", "not followed by a heading"),
         ("Value {glue:text}`missing`.", "glue key 'missing' has no stored value"),
     ],
