@@ -2,7 +2,8 @@
 #   make html          build the website into _build/html (creates .venv on first use; needs only Python)
 #   make pdf           build the whole book as one PDF, _build/latex/rnn-course.pdf (needs TeX Live, see below)
 #   make test          everything CI checks, in this order: ruff, unit tests, nbval, other seeds, strict website build,
-#                      PDF build and check, browser test of the website, Binder environment agreement
+#                      the reader editions run in JupyterLab, PDF build and check, browser test of the website,
+#                      Binder environment agreement
 #   make seeds         re-run every chapter in memory with SEED = 1 and 2; fails if any cell (or assert) raises
 #   make execute       re-run every notebook in place so the committed outputs are fresh
 #   make mutants       mutation testing of rnnlib/data.py and rnnlib/losses.py (not in CI; MUTATE=... for others)
@@ -115,7 +116,7 @@ jupyterlab: reader
 binder-env: $(STAMP)
 	$(OFFLINE) $(BIN)/python -m pytest -q -p no:cacheprovider tests/publishing/test_environment.py
 
-test: install lint unit nbval seeds book pdf pdf-check browser binder-env
+test: install lint unit nbval seeds book jupyterlab pdf pdf-check browser binder-env
 
 # nbclient's `jupyter execute` keeps the widget state in the notebook, as Binder needs it.
 execute: $(STAMP)
