@@ -20,8 +20,10 @@ and cost per update are O(k), not O(length of the text).
 
 :func:`sample` writes text by feeding each drawn character back in, at a
 temperature (:func:`temperature_probabilities`); :func:`perplexity` scores held-out
-text; :func:`save_char_lm` and :func:`load_char_lm` store a trained model with its
-sizes and characters in a pickle-free ``.npz`` file (:mod:`rnnlib.io`).
+text; :func:`carried_state_norms` reads the streams with no update and reports how
+large the carried state grows; :func:`save_char_lm` and :func:`load_char_lm` store
+a trained model with its sizes and characters in a pickle-free ``.npz`` file
+(:mod:`rnnlib.io`).
 
 Shapes are batch-first: ids (N, T), x (N, T, D), hs (N, T, H), scores (N, T, V);
 a carried state is a dict holding ``"h"`` of shape (num_layers, N, H) and, for an
@@ -56,6 +58,7 @@ State = dict[str, Array]
 
 __all__ = [
     "CharLM",
+    "carried_state_norms",
     "char_vocabulary",
     "decode_text",
     "encode_text",
@@ -519,6 +522,52 @@ def perplexity(model: CharLM, streams: NDArray[np.integer], chunk_length: int) -
     """exp(mean cross-entropy): the number of characters the model is, on average, as
     unsure between as a uniform guess would be.  A uniform model scores exactly V."""
     return float(np.exp(evaluate(model, streams, chunk_length)))
+
+
+def carried_state_norms(
+    model: CharLM, streams: NDArray[np.integer], chunk_length: int, chunks: int | None = None
+) -> NDArray[np.float64]:
+    """How large the carried state grows when the model reads the streams with no update at all.
+
+    The streams are read chunk by chunk from a zero state, carrying the state as
+    :func:`train_tbptt` does, but nothing is learned: the parameters stay as they are.
+    This separates what the forward pass does on its own (an IRNN adds its inputs up)
+    from what the updates do.
+
+    Parameters
+    ----------
+    model : CharLM
+        a :class:`CharLM` (left unchanged)
+    streams : ndarray of shape (N, S)
+        from :func:`text_streams`
+    chunk_length : int
+        k
+    chunks : int | None
+        read only the first ``chunks`` chunks (default: one whole pass)
+
+    Returns
+    -------
+    norms : ndarray of shape (chunks,)
+        the mean over streams of the norm of the top layer's state after each chunk,
+        the quantity ``train_tbptt`` logs as ``"state_norm"``
+    """
+    model = _check_model(model)
+    streams = Shapes().ints("streams", streams, ("N", "S"), high=model.vocab_size)
+    k = positive_int("chunk_length", chunk_length)
+    available = num_chunks(streams.size, streams.shape[0], k)
+    total = available if chunks is None else positive_int("chunks", chunks)
+    if total > available:
+        raise ValueError(
+            f"chunks must be at most {available}, the chunks of length {k} in one pass over these streams; got {total}"
+        )
+    state, norms = model.initial_state(streams.shape[0]), []
+    for x, _ in stream_chunks(streams, k):
+        _, cache = model.forward(x, state)
+        state = cache["state"]
+        norms.append(float(np.linalg.norm(state["h"][-1], axis=-1).mean()))
+        if len(norms) == total:
+            break
+    return np.array(norms)
 
 
 # ---------------------------------------------------------------------------

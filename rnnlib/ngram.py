@@ -136,6 +136,26 @@ class CharNGram:
         V = self.vocab_size
         return self._probability(context, np.full(V, len(context)), np.arange(V))
 
+    def context_counts(self, ids: NDArray[np.integer] | Sequence[int]) -> NDArray[np.int64]:
+        """How often the training ids held each context of length n - 1 that ``ids`` uses.
+
+        For every position t = n-1, ..., L-1 of ``ids`` (shape (L,)), the number of times
+        the n - 1 ids before it, ``ids[t-n+1:t]``, occurred in the training ids followed
+        by some id: the count #(h) that :meth:`probabilities` divides by.  0 means the
+        model never saw the context and falls back to a shorter one.
+
+        Returns
+        -------
+        counts : ndarray of shape (L - n + 1,)
+            one count per position t = n-1, ..., L-1
+        """
+        tab = self._check_fitted()[-1]
+        ids = as_int_array("ids", ids, high=self.vocab_size)
+        if ids.ndim != 1 or len(ids) < self.order:
+            raise ValueError(f"ids must have shape (L,) with L >= order = {self.order}; got shape {ids.shape}")
+        t = np.arange(self.order - 1, len(ids))
+        return _lookup(tab["context"], tab["context_count"], self._contexts(ids, self.order - 1, t))
+
     def log_probs(self, ids: NDArray[np.integer] | Sequence[int]) -> NDArray[np.float64]:
         """log P(ids[t] | ids[:t]) for t = 1..L-1 (the first id has no context and is not
         predicted, as in a language model's next-character targets), shape (L - 1,)."""

@@ -16,6 +16,7 @@ from rnnlib import (
 )
 from rnnlib.charlm import (
     CharLM,
+    carried_state_norms,
     char_vocabulary,
     decode_text,
     encode_text,
@@ -314,6 +315,45 @@ def test_evaluate_equals_the_mean_cross_entropy_of_one_long_pass(rng):
     scores, _ = model.forward(streams[:, :28])
     expected, _ = softmax_cross_entropy(scores, streams[:, 1:29])
     assert evaluate(model, streams, 7) == pytest.approx(expected, rel=1e-12)
+
+
+def test_carried_state_norms_pinned_for_an_integrator(rng):
+    """An IRNN whose every input adds 1 to each of its 2 units: after chunk j of k steps
+    the state is j k (1, 1), so its norm is j k sqrt(2), and reading changes no parameter."""
+    model = CharLM(3, 2, rng, activation="relu", recurrent_init="identity")
+    model.params["W_xh"][...] = 1.0
+    start = {k: v.copy() for k, v in model.params.items()}
+    streams = text_streams(rng.integers(0, 3, 40), 2)  # S = 20, chunks of 4: 4 chunks in a pass
+    np.testing.assert_allclose(carried_state_norms(model, streams, 4), 4 * np.arange(1, 5) * np.sqrt(2))
+    np.testing.assert_allclose(carried_state_norms(model, streams, 4, chunks=2), [4 * np.sqrt(2), 8 * np.sqrt(2)])
+    for k, v in model.params.items():
+        np.testing.assert_array_equal(v, start[k])
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_carried_state_norms_match_training_at_learning_rate_zero(rng, cell):
+    streams = text_streams(rng.integers(0, 6, 100), 4)
+    model = CharLM(6, 4, rng, cell=cell, num_layers=2)
+    frozen = train_tbptt(model, streams, SGD(0.1), 5, lr_schedule=lambda s: 0.0)
+    np.testing.assert_allclose(carried_state_norms(model, streams, 5), frozen["state_norm"], rtol=1e-12)
+    # with learning, the first chunk is read before any update, so only the first norm agrees
+    trained = train_tbptt(CharLM(6, 4, np.random.default_rng(1), cell=cell), streams, Adam(0.5), 5, steps=3)
+    untrained = carried_state_norms(CharLM(6, 4, np.random.default_rng(1), cell=cell), streams, 5, chunks=3)
+    assert trained["state_norm"][0] == pytest.approx(untrained[0], rel=1e-12)
+    assert not np.allclose(trained["state_norm"][1:], untrained[1:])
+
+
+def test_carried_state_norms_errors(rng):
+    model = CharLM(5, 3, rng)
+    streams = np.zeros((2, 10), np.int64)  # S = 10, chunks of 3: 3 chunks
+    with pytest.raises(ValueError, match="chunks must be at most 3, the chunks of length 3 in one pass"):
+        carried_state_norms(model, streams, 3, chunks=4)
+    with pytest.raises(TypeError, match="chunks must be a positive int"):
+        carried_state_norms(model, streams, 3, chunks=1.5)
+    with pytest.raises(TypeError, match="model must be an rnnlib.charlm.CharLM"):
+        carried_state_norms("model", streams, 3)
+    with pytest.raises(ValueError, match=r"streams must hold ids in \[0, 5\); got 7"):
+        carried_state_norms(model, streams + 7, 3)
 
 
 def test_training_errors(rng):

@@ -40,6 +40,19 @@ def test_probabilities_sum_to_one_and_match_the_vectorised_scores(order):
     np.testing.assert_allclose(g.perplexity(test), np.exp(-np.mean(one_by_one)))
 
 
+def test_context_counts_pinned_on_the_tiny_text():
+    # contexts followed by something in TINY = 0 1 0 1 1: of length 1, "0" twice and "1" twice
+    # (the last 1 has nothing after it); of length 2, "0 1" twice and "1 0" once
+    np.testing.assert_array_equal(CharNGram(2, 3).fit(TINY).context_counts([0, 2, 1, 1]), [2, 0, 2])
+    # "1 1" ends TINY, so it was never followed by anything: 0
+    np.testing.assert_array_equal(CharNGram(3, 3).fit(TINY).context_counts([1, 0, 1, 1, 1]), [1, 2, 0])
+    np.testing.assert_array_equal(CharNGram(1, 3).fit(TINY).context_counts([0, 1]), [5, 5])  # the empty context
+    with pytest.raises(RuntimeError, match="call fit"):
+        CharNGram(2, 3).context_counts([0, 1])
+    with pytest.raises(ValueError, match="L >= order = 3"):
+        CharNGram(3, 3).fit(TINY).context_counts([0, 1])
+
+
 def test_more_context_fits_a_regular_text_better():
     text = np.array([0, 1, 2, 3] * 50)
     ppl = [CharNGram(n, 4).fit(text).perplexity(text) for n in (1, 2)]
