@@ -124,7 +124,8 @@ class OneToManyGenerator:
         token; None feeds one-hot vectors (size K).  Must be None for "real".
     feed_condition : bool
         also append v to the input of every step (D grows by C)
-    cell : "rnn" (default), "lstm" or "gru"
+    cell : {"rnn", "lstm", "gru"}
+        the recurrent cell; "rnn" by default
     """
 
     def __init__(
@@ -326,7 +327,8 @@ class ManyToManyTagger:
         for the initial weights
     embedding_size : int | None
         D; None feeds one-hot vectors (D = V)
-    cell : "rnn" (default), "lstm" or "gru"
+    cell : {"rnn", "lstm", "gru"}
+        the recurrent cell; "rnn" by default
     num_layers : int
         stacked recurrent layers (chapter 7)
     bidirectional : bool
@@ -484,7 +486,8 @@ class EncoderDecoder:
         the target ids of <bos> and <eos>
     embedding_size : int | None
         D for both embeddings; None feeds one-hot vectors
-    cell : "rnn" (default), "lstm" or "gru", for both encoder and decoder
+    cell : {"rnn", "lstm", "gru"}
+        the cell of both encoder and decoder; "rnn" by default
     """
 
     def __init__(

@@ -550,7 +550,8 @@ class AttentionEncoderDecoder:
         the target ids of <bos> and <eos>
     embedding_size : int | None
         D for both embeddings; None feeds one-hot vectors
-    cell : "rnn" or "gru" (default) for the decoder; the encoder uses the same cell
+    cell : {"rnn", "gru"}
+        the decoder's cell, "gru" by default; the encoder uses the same cell
     bidirectional : bool
         read the source in both directions (default), so every h_j
         describes its token in the context of the whole sentence

@@ -44,16 +44,22 @@ def gru_forward(
     ----------
     x : ndarray of shape (N, T, D)
     h0 : ndarray of shape (N, H)
-    W_x : ndarray of shape (D, 3H), input weights of [r, z, n]
-    W_h : ndarray of shape (H, 3H), recurrent weights of [r, z, n]
-    b : ndarray of shape (3H,), input-side biases
-    b_hn : ndarray of shape (H,), the recurrent bias of the candidate, inside the reset gate
-    mask : optional ndarray of shape (N, T); padded steps carry h forward
+    W_x : ndarray of shape (D, 3H)
+        input weights of [r, z, n]
+    W_h : ndarray of shape (H, 3H)
+        recurrent weights of [r, z, n]
+    b : ndarray of shape (3H,)
+        input-side biases
+    b_hn : ndarray of shape (H,)
+        the recurrent bias of the candidate, inside the reset gate
+    mask : optional ndarray of shape (N, T)
+        padded steps carry h forward
 
     Returns
     -------
     hs : ndarray of shape (N, T, H)
-    cache : dict for :func:`gru_backward`, time-major: ``cache["gates"]`` holds the
+    cache : dict
+        for :func:`gru_backward`, time-major: ``cache["gates"]`` holds the
         activated gates (T, 3, N, H) and ``cache["hs"]`` the states (T, N, H)
     """
     s = Shapes()
@@ -110,8 +116,12 @@ def gru_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False)
 
     Parameters
     ----------
-    dhs : ndarray of shape (N, T, H), dL/dh_t from the layers above each step
-    return_deltas : also return delta_t = dL/dh_t, the total gradient reaching each
+    dhs : ndarray of shape (N, T, H)
+        dL/dh_t from the layers above each step
+    cache : dict
+        from :func:`gru_forward`
+    return_deltas : bool
+        also return delta_t = dL/dh_t, the total gradient reaching each
         hidden state, as in :func:`rnnlib.rnn.rnn_backward`
 
     Returns

@@ -40,17 +40,23 @@ def lstm_forward(
     Parameters
     ----------
     x : ndarray of shape (N, T, D)
-    h0 : ndarray of shape (N, H), initial hidden state
-    W_x : ndarray of shape (D, 4H), input weights of the gates [i, f, g, o]
-    W_h : ndarray of shape (H, 4H), recurrent weights of the gates
+    h0 : ndarray of shape (N, H)
+        initial hidden state
+    W_x : ndarray of shape (D, 4H)
+        input weights of the gates [i, f, g, o]
+    W_h : ndarray of shape (H, 4H)
+        recurrent weights of the gates
     b : ndarray of shape (4H,)
-    mask : optional ndarray of shape (N, T); padded steps carry (h, c) forward
-    c0 : optional ndarray of shape (N, H), initial cell state (zeros by default)
+    mask : optional ndarray of shape (N, T)
+        padded steps carry (h, c) forward
+    c0 : optional ndarray of shape (N, H)
+        initial cell state (zeros by default)
 
     Returns
     -------
     hs : ndarray of shape (N, T, H)
-    cache : dict for :func:`lstm_backward`.  It keeps everything time-major:
+    cache : dict
+        for :func:`lstm_backward`.  It keeps everything time-major:
         ``cache["cs"]`` holds the cell states (T, N, H) and ``cache["gates"]`` the
         activated gates (T, 4, N, H), so ``cache["gates"][t, 1]`` is the forget gate of the
         step with index t (counting from 0)
@@ -115,8 +121,12 @@ def lstm_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False
 
     Parameters
     ----------
-    dhs : ndarray of shape (N, T, H), dL/dh_t from the layers above each step
-    return_deltas : also return delta_t = dL/dh_t, the total gradient reaching each
+    dhs : ndarray of shape (N, T, H)
+        dL/dh_t from the layers above each step
+    cache : dict
+        from :func:`lstm_forward`
+    return_deltas : bool
+        also return delta_t = dL/dh_t, the total gradient reaching each
         hidden state, as in :func:`rnnlib.rnn.rnn_backward`
 
     Returns
