@@ -170,14 +170,17 @@ def stream_chunks(
 
     Parameters
     ----------
-    streams : ndarray of shape (N, S), from :func:`text_streams`
+    streams : ndarray of shape (N, S)
+        from :func:`text_streams`
     chunk_length : int
         k, the truncation length
 
     Yields
     ------
-    x : ndarray of shape (N, k), input ids
-    y : ndarray of shape (N, k), target ids (the next characters)
+    x : ndarray of shape (N, k)
+        input ids
+    y : ndarray of shape (N, k)
+        target ids (the next characters)
     """
     streams = Shapes().ints("streams", streams, ("N", "S"))
     k = positive_int("chunk_length", chunk_length)
@@ -208,20 +211,25 @@ class CharLM:
         V
     hidden_size : int
         H
-    rng : np.random.Generator for the initial weights
+    rng : np.random.Generator
+        for the initial weights
     embedding_size : int | None
         D; None feeds one-hot vectors (D = V)
-    cell : "rnn" (default), "lstm" or "gru"
-    num_layers : recurrent layers stacked
+    cell : {"rnn", "lstm", "gru"}
+        the recurrent cell; "rnn" by default
+    num_layers : int
+        recurrent layers stacked
     activation : str
         the vanilla RNN's activation ("tanh" or, for an IRNN, "relu")
-    recurrent_init : None keeps the cell's default start (Gaussian W_hh for "rnn",
+    recurrent_init : {"normal", "orthogonal", "identity"} | None
+        None keeps the cell's default start (Gaussian W_hh for "rnn",
         orthogonal blocks for the gated cells); "normal", "orthogonal" or "identity"
         redraws every recurrent H x H block that way (the IRNN of Le et al. is
         ``activation="relu", recurrent_init="identity"``)
     recurrent_scale : float
         gain of the "orthogonal" and "identity" starts
-    dtype : np.float64 (default) or np.float32; every parameter has this dtype
+    dtype : {np.float64, np.float32}
+        every parameter has this dtype; np.float64 by default
     """
 
     def __init__(
@@ -301,7 +309,8 @@ class CharLM:
 
         Parameters
         ----------
-        ids : ndarray of shape (N, T) of character ids in [0, V)
+        ids : ndarray of shape (N, T)
+            character ids in [0, V)
         state : dict | None
             the state to start from (default zeros), e.g. ``cache["state"]`` of
             the previous chunk; it is treated as a constant, so no gradient flows
@@ -349,15 +358,19 @@ class CharLM:
 
         Parameters
         ----------
-        ids : ndarray of shape (N, T), input characters
-        targets : ndarray of shape (N, T), the character after each input
+        ids : ndarray of shape (N, T)
+            input characters
+        targets : ndarray of shape (N, T)
+            the character after each input
         state : dict | None
             state to start from (default zeros)
 
         Returns
         -------
-        loss : float, mean of -log P(target) over the N T predictions, in nats
-        grads : dict keyed like ``params``
+        loss : float
+            mean of -log P(target) over the N T predictions, in nats
+        grads : dict
+            keyed like ``params``
         state : dict
             the state after the last step
         """
@@ -422,7 +435,8 @@ def train_tbptt(
     ----------
     model : CharLM
         the :class:`CharLM` to train (its ``params`` are updated in place)
-    streams : ndarray of shape (N, S), from :func:`text_streams`
+    streams : ndarray of shape (N, S)
+        from :func:`text_streams`
     optimizer : Optimizer
         an :class:`rnnlib.optim.Optimizer`
     chunk_length : int
@@ -443,7 +457,8 @@ def train_tbptt(
 
     Returns
     -------
-    log : dict of ndarrays of shape (updates,): ``"loss"`` (training cross-entropy of
+    log : dict
+        ndarrays of shape (updates,): ``"loss"`` (training cross-entropy of
         each chunk, before its update), ``"grad_norm"`` (global gradient norm before
         clipping), ``"lr"`` (the learning rate used) and ``"state_norm"`` (the mean over
         streams of the norm of the top layer's state carried out of the chunk)
@@ -498,13 +513,15 @@ def evaluate(model: CharLM, streams: NDArray[np.integer], chunk_length: int) -> 
     ----------
     model : CharLM
         a :class:`CharLM`
-    streams : ndarray of shape (N, S), e.g. ``text_streams(held_out_ids, N)``
+    streams : ndarray of shape (N, S)
+        e.g. ``text_streams(held_out_ids, N)``
     chunk_length : int
         k; only memory depends on it, since the state is carried
 
     Returns
     -------
-    loss : float, the mean of -log P(next character) over every predicted character
+    loss : float
+        the mean of -log P(next character) over every predicted character
     """
     model = _check_model(model)
     streams = Shapes().ints("streams", streams, ("N", "S"), high=model.vocab_size)
@@ -603,7 +620,8 @@ def temperature_probabilities(scores: Array, temperature: float = 1.0, exclude: 
 
     Returns
     -------
-    probs : float64 ndarray of shape (..., V), each row summing to 1
+    probs : float64 ndarray of shape (..., V)
+        each row summing to 1
     """
     t = _check_temperature(temperature)
     z = np.array(scores, dtype=np.float64)
@@ -642,14 +660,17 @@ def sample(
         the character vocabulary the model was trained with
     prime : str
         non-empty str of known characters to start from
-    length : number of characters to generate
-    rng : np.random.Generator; the same generator state gives the same text
+    length : int
+        number of characters to generate
+    rng : np.random.Generator
+        the same generator state gives the same text
     temperature : float
         positive float; 1 samples the model's own distribution
 
     Returns
     -------
-    text : str of ``length`` characters (the prime not included)
+    text : str
+        ``length`` characters (the prime not included)
     """
     model = _check_model(model)
     if not isinstance(vocab, Vocabulary) or len(vocab) != model.vocab_size:
@@ -701,7 +722,8 @@ def plot_next_character(
 
     Returns
     -------
-    fig : Figure from :func:`rnnlib.plots.plot_distributions`, titled with the prime
+    fig : Figure
+        from :func:`rnnlib.plots.plot_distributions`, titled with the prime
     """
     if isinstance(temperatures, (int, float)) or not temperatures:
         raise TypeError(f"temperatures must be a non-empty tuple of positive numbers; got {_describe(temperatures)}")

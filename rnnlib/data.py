@@ -108,8 +108,7 @@ def pad_sequences(
 
     Parameters
     ----------
-    sequences : list
-        of lists of int, or list of ndarray
+    sequences : list of lists of int, or list of ndarray
         N sequences of token ids (lists of int), or N float arrays of shape (T_n, D)
     max_len : int | None
         pad (or truncate) to this length; default the longest sequence

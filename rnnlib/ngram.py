@@ -192,11 +192,13 @@ def compressed_bits_per_char(text: str, method: str = "zlib", given: str = "") -
     text : str
         non-empty str
     method : "zlib" (gzip's algorithm), "bz2" or "lzma"
-    given : str read before ``text``
+    given : str
+        read before ``text``
 
     Returns
     -------
-    bits : float, 8 * (compressed bytes of given + text - compressed bytes of given) / len(text)
+    bits : float
+        8 * (compressed bytes of given + text - compressed bytes of given) / len(text)
     """
     if not isinstance(text, str) or not text:
         raise TypeError(f"text must be a non-empty str; got {_describe(text)}")

@@ -69,6 +69,10 @@ class Cell:
         return dict(zip(self.param_names, shapes, strict=True))
 
 
+#: The three cells by name, each a :class:`Cell` holding its parameter names, the number of
+#: H-wide gate blocks in its packed matrices, and its forward and backward functions:
+#: ``CELLS["lstm"].forward`` is :func:`rnnlib.lstm.lstm_forward`. :func:`get_cell` looks one up
+#: with a helpful error.
 CELLS: dict[str, Cell] = {
     "rnn": Cell("rnn", ("W_xh", "W_hh", "b_h"), 1, rnn_forward, rnn_backward),
     "lstm": Cell("lstm", ("W_x", "W_h", "b"), 4, lstm_forward, lstm_backward),

@@ -170,6 +170,60 @@ def test_interactive_figures_show_a_note_instead_of_a_dead_widget(html_dir: Path
         assert f'href="{binder_link(chapter.name)}"' in note.replace("&amp;", "&")
 
 
+class _FieldEntries(HTMLParser):
+    """The text of every parameter and return entry of the API page: "name (type) – description"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0  # inside a field body (<dd class="field-...">) at this list-item depth
+        self.entries: list[str] = []
+        self._text: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "dd" and a.get("class", "").startswith("field-"):
+            self.depth = 1
+        elif tag == "li" and self.depth == 1 and self._text is None:
+            self._text = []
+        elif tag == "p" and self.depth == 1 and self._text is None:
+            self._text = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("li", "p") and self._text is not None:
+            self.entries.append(" ".join("".join(self._text).split()))
+            self._text = None
+        elif tag == "dd":
+            self.depth = 0
+
+    def handle_data(self, data: str) -> None:
+        if self._text is not None:
+            self._text.append(data)
+
+
+def test_api_reference_entries_show_a_type_not_a_sentence(html_dir: Path) -> None:
+    """numpydoc reads the text after `name :` as the type; a description written there renders
+    as a long italic type (issue 12). Every rendered type must read as a type."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_docstrings import is_type
+
+    parser = _FieldEntries()
+    parser.feed(html_of(html_dir, "api").read_text(encoding="utf-8"))
+    typed = [re.match(r"^[\w, ]+ \((.*?)\)(?: – |$)", entry) for entry in parser.entries]
+    types = [m.group(1) for m in typed if m]
+    assert len(types) > 300, f"found only {len(types)} typed entries: has the page's markup changed?"
+    garbled = [t for t in types if not is_type(t)]
+    assert not garbled, f"{len(garbled)} rendered types read as sentences: " + "; ".join(garbled[:20])
+
+
+def test_api_reference_shows_no_build_machine_path_and_documents_cells(html_dir: Path) -> None:
+    text = html_of(html_dir, "api").read_text(encoding="utf-8")
+    assert str(ROOT) not in text, "a value rendered with this machine's path (DATA_DIR?)"
+    assert 'id="rnnlib.datasets.DATA_DIR"' in text
+    assert 'id="rnnlib.recurrent.CELLS"' in text, "rnnlib.CELLS, which chapter 6 uses, has no entry"
+
+
 def test_api_reference_covers_every_public_module(html_dir: Path) -> None:
     """api.md must list each public rnnlib module with :members:, so no module goes undocumented."""
     text = html_of(html_dir, "api").read_text(encoding="utf-8")
