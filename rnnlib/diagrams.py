@@ -228,11 +228,13 @@ def draw_rolled_rnn(show_weights: bool = True) -> Figure:
 
     Parameters
     ----------
-    show_weights : label every arrow with its parameter matrix
+    show_weights : bool
+        label every arrow with its parameter matrix
 
     Returns
     -------
-    fig : Figure; boxes have gids "x_t", "h_t", "y_hat", arrows "W_xh", "W_hh:loop", "W_hy"
+    fig : Figure
+        boxes have gids "x_t", "h_t", "y_hat", arrows "W_xh", "W_hh:loop", "W_hy"
     """
     _check_bool("show_weights", show_weights)
     fig, ax = _canvas((-0.9, 2.0), (-0.45, 2 * ROW + 0.45))
@@ -280,16 +282,21 @@ def draw_unrolled_rnn(
 
     Parameters
     ----------
-    T : number of time steps drawn, 1 to 12
+    T : int
+        number of time steps drawn, 1 to 12
     outputs : "last" (many-to-one: y_hat from h_T only), "all" (an output at every step)
         or "none"
-    show_weights : label every arrow with its parameter matrix
-    show_h0 : draw the initial state h_0 (dashed) and its arrow into h_1
-    tokens : optional T words written under the inputs, e.g. ["not", "bad", "!"]
+    show_weights : bool
+        label every arrow with its parameter matrix
+    show_h0 : bool
+        draw the initial state h_0 (dashed) and its arrow into h_1
+    tokens : sequence | None
+        optional T words written under the inputs, e.g. ["not", "bad", "!"]
 
     Returns
     -------
-    fig : Figure; boxes have gids "h_0", "x_t", "h_t", "y_t" (t = 1..T), arrows
+    fig : Figure
+        boxes have gids "h_0", "x_t", "h_t", "y_t" (t = 1..T), arrows
         "W_xh:t", "W_hh:(t-1)->t", "W_hy:t"
     """
     T = positive_int("T", T)
@@ -312,12 +319,15 @@ def draw_rolled_and_unrolled(T: int = 3, show_weights: bool = True) -> Figure:
 
     Parameters
     ----------
-    T : number of unrolled steps, 1 to 8
-    show_weights : label every arrow with its parameter matrix
+    T : int
+        number of unrolled steps, 1 to 8
+    show_weights : bool
+        label every arrow with its parameter matrix
 
     Returns
     -------
-    fig : Figure with the gids of :func:`draw_rolled_rnn` and :func:`draw_unrolled_rnn`
+    fig : Figure
+        with the gids of :func:`draw_rolled_rnn` and :func:`draw_unrolled_rnn`
     """
     T = positive_int("T", T)
     if T > 8:
@@ -425,11 +435,15 @@ def draw_architecture(
     kind : "one-to-one" (the non-recurrent contrast), "one-to-many", "many-to-one",
         "many-to-many" (aligned: one output per input) or "encoder-decoder"
         (many-to-many with different lengths)
-    steps : number of time steps (of the encoder, for "encoder-decoder"), 1 to 8;
+    steps : int
+        number of time steps (of the encoder, for "encoder-decoder"), 1 to 8;
         ignored for "one-to-one"
-    out_steps : number of decoder steps for "encoder-decoder", 1 to 8
-    subtitle : write the kind and an example application above the diagram
-    condition : "one-to-many" only. None draws the textbook form (one input x at the first
+    out_steps : int
+        number of decoder steps for "encoder-decoder", 1 to 8
+    subtitle : bool
+        write the kind and an example application above the diagram
+    condition : {"initial", "every step"} | None
+        for "one-to-many" only. None draws the textbook form (one input x at the first
         step, each output fed back into the next state). "initial" draws the generator of
         chapter 3: a condition v sets the initial state h_0 through W_vh, the first input is
         0 and input t is the previous output's embedding e(y_(t-1)). "every step" adds v to
@@ -437,7 +451,8 @@ def draw_architecture(
 
     Returns
     -------
-    fig : Figure. Boxes: "x_t", "h_t", "y_t"; the decoder's states "s_j" (purple, with
+    fig : Figure
+        Boxes: "x_t", "h_t", "y_t"; the decoder's states "s_j" (purple, with
         weights of their own). Arrows: "W_xh:t", "W_hh:(t-1)->t", "W_hy:t", dashed
         "feedback:(t-1)->t" where an output is fed back as the next input, and "context"
         where the encoder hands its last state to the decoder. With a ``condition``: boxes
@@ -548,11 +563,13 @@ def influenced_by(parameter: str, T: int = 3) -> list[str]:
     Parameters
     ----------
     parameter : "W_xh", "W_hh", "b_h", "W_hy" or "b_y"
-    T : number of time steps, 1 to 6
+    T : int
+        number of time steps, 1 to 6
 
     Returns
     -------
-    names : list of str in the order they are computed, e.g. ["a_1", "h_1", "a_2", ...,
+    names : list
+        str in the order they are computed, e.g. ["a_1", "h_1", "a_2", ...,
         "z", "y_hat", "L"]
     """
     parameter = _check_parameter(parameter)
@@ -682,15 +699,19 @@ def draw_dependency_graph(T: int = 3, highlight: str | None = None, step: int | 
 
     Parameters
     ----------
-    T : number of time steps, 1 to 6
-    highlight : optional parameter name; its arrows are drawn thick and everything it
+    T : int
+        number of time steps, 1 to 6
+    highlight : str | None
+        optional parameter name; its arrows are drawn thick and everything it
         influences (see :func:`influenced_by`) stays in full colour, the rest is faded
-    step : with ``highlight`` = "W_xh", "W_hh" or "b_h", show only the chain-rule path from
+    step : int | None
+        with ``highlight`` = "W_xh", "W_hh" or "b_h", show only the chain-rule path from
         the parameter's use at this step (1..T) to L; ignored for "W_hy" and "b_y"
 
     Returns
     -------
-    fig : Figure with one Axes. Boxes have gids "h_0", "x_t", "a_t", "h_t", "z", "y_hat",
+    fig : Figure
+        with one Axes. Boxes have gids "h_0", "x_t", "a_t", "h_t", "z", "y_hat",
         "L", "y"; arrows "W_xh:t", "W_hh:(t-1)->t", "b_h:t", "tanh:t", "W_hy", "b_y",
         "sigmoid", "loss", "target"
     """
@@ -718,11 +739,13 @@ def draw_gradient_paths(parameter: str = "W_xh", T: int = 3) -> Figure:
     Parameters
     ----------
     parameter : "W_xh", "W_hh" or "b_h" (the parameters used at every step)
-    T : number of time steps, 1 to 6
+    T : int
+        number of time steps, 1 to 6
 
     Returns
     -------
-    fig : Figure with T Axes, the first for the path through step T; each Axes has the gids
+    fig : Figure
+        with T Axes, the first for the path through step T; each Axes has the gids
         of :func:`draw_dependency_graph` (without its colour key) and a left-aligned title
     """
     parameter = _check_parameter(parameter)

@@ -56,8 +56,10 @@ def plucked_string(conditions: NDArray[np.floating], steps: int = 40) -> NDArray
 
     Parameters
     ----------
-    conditions : ndarray of shape (N, 2), columns (pitch, damping), each in [-1, 1]
-    steps : T, the number of samples
+    conditions : ndarray of shape (N, 2)
+        columns (pitch, damping), each in [-1, 1]
+    steps : int
+        T, the number of samples
 
     Returns
     -------
@@ -82,14 +84,18 @@ def make_plucked_strings(
 
     Parameters
     ----------
-    n : number of notes
+    n : int
+        number of notes
     rng : np.random.Generator
-    steps : T, samples per note
+    steps : int
+        T, samples per note
 
     Returns
     -------
-    conditions : ndarray of shape (n, 2), columns (pitch, damping)
-    waves : ndarray of shape (n, T, 1), from :func:`plucked_string`
+    conditions : ndarray of shape (n, 2)
+        columns (pitch, damping)
+    waves : ndarray of shape (n, T, 1)
+        from :func:`plucked_string`
     """
     n = positive_int("n", n)
     rng = check_rng(rng)
@@ -106,12 +112,15 @@ def quantise(values: NDArray[np.floating], levels: int = 16) -> NDArray[np.int64
 
     Parameters
     ----------
-    values : ndarray of any shape, e.g. (N, T), every entry in [-1, 1]
-    levels : K >= 2, the number of levels
+    values : ndarray
+        any shape, e.g. (N, T), every entry in [-1, 1]
+    levels : int
+        K >= 2, the number of levels
 
     Returns
     -------
-    ids : int64 ndarray of the shape of ``values``, entries in [0, K)
+    ids : int64 ndarray
+        of the shape of ``values``, entries in [0, K)
     """
     v = as_float_array("values", values)
     K = positive_int("levels", levels)
@@ -174,14 +183,18 @@ def make_messages(n: int, rng: np.random.Generator, spam_fraction: float = 0.5) 
 
     Parameters
     ----------
-    n : number of messages
+    n : int
+        number of messages
     rng : np.random.Generator
-    spam_fraction : probability that a message is spam, in [0, 1]
+    spam_fraction : float
+        probability that a message is spam, in [0, 1]
 
     Returns
     -------
-    texts : list of n str
-    labels : ndarray of shape (n,) of int64 0/1
+    texts : list of str
+        the n messages
+    labels : ndarray of shape (n,)
+        int64 labels, 1 for spam
     """
     n = positive_int("n", n)
     rng = check_rng(rng)
@@ -248,14 +261,18 @@ def make_tagged_sentences(
 
     Parameters
     ----------
-    n : number of sentences
+    n : int
+        number of sentences
     rng : np.random.Generator
-    ambiguous_prob : probability that a noun or verb slot takes an ambiguous word, in [0, 1]
+    ambiguous_prob : float
+        probability that a noun or verb slot takes an ambiguous word, in [0, 1]
 
     Returns
     -------
-    sentences : list of n lists of words (2 to 13 words each)
-    tags : list of n lists of tags from :data:`TAGS`, aligned with the words
+    sentences : list of lists of str
+        n lists of words (2 to 13 words each)
+    tags : list of lists of str
+        n lists of tags from :data:`TAGS`, aligned with the words
     """
     n = positive_int("n", n)
     rng = check_rng(rng)
@@ -368,12 +385,15 @@ def make_number_translation(numbers: Iterable[int]) -> tuple[list[list[str]], li
 
     Parameters
     ----------
-    numbers : ints from 0 to 999, e.g. one split of ``rng.permutation(1000)``
+    numbers : sequence
+        ints from 0 to 999, e.g. one split of ``rng.permutation(1000)``
 
     Returns
     -------
-    sources : list of digit-token lists, e.g. ["3", "4", "2"]
-    targets : list of word-token lists, e.g. ["three", "hundred", "and", "forty", "two"]
+    sources : list of lists of str
+        digit-token lists, e.g. ["3", "4", "2"]
+    targets : list of lists of str
+        word-token lists, e.g. ["three", "hundred", "and", "forty", "two"]
     """
     if isinstance(numbers, (str, bytes)) or not isinstance(numbers, Iterable):
         raise TypeError(f"numbers must be an iterable of ints from 0 to 999; got {_describe(numbers)}")
@@ -409,14 +429,18 @@ def make_lookahead_sentences(
 
     Parameters
     ----------
-    n : number of sentences
+    n : int
+        number of sentences
     rng : np.random.Generator
-    ambiguous_start : probability that a sentence opens with an ambiguous word, in [0, 1]
+    ambiguous_start : float
+        probability that a sentence opens with an ambiguous word, in [0, 1]
 
     Returns
     -------
-    sentences : list of n lists of words (2 to 11 words each)
-    tags : list of n lists of tags from :data:`TAGS`, aligned with the words
+    sentences : list of lists of str
+        n lists of words (2 to 11 words each)
+    tags : list of lists of str
+        n lists of tags from :data:`TAGS`, aligned with the words
     """
     n = positive_int("n", n)
     rng = check_rng(rng)
@@ -498,12 +522,15 @@ def translate_noun_phrases(words: Iterable[str]) -> tuple[list[str], list[int]]:
 
     Parameters
     ----------
-    words : English tokens from :data:`PHRASE_NOUNS`, :data:`PHRASE_ADJECTIVES` and "and"
+    words : sequence
+        English tokens from :data:`PHRASE_NOUNS`, :data:`PHRASE_ADJECTIVES` and "and"
 
     Returns
     -------
-    spanish : list of Spanish tokens, as many as there are English words
-    alignment : list of ints, for each Spanish word the position of the English word
+    spanish : list
+        Spanish tokens, as many as there are English words
+    alignment : list
+        ints, for each Spanish word the position of the English word
         it translates (the alignment attention should discover)
 
     >>> translate_noun_phrases(["big", "cat", "and", "dog"])
@@ -557,15 +584,20 @@ def make_noun_phrase_translation(
 
     Parameters
     ----------
-    n : number of pairs
+    n : int
+        number of pairs
     rng : np.random.Generator
-    min_len, max_len : source lengths, 1 <= min_len <= max_len
-    adjective_prob : probability that a phrase has an adjective, in [0, 1]
+    min_len, max_len : int
+        source lengths, 1 <= min_len <= max_len
+    adjective_prob : float
+        probability that a phrase has an adjective, in [0, 1]
 
     Returns
     -------
-    sources : list of n lists of English tokens
-    targets : list of n lists of Spanish tokens (as long as their sources)
+    sources : list
+        n lists of English tokens
+    targets : list
+        n lists of Spanish tokens (as long as their sources)
     """
     n = positive_int("n", n)
     rng = check_rng(rng)

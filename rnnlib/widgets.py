@@ -107,13 +107,17 @@ def interactive_figure(
 
     Parameters
     ----------
-    plot : function returning a Figure; it is called as ``plot(**fixed, **values)``
-    controls : argument name -> ipywidgets control (e.g. IntSlider) whose ``value`` is passed
-    **fixed : arguments passed unchanged on every call (data, a model, ...)
+    plot : callable
+        function returning a Figure; it is called as ``plot(**fixed, **values)``
+    controls : dict of str -> ValueWidget
+        argument name -> ipywidgets control (e.g. IntSlider) whose ``value`` is passed
+    **fixed : object
+        arguments passed unchanged on every call (data, a model, ...)
 
     Returns
     -------
-    widget : InteractiveFigure, already drawn once
+    widget : InteractiveFigure
+        already drawn once
     """
     if not callable(plot):
         raise TypeError(f"plot must be a function returning a Figure; got {_describe(plot)}")
@@ -138,10 +142,13 @@ def step_through_data(model: Any, vocab: Vocabulary, sentence: str | Sequence[st
 
     Parameters
     ----------
-    model : a :class:`rnnlib.ManyToOneClassifier` (anything with ``forward(ids)``
+    model : object
+        a :class:`rnnlib.ManyToOneClassifier` (anything with ``forward(ids)``
         returning the states in ``cache["hs"]`` and params ``W_hy`` (H, 1), ``b_y`` (1,))
-    vocab : the :class:`rnnlib.Vocabulary` the model was trained with
-    sentence : a str (tokenised with :func:`rnnlib.tokenize`) or a list of T tokens;
+    vocab : Vocabulary
+        the :class:`rnnlib.Vocabulary` the model was trained with
+    sentence : str | sequence
+        a str (tokenised with :func:`rnnlib.tokenize`) or a list of T tokens;
         unknown words become ``<unk>``
 
     Returns
@@ -179,12 +186,15 @@ def plot_step_through(model: Any, vocab: Vocabulary, sentence: str | Sequence[st
 
     Parameters
     ----------
-    model, vocab, sentence : as for :func:`step_through_data`
-    t : the step to show, 1 to T; default T (the whole sentence has been read)
+    model, vocab, sentence : object
+        as for :func:`step_through_data`
+    t : int | None
+        the step to show, 1 to T; default T (the whole sentence has been read)
 
     Returns
     -------
-    fig : Figure with Axes "states" (the heat strip, its image's data is hs.T of shape
+    fig : Figure
+        with Axes "states" (the heat strip, its image's data is hs.T of shape
         (H, T) with unread steps masked), "prediction" and a colour bar; the title names
         the step, the token and y_hat
     """
@@ -237,11 +247,13 @@ def step_through_widget(
 
     Parameters
     ----------
-    model, vocab, sentence, t : as for :func:`plot_step_through`; ``t`` is where the slider starts
+    model, vocab, sentence, t : object
+        as for :func:`plot_step_through`; ``t`` is where the slider starts
 
     Returns
     -------
-    widget : InteractiveFigure whose controls are ``"t"`` (an IntSlider, ``children[0]``)
+    widget : InteractiveFigure
+        whose controls are ``"t"`` (an IntSlider, ``children[0]``)
         and ``"sentence"`` (a Text box, ``children[1]``). Typing a new sentence resets
         the slider's range to its length and moves it to the last step.
     """
@@ -293,12 +305,15 @@ def gradient_explorer_widget(
 
     Parameters
     ----------
-    scale, activation, T, kind : where the controls start
-    seed : seeds the random network and inputs
+    scale, activation, T, kind : float
+        where the controls start
+    seed : int
+        seeds the random network and inputs
 
     Returns
     -------
-    widget : InteractiveFigure with controls ``"scale"`` (FloatSlider, ``children[0]``),
+    widget : InteractiveFigure
+        with controls ``"scale"`` (FloatSlider, ``children[0]``),
         ``"activation"`` (Dropdown, ``children[1]``), ``"T"`` (IntSlider, ``children[2]``) and
         ``"kind"`` (Dropdown, ``children[3]``); ``w.figure`` holds the lines with gid
         "measured" and "bound"
