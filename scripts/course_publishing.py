@@ -1,6 +1,6 @@
 """Sphinx extension for the course's three outputs (website, Binder links, PDF).
 
-Loaded through ``sphinx.local_extensions`` in ``_config.yml``.  It does four things:
+Loaded through ``sphinx.local_extensions`` in ``_config.yml``.  It does five things:
 
 1. **Interactive figures degrade gracefully.**  A stored notebook output that holds an
    ipywidgets view cannot work on a static page or on paper: there is no kernel to move
@@ -34,6 +34,11 @@ Loaded through ``sphinx.local_extensions`` in ``_config.yml``.  It does four thi
    chapter's ``_sources/<page>.ipynb`` (what the download button links to) is replaced by
    its reader edition (``scripts/reader_edition.py``), once every number the edition prints
    has been checked against the numbers Sphinx gave (a difference fails the strict build).
+
+5. **The pages show the computation, not the bookkeeping.**  The ``glue`` calls that hand
+   numbers and figures to the text, and the ``plt.close`` of a glued figure, are left out
+   of the code cells the website and the PDF show (``reader_edition.book_code``); the
+   notebooks keep them, and nbval runs them as they are.
 """
 
 from __future__ import annotations
@@ -124,6 +129,29 @@ def replace_widget_views(app: Sphinx, doctree: nodes.document) -> None:
         # In the PDF, start the note on a new page rather than split its title from its text.
         keep_together = nodes.raw("", "\\needspace{8\\baselineskip}\n", format="latex")
         bundle.replace_self([keep_together, _widget_note(url, docname)])
+
+
+def _is_cell_input(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.container) and "cell_input" in node.get("classes", [])
+
+
+def hide_bookkeeping(app: Sphinx, doctree: nodes.document) -> None:
+    """Show each code cell without the glue calls and figure closing that only the book needs.
+
+    The code stays in the notebook (nbval executes it as it is); the page and the PDF show
+    the computation and its results, and every glued number where the text uses it. A cell
+    of bookkeeping alone loses its input box; its outputs, if any, stay.
+    """
+    import reader_edition  # scripts/ is on sys.path: it holds this extension
+
+    for cell_input in list(doctree.findall(_is_cell_input)):
+        for block in cell_input.findall(nodes.literal_block):
+            shown = reader_edition.book_code(block.astext())
+            if shown != block.astext():
+                block.children = [nodes.Text(shown)]
+                block.rawsource = shown
+        if not any(block.astext().strip() for block in cell_input.findall(nodes.literal_block)):
+            cell_input.parent.remove(cell_input)
 
 
 def note_bibliography_pages(app: Sphinx, doctree: nodes.document) -> None:
@@ -435,6 +463,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("sphinx.ext.napoleon")
     app.connect("doctree-read", replace_widget_views)
     app.connect("doctree-read", note_bibliography_pages)
+    app.connect("doctree-read", hide_bookkeeping)
     app.add_post_transform(LatexBackMatter)
     app.connect("html-page-context", tidy_page_assets, priority=900)
     app.connect("builder-inited", check_mathjax)

@@ -851,6 +851,66 @@ def _is_glue_call(node: ast.AST) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "glue"
 
 
+def _is_figure_close(node: ast.AST) -> bool:
+    """``plt.close(...)``: a figure made for the book is closed so Jupyter does not draw it twice."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "close"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "plt"
+    )
+
+
+def book_code(source: str) -> str:
+    """A code cell as the website and the PDF show it: without its bookkeeping.
+
+    The ``glue`` calls that hand numbers and figures to the text, the import of ``glue``,
+    and ``plt.close`` of a glued figure are there for the book's machinery, not for the
+    reader: the page shows every number and figure where the text uses it. The notebook
+    keeps them (nbval runs it as it is), and so does the reader edition, which needs them
+    in its own way (see :func:`rewrite_code`). A cell that cannot be parsed is left as it is.
+    """
+    if "glue" not in source and "plt.close" not in source:
+        return source
+    try:
+        tree = ast.parse(_python(source))
+    except SyntaxError:
+        return source
+
+    def bookkeeping(s: ast.stmt) -> bool:
+        if isinstance(s, ast.Expr):
+            return _is_glue_call(s.value) or _is_figure_close(s.value)
+        if isinstance(s, ast.ImportFrom):
+            return s.module == "myst_nb" and [a.name for a in s.names] == ["glue"]
+        if isinstance(s, ast.For | ast.If | ast.With) and not getattr(s, "orelse", None):
+            return all(bookkeeping(inner) for inner in s.body)
+        return False
+
+    drop: set[int] = set()
+
+    def visit(stmts: list[ast.stmt]) -> None:
+        for s in stmts:
+            if bookkeeping(s):
+                drop.update(range(s.lineno, s.end_lineno + 1))
+                continue
+            for child in ("body", "orelse", "finalbody"):
+                inner = getattr(s, child, None)
+                if isinstance(inner, list):
+                    visit(inner)
+            for handler in getattr(s, "handlers", []):
+                visit(handler.body)
+
+    visit(tree.body)
+    kept = [line for number, line in enumerate(source.splitlines(), start=1) if number not in drop]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
+    try:
+        ast.parse(_python(text))
+    except SyntaxError:  # the removal emptied a block: show the cell as it is
+        return source
+    return text
+
+
 def rewrite_code(source: str, figures: set[str], ctx: Context) -> str:
     """The edition's code: a figure's glue call becomes display(fig); the glue of a number goes.
 

@@ -338,3 +338,34 @@ def test_every_chapter_of_the_course_has_a_reader_edition_without_markup(course:
                 assert "myst_nb" not in cell.source and "glue(" not in cell.source, docname
         nbformat.validate(edition)
         json.dumps(edition)  # serialisable as it is written
+
+
+def test_book_code_leaves_out_the_bookkeeping_and_keeps_the_computation():
+    """What the website and the PDF show of a code cell (issue 11, part 5)."""
+    source = "\n".join([
+        "from myst_nb import glue",
+        "x = train()  # the experiment",
+        'glue("ch_x", f"{x:.2f}", display=False)',
+        "for name, value in {'a': 1}.items():",
+        "    glue(name, value, display=False)",
+        "fig = plot(x)",
+        'glue("ch_fig", fig, display=False)',
+        "plt.close(fig)",
+        "assert x > 0  # as the text says",
+        "if x:",
+        '    glue("ch_y", 2, display=False)',
+        "    y = 2",
+    ])
+    assert R.book_code(source) == "\n".join([
+        "x = train()  # the experiment",
+        "fig = plot(x)",
+        "assert x > 0  # as the text says",
+        "if x:",
+        "    y = 2",
+    ])
+    assert R.book_code("x = 1\nprint(x)") == "x = 1\nprint(x)"
+    assert R.book_code('glue("a", 1, display=False)') == ""
+    # a removal that would leave an empty block shows the cell unchanged rather than broken code
+    broken = 'if x:\n    glue("a", 1)\nelse:\n    y = 2'
+    assert R.book_code(broken) == broken
+    assert R.book_code("%matplotlib inline\nglue('a', 1)") == "%matplotlib inline"

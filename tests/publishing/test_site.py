@@ -224,6 +224,17 @@ def test_api_reference_shows_no_build_machine_path_and_documents_cells(html_dir:
     assert 'id="rnnlib.recurrent.CELLS"' in text, "rnnlib.CELLS, which chapter 6 uses, has no entry"
 
 
+@pytest.mark.parametrize("chapter", chapters(), ids=lambda c: c.name)
+def test_chapter_pages_show_code_without_its_bookkeeping(html_dir: Path, chapter: Page) -> None:
+    """The glue calls and figure closing stay in the notebook, not on the page (issue 11, part 5),
+    while the code that computes is still shown."""
+    text = html_of(html_dir, chapter.name).read_text(encoding="utf-8")
+    assert 'class="cell_input' in text, "no code cell was shown at all"
+    for call in ("glue", "close"):
+        assert not re.search(rf'<span class="[a-z]+">{call}</span><span class="p">\(', text), f"{call}( is shown"
+    assert "myst_nb" not in text
+
+
 def test_api_reference_covers_every_public_module(html_dir: Path) -> None:
     """api.md must list each public rnnlib module with :members:, so no module goes undocumented."""
     text = html_of(html_dir, "api").read_text(encoding="utf-8")
