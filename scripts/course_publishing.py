@@ -44,6 +44,7 @@ Loaded through ``sphinx.local_extensions`` in ``_config.yml``.  It does five thi
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 import re
 from pathlib import Path
@@ -392,6 +393,109 @@ class OtherModules(SphinxDirective):
         return container.children
 
 
+def rnnlib_names_used(cells: list[str]) -> set[str]:
+    """The rnnlib functions, classes and constants the code cells of a chapter use, by their
+    full dotted names where they are defined (``rnnlib.models.fit``, not ``rnnlib.fit``).
+    Imports carry from one cell to the next, as in the notebook."""
+    import ast
+
+    import reader_edition  # for its reading of code cells with IPython magics
+
+    modules: dict[str, Any] = {}  # local name -> rnnlib module
+    used: set[str] = set()
+
+    package = importlib.import_module("rnnlib")
+    submodules = [importlib.import_module(f"rnnlib.{m.name}") for m in pkgutil.iter_modules(package.__path__)]
+
+    def full_name(module: Any, attr: str) -> str | None:
+        obj = getattr(module, attr, None)
+        if obj is None or attr.startswith("_") or inspect.ismodule(obj):
+            return None
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            return f"{obj.__module__}.{attr}"
+        # a constant: the module that defines it, not the package that re-exports it
+        home = next((m for m in submodules if vars(m).get(attr) is obj), module)
+        return f"{home.__name__}.{attr}"
+
+    def submodule(module: Any, attr: str) -> Any:
+        try:
+            return importlib.import_module(f"{module.__name__}.{attr}")
+        except ImportError:
+            return None
+
+    for code in cells:
+        try:
+            tree = ast.parse(reader_edition._python(code))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.split(".")[0] == "rnnlib":
+                        name = alias.name if alias.asname else "rnnlib"
+                        modules[alias.asname or "rnnlib"] = importlib.import_module(name)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "rnnlib":
+                source = importlib.import_module(node.module)
+                for alias in node.names:
+                    obj = getattr(source, alias.name, None)
+                    if obj is None or inspect.ismodule(obj):
+                        obj = submodule(source, alias.name)
+                    if inspect.ismodule(obj):
+                        modules[alias.asname or alias.name] = obj
+                    elif (name := full_name(source, alias.name)) is not None:
+                        used.add(name)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Attribute):
+                continue
+            # rnnlib.x, plots.x, or rnnlib.module.x
+            chain, value = [node.attr], node.value
+            while isinstance(value, ast.Attribute):
+                chain.insert(0, value.attr)
+                value = value.value
+            if not isinstance(value, ast.Name) or value.id not in modules:
+                continue
+            module = modules[value.id]
+            for part in chain[:-1]:
+                module = submodule(module, part)
+                if module is None:
+                    break
+            else:
+                if (name := full_name(module, chain[-1])) is not None:
+                    used.add(name)
+    return used
+
+
+class ChapterIndex(SphinxDirective):
+    """``.. rnnlib-chapter-index::`` lists, chapter by chapter, the rnnlib names its code uses.
+
+    The list is read from the chapters themselves at every build, so it cannot drift from
+    them; each name links to its entry below.
+    """
+
+    def run(self) -> list[nodes.Node]:
+        import nbformat
+        import reader_edition
+
+        pages = getattr(self.env, "course_other_modules_pages", set())
+        self.env.course_other_modules_pages = pages | {self.env.docname}  # re-read when chapters change
+        book = reader_edition.load_book(Path(self.env.srcdir))
+        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 25 75", ""]
+        lines += ["   * - Chapter", "     - What its code uses"]
+        for docname in book.pages:
+            if not docname.startswith("chapters/"):
+                continue
+            path = Path(self.env.srcdir) / f"{docname}.ipynb"
+            if not path.exists():
+                continue
+            nb = nbformat.read(path, as_version=4)
+            used = rnnlib_names_used([cell.source for cell in nb.cells if cell.cell_type == "code"])
+            refs = ", ".join(f":py:obj:`~{name}`" for name in sorted(used, key=lambda n: n.rsplit(".", 1)[1].lower()))
+            lines += [f"   * - :doc:`/{docname}`", f"     - {refs or '(none)'}"]
+        container = nodes.container()
+        self.state.nested_parse(StringList(lines, source="rnnlib-chapter-index"), self.content_offset, container)
+        return container.children
+
+
 def _heading_numbers(edition: Any) -> list[tuple[int, ...]]:
     numbers = []
     for cell in edition.cells:
@@ -470,6 +574,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("build-finished", write_reader_editions)
     app.connect("missing-reference", resolve_rnnlib_reference)
     app.add_directive("rnnlib-other-modules", OtherModules)
+    app.add_directive("rnnlib-chapter-index", ChapterIndex)
     app.connect("env-get-outdated", lambda app, env, *changes: list(getattr(env, "course_other_modules_pages", ())))
     # napoleon listens with the default priority, 500.
     app.connect("autodoc-process-docstring", before_napoleon, priority=400)

@@ -95,3 +95,23 @@ def test_run_seeds_reads_notebooks_given_after_the_seeds():
     seeds = load("run_seeds")
     assert seeds.split_seeds(["3", "4", "chapters/a.ipynb"]) == ([3, 4], [Path("chapters/a.ipynb")])
     assert seeds.split_seeds(["-1", "12"]) == ([-1, 12], [])
+
+
+def test_the_chapter_index_finds_what_chapter_code_uses_by_its_defining_module():
+    import sys
+
+    sys.path.insert(0, str(SCRIPTS))  # course_publishing imports reader_edition from its own folder
+    used = load("course_publishing").rnnlib_names_used
+    cells = [
+        "%matplotlib inline\nimport rnnlib\nfrom rnnlib import Adam, plots\nfrom rnnlib.tasks import adding_problem as ap",
+        "opt = Adam(0.1)\nfig = plots.plot_curves({})\nx = ap(4, 5, rng)\nc = rnnlib.CELLS['lstm']\nrnnlib.gradients.spectral_norms(m)",
+        "import numpy as np\nnp.zeros(3)\nnot python (",
+    ]
+    assert used(cells) == {
+        "rnnlib.optim.Adam",
+        "rnnlib.plots.plot_curves",
+        "rnnlib.tasks.adding_problem",
+        "rnnlib.recurrent.CELLS",
+        "rnnlib.gradients.spectral_norms",
+    }
+    assert used(["plots.plot_curves({})"]) == set()  # a name that was never imported from rnnlib

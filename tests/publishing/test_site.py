@@ -217,6 +217,15 @@ def test_api_reference_entries_show_a_type_not_a_sentence(html_dir: Path) -> Non
     assert not garbled, f"{len(garbled)} rendered types read as sentences: " + "; ".join(garbled[:20])
 
 
+def test_api_reference_opens_with_an_index_of_what_each_chapter_uses(html_dir: Path) -> None:
+    """The API page is long; its first table links each chapter to the entries its code uses."""
+    text = html_of(html_dir, "api").read_text(encoding="utf-8")
+    index = text[text.index('id="what-each-chapter-uses"') : text.index("</table>")]
+    for chapter in chapters():
+        assert f'href="{chapter.name.split("/")[1]}.html"' in index or f"{chapter.name}.html" in index, chapter.name
+    assert index.count('href="#rnnlib.') > 50, "the index should link names to their entries on this page"
+
+
 def test_api_reference_shows_no_build_machine_path_and_documents_cells(html_dir: Path) -> None:
     text = html_of(html_dir, "api").read_text(encoding="utf-8")
     assert str(ROOT) not in text, "a value rendered with this machine's path (DATA_DIR?)"
