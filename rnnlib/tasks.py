@@ -57,15 +57,20 @@ def adding_problem(
 
     Parameters
     ----------
-    num_sequences : N
-    T : sequence length, at least 2
+    num_sequences : int
+        N
+    T : int
+        sequence length, at least 2
     rng : np.random.Generator
-    dtype : floating dtype of the outputs
+    dtype : type
+        floating dtype of the outputs
 
     Returns
     -------
-    x : ndarray of shape (N, T, 2); x[..., 0] the numbers, x[..., 1] the markers
-    y : ndarray of shape (N,), the sum of the two marked numbers, in [0, 2)
+    x : ndarray of shape (N, T, 2)
+        x[..., 0] the numbers, x[..., 1] the markers
+    y : ndarray of shape (N,)
+        the sum of the two marked numbers, in [0, 2)
     """
     N = positive_int("num_sequences", num_sequences)
     T = positive_int("T", T)
@@ -99,7 +104,8 @@ def adding_baseline_mse(remembered: int = 0) -> float:
 
     Parameters
     ----------
-    remembered : 0, 1 or 2
+    remembered : int
+        0, 1 or 2
 
     Returns
     -------
@@ -135,11 +141,15 @@ def copy_task(
 
     Parameters
     ----------
-    num_sequences : N
-    T : the delay (steps between the last symbol read and the first written), at least 1
+    num_sequences : int
+        N
+    T : int
+        the delay (steps between the last symbol read and the first written), at least 1
     rng : np.random.Generator
-    num_symbols : K, symbols drawn uniformly from 1..K
-    length : L, how many symbols to copy
+    num_symbols : int
+        K, symbols drawn uniformly from 1..K
+    length : int
+        L, how many symbols to copy
 
     Returns
     -------
@@ -171,7 +181,8 @@ def copy_baseline_loss(T: int, num_symbols: int = 8, length: int = 10) -> float:
 
     Parameters
     ----------
-    T, num_symbols, length : as in :func:`copy_task`
+    T, num_symbols, length : int
+        as in :func:`copy_task`
 
     Returns
     -------
@@ -204,11 +215,15 @@ class ManyToOneRegressor:
 
     Parameters
     ----------
-    input_size : D
-    hidden_size : H
-    rng : np.random.Generator for the initial weights; for the vanilla RNN all Gaussian with
+    input_size : int
+        D
+    hidden_size : int
+        H
+    rng : np.random.Generator
+        for the initial weights; for the vanilla RNN all Gaussian with
         variance 1/fan_in (so W_hh starts with spectral radius close to 1)
-    activation : the vanilla RNN's activation, "tanh" by default (the gated cells have their own)
+    activation : str
+        the vanilla RNN's activation, "tanh" by default (the gated cells have their own)
     cell : "rnn" (default), "lstm" or "gru"
     """
 
@@ -252,7 +267,8 @@ class ManyToOneRegressor:
         Returns
         -------
         y_hat : ndarray of shape (N,)
-        cache : for :meth:`backward`, including ``cache["hs"]`` of shape (N, T, H)
+        cache : dict
+            for :meth:`backward`, including ``cache["hs"]`` of shape (N, T, H)
         """
         p = self.params
         x = Shapes().floats("x", x, ("N", "T", self.input_size))
@@ -285,7 +301,8 @@ class ManyToOneRegressor:
         ----------
         x : ndarray of shape (N, T, D)
         y : ndarray of shape (N,)
-        return_deltas : also return deltas, ndarray of shape (N, T, H), dL/dh_t
+        return_deltas : bool
+            also return deltas, ndarray of shape (N, T, H), dL/dh_t
 
         Returns
         -------
@@ -335,16 +352,22 @@ def repeated_motif(
 
     Parameters
     ----------
-    num_sequences : N
-    T : number of steps, at least ``period``
+    num_sequences : int
+        N
+    T : int
+        number of steps, at least ``period``
     rng : np.random.Generator
-    period : p, the length of the motif, a positive int
-    num_symbols : K, the size of the alphabet (the vocabulary of inputs and targets), at least 2
+    period : int
+        p, the length of the motif, a positive int
+    num_symbols : int
+        K, the size of the alphabet (the vocabulary of inputs and targets), at least 2
 
     Returns
     -------
-    inputs : int64 ndarray of shape (N, T) of symbols in [0, K)
-    targets : int64 ndarray of shape (N, T), the next symbol after each input
+    inputs : int64 ndarray of shape (N, T)
+        symbols in [0, K)
+    targets : int64 ndarray of shape (N, T)
+        the next symbol after each input
     """
     N = positive_int("num_sequences", num_sequences)
     T = positive_int("T", T)
