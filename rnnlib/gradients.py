@@ -87,10 +87,13 @@ def recurrent_matrix(
 
     Parameters
     ----------
-    hidden_size : H
-    scale : sigma_max of the result (> 0)
+    hidden_size : int
+        H
+    scale : float
+        sigma_max of the result (> 0)
     rng : np.random.Generator
-    kind : "orthogonal" gives scale * Q with Q a random orthogonal matrix, so *every*
+    kind : {"orthogonal", "gaussian"}
+        "orthogonal" gives scale * Q with Q a random orthogonal matrix, so *every*
         singular value and every eigenvalue's magnitude equals ``scale`` (sigma_max = rho);
         "gaussian" rescales a matrix of independent normal entries, whose spectral radius
         is then well below ``scale`` (about half of it for large H).
@@ -117,13 +120,17 @@ def norm_bound(sigma_max: float | Array, steps: int | NDArray[np.integer], activ
 
     Parameters
     ----------
-    sigma_max : largest singular value of W_hh (a number, or an array broadcast with ``steps``)
-    steps : T - t, a non-negative int or an integer array
-    activation : sets gamma through :func:`derivative_bound`
+    sigma_max : float | ndarray
+        largest singular value of W_hh (a number, or an array broadcast with ``steps``)
+    steps : int | ndarray
+        T - t, a non-negative int or an integer array
+    activation : str
+        sets gamma through :func:`derivative_bound`
 
     Returns
     -------
-    bound : float64 array of the broadcast shape of ``sigma_max`` and ``steps`` (0-d for two numbers)
+    bound : float64 ndarray
+        of the broadcast shape of ``sigma_max`` and ``steps`` (0-d for two numbers)
     """
     gamma = derivative_bound(activation)
     sigma = np.asarray(sigma_max, dtype=np.float64)
@@ -140,17 +147,20 @@ def step_jacobians(hs: Array, W_hh: Array, activation: str = "tanh") -> Array:
 
     Parameters
     ----------
-    hs : ndarray of shape (N, T, H), the states from :func:`rnnlib.rnn.rnn_forward`
+    hs : ndarray of shape (N, T, H)
+        the states from :func:`rnnlib.rnn.rnn_forward`
         (the derivative f' is computed from the outputs h_t, as in BPTT)
     W_hh : ndarray of shape (H, H)
-    activation : the activation the states were computed with
+    activation : str
+        the activation the states were computed with
 
     Without a mask only: a padded step copies the state, so its Jacobian is the identity;
     for masked batches use :func:`jacobians_by_backprop`, which follows the mask.
 
     Returns
     -------
-    J : ndarray of shape (N, T, H, H); ``J[n, s]`` is dh_t/dh_{t-1} for maths step t = s + 1,
+    J : ndarray of shape (N, T, H, H)
+        ``J[n, s]`` is dh_t/dh_{t-1} for maths step t = s + 1,
         entry [i, j] the derivative of h_{t,i} by h_{t-1,j}
     """
     s = Shapes()
@@ -165,11 +175,13 @@ def jacobian_products(jacobians: Array) -> Array:
 
     Parameters
     ----------
-    jacobians : ndarray of shape (N, T, H, H) from :func:`step_jacobians` (``[:, s]`` is J_{s+1})
+    jacobians : ndarray of shape (N, T, H, H)
+        from :func:`step_jacobians` (``[:, s]`` is J_{s+1})
 
     Returns
     -------
-    P : ndarray of shape (N, T, H, H); ``P[:, s]`` is dh_T/dh_t for t = s + 1, so ``P[:, -1]``
+    P : ndarray of shape (N, T, H, H)
+        ``P[:, s]`` is dh_T/dh_t for t = s + 1, so ``P[:, -1]``
         is the identity and ``P[:, 0]`` is dh_T/dh_1. (dh_T/dh_0 is ``P[:, 0] @ J_1``.)
     """
     J = Shapes().floats("jacobians", jacobians, ("N", "T", "H", "H"))
@@ -193,16 +205,20 @@ def jacobians_by_backprop(backward: Callable[[Array, Any], Array], hs: Array, ca
 
     Parameters
     ----------
-    backward : callable ``backward(dhs, cache) -> deltas`` with dhs and deltas of shape (N, T, H),
+    backward : callable
+        ``backward(dhs, cache) -> deltas`` with dhs and deltas of shape (N, T, H),
         e.g. ``lambda dhs, c: rnn_backward(dhs, c, return_deltas=True)[-1]``
-    hs : ndarray of shape (N, T, H), the states the forward pass returned (with a mask, the
+    hs : ndarray of shape (N, T, H)
+        the states the forward pass returned (with a mask, the
         padded steps copy the state forward, so ``hs[:, -1]`` is each sequence's last real
         state and its Jacobians are what this returns)
-    cache : the forward pass's cache, passed to ``backward`` unchanged
+    cache : dict
+        the forward pass's cache, passed to ``backward`` unchanged
 
     Returns
     -------
-    P : ndarray of shape (N, T, H, H), the same layout as :func:`jacobian_products`
+    P : ndarray of shape (N, T, H, H)
+        the same layout as :func:`jacobian_products`
     """
     if not callable(backward):
         raise TypeError(f"backward must be a function backward(dhs, cache) -> deltas; got {_describe(backward)}")
@@ -224,7 +240,8 @@ def spectral_norms(matrices: Array) -> Array:
 
     Parameters
     ----------
-    matrices : ndarray of shape (..., H, H), e.g. (N, T, H, H) from :func:`jacobian_products`
+    matrices : ndarray of shape (..., H, H)
+        e.g. (N, T, H, H) from :func:`jacobian_products`
 
     Returns
     -------
@@ -241,13 +258,16 @@ def gradient_norms(deltas: Array, mask: NDArray[np.bool_] | None = None) -> Arra
 
     Parameters
     ----------
-    deltas : ndarray of shape (N, T, H), dL/dh_t from a real backward pass
+    deltas : ndarray of shape (N, T, H)
+        dL/dh_t from a real backward pass
         (``rnn_backward(..., return_deltas=True)[-1]`` or a model's ``loss(..., return_deltas=True)``)
-    mask : optional ndarray of shape (N, T); padded steps are left out of the average
+    mask : optional ndarray of shape (N, T)
+        padded steps are left out of the average
 
     Returns
     -------
-    norms : ndarray of shape (T,), the mean over the (real) sequences of ||delta_t||;
+    norms : ndarray of shape (T,)
+        the mean over the (real) sequences of ||delta_t||;
         NaN at a step that no sequence reaches
     """
     s = Shapes()
@@ -278,13 +298,19 @@ def jacobian_norm_curve(
 
     Parameters
     ----------
-    scale : sigma_max(W_hh)
-    T : sequence length
-    rng : np.random.Generator for W_hh and the inputs
+    scale : float
+        sigma_max(W_hh)
+    T : int
+        sequence length
+    rng : np.random.Generator
+        for W_hh and the inputs
     activation : "tanh", "relu", "sigmoid" or "linear"
-    hidden_size, batch_size : H and N of the probe
-    input_scale : standard deviation of each input current
-    kind : "orthogonal" or "gaussian", see :func:`recurrent_matrix`
+    hidden_size, batch_size : int
+        H and N of the probe
+    input_scale : float
+        standard deviation of each input current
+    kind : {"orthogonal", "gaussian"}
+        see :func:`recurrent_matrix`
 
     Returns
     -------
@@ -360,12 +386,15 @@ def cell_state_gradients(deltas: Array, cache: dict[str, Any]) -> Array:
 
     Parameters
     ----------
-    deltas : ndarray of shape (N, T, H), dL/dh_t from ``lstm_backward(..., return_deltas=True)``
-    cache : the cache of :func:`rnnlib.lstm.lstm_forward` (without a mask)
+    deltas : ndarray of shape (N, T, H)
+        dL/dh_t from ``lstm_backward(..., return_deltas=True)``
+    cache : dict
+        the cache of :func:`rnnlib.lstm.lstm_forward` (without a mask)
 
     Returns
     -------
-    dcs : ndarray of shape (N, T, H), dL/dc_t; ``dcs[:, s]`` belongs to step t = s + 1
+    dcs : ndarray of shape (N, T, H)
+        dL/dc_t; ``dcs[:, s]`` belongs to step t = s + 1
     """
     if not isinstance(cache, dict) or "cs" not in cache or "gates" not in cache:
         raise TypeError(f"cache must be the dict returned by lstm_forward; got {_describe(cache)}")

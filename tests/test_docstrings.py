@@ -1,0 +1,74 @@
+"""The API reference reads every docstring as numpydoc: `name : type`, then the description
+indented below. A description written after the colon renders as the parameter's type (issue 12),
+so every entry's type must be a type: the words below, shapes, literals and class names."""
+
+import importlib
+import inspect
+import pkgutil
+import re
+
+import pytest
+
+import rnnlib
+
+SECTION = re.compile(r"^(Parameters|Returns|Yields|Other Parameters)\n-+\n(.*?)(?=\n\n[A-Z][a-z ]+\n-+\n|\Z)", re.M | re.S)
+ENTRY = re.compile(r"^([A-Za-z_]\w*(?:, [A-Za-z_]\w*)*) : (.*)$")
+TYPE_WORDS = {
+    "ndarray", "ndarrays", "int", "ints", "float", "floats", "str", "bool", "dict", "dicts", "list", "lists",
+    "tuple", "tuples", "callable", "None", "object", "sequence", "collection", "iterable", "iterator", "path-like",
+    "np.random.Generator", "np.dtype", "np.float64", "np.float32", "float32", "float64", "int64", "integer",
+    "boolean", "optional", "any", "shape", "positive", "non-negative", "Path", "type", "matplotlib",
+}
+# Pieces a type may contain besides those words: shapes, literal values and sets of them, class names.
+ATOMS = re.compile(
+    r"\((?:[^()]|\([^()]*\))*\)"  # a shape such as (N, T, D) or (N, T) (or (N,)) nested once
+    r"|\{[^}]*\}"  # a set of allowed values, {"rnn", "lstm", "gru"}
+    r"|\"[^\"]*\"|'[^']*'"  # a literal
+    r"|\b[A-Z][a-z]+[A-Za-z0-9]*\b"  # a class name such as CharLM or Vocabulary (not a dimension such as N)
+    r"|\bmatplotlib(?:\.\w+)+\b|\bnp\.\w+(?:\.\w+)*"
+)
+SEPARATORS = re.compile(r"\s*(?:\||,|\bor\b|\bof\b|->|\[|\]|\.\.\.)\s*|\s+")
+
+
+def entries():
+    for info in pkgutil.iter_modules(rnnlib.__path__):
+        module = importlib.import_module(f"rnnlib.{info.name}")
+        for name, obj in vars(module).items():
+            if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
+                continue
+            if not (inspect.isfunction(obj) or inspect.isclass(obj)):
+                continue
+            members = [(name, obj)]
+            if inspect.isclass(obj):
+                members += [(f"{name}.{k}", v) for k, v in vars(obj).items() if inspect.isfunction(v)]
+            for qualname, member in members:
+                for section in SECTION.finditer(inspect.getdoc(member) or ""):
+                    for line in section.group(2).splitlines():
+                        match = ENTRY.match(line)
+                        if match:
+                            yield f"{module.__name__}.{qualname}", match.group(1), match.group(2)
+
+
+def is_type(text: str) -> bool:
+    rest = ATOMS.sub(" ", text)
+    return all(word in TYPE_WORDS for word in SEPARATORS.split(rest) if word)
+
+
+def test_the_type_checker_tells_types_from_descriptions():
+    for good in ("ndarray of shape (N, T, D)", "int | None", 'optional {"rnn", "lstm"}', "dict of str -> ndarray",
+                 "np.random.Generator", "CharLM", "ndarray of shape (N, T) (or (N,))", "tuple of int", "float, optional"):
+        assert is_type(good), good
+    for bad in ("largest relative error accepted", "N", "also return delta_t", "ndarray of shape (N,), targets in [0, 1]",
+                "np.random.Generator for the initial weights", "the :class:`CharLM` to train"):
+        assert not is_type(bad), bad
+
+
+def test_every_parameter_entry_puts_a_type_after_the_colon():
+    garbled = [f"{where}: {names} : {text}" for where, names, text in entries() if not is_type(text)]
+    assert not garbled, f"{len(garbled)} entries put a description where the type goes:\n" + "\n".join(garbled)
+
+
+@pytest.mark.parametrize("name", ["lstm_backward", "gru_backward", "rnn_backward"])
+def test_backward_functions_document_their_cache(name):
+    doc = inspect.getdoc(getattr(rnnlib, name))
+    assert re.search(r"^cache : dict$", doc, re.M), name
