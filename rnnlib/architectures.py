@@ -117,8 +117,9 @@ class OneToManyGenerator:
         H
     rng : np.random.Generator
         for the initial weights
-    output : "real" (y_t is a vector of K numbers; mean squared error) or
-        "categorical" (y_t is a token id in [0, K); softmax cross-entropy)
+    output : {"real", "categorical"}
+        "real": y_t is a vector of K numbers, with the mean squared error; "categorical":
+        y_t is a token id in [0, K), with softmax cross-entropy
     embedding_size : int | None
         for "categorical", the size of a learned embedding of the previous
         token; None feeds one-hot vectors (size K).  Must be None for "real".

@@ -536,6 +536,10 @@ class AttentionEncoderDecoder:
     or "gru"; an LSTM decoder would also need its cell state (and that state's
     gradient) passed between the one-step calls.
 
+    Parameter keys: ``enc_E``, ``enc_*`` (encoder), ``W_init``, ``b_init``, ``att_W_q``,
+    ``att_W_k``, ``att_v`` (additive) or ``att_W_q`` (dot), ``dec_E``, ``dec_*``
+    (decoder), ``W_hy``, ``b_y``.
+
     Parameters
     ----------
     src_vocab_size : int
@@ -560,10 +564,6 @@ class AttentionEncoderDecoder:
         score(s, h) = (s W_q) . h / sqrt(He) (Luong's "general" score, scaled)
     attention_size : int | None
         A, the hidden size of the additive score (default H)
-
-    Parameter keys: ``enc_E``, ``enc_*`` (encoder), ``W_init``, ``b_init``, ``att_W_q``,
-    ``att_W_k``, ``att_v`` (additive) or ``att_W_q`` (dot), ``dec_E``, ``dec_*``
-    (decoder), ``W_hy``, ``b_y``.
     """
 
     def __init__(

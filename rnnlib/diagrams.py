@@ -284,8 +284,8 @@ def draw_unrolled_rnn(
     ----------
     T : int
         number of time steps drawn, 1 to 12
-    outputs : "last" (many-to-one: y_hat from h_T only), "all" (an output at every step)
-        or "none"
+    outputs : {"last", "all", "none"}
+        "last" for many-to-one (y_hat from h_T only), "all" for an output at every step
     show_weights : bool
         label every arrow with its parameter matrix
     show_h0 : bool
@@ -432,9 +432,9 @@ def draw_architecture(
 
     Parameters
     ----------
-    kind : "one-to-one" (the non-recurrent contrast), "one-to-many", "many-to-one",
-        "many-to-many" (aligned: one output per input) or "encoder-decoder"
-        (many-to-many with different lengths)
+    kind : {"one-to-one", "one-to-many", "many-to-one", "many-to-many", "encoder-decoder"}
+        "one-to-one" is the non-recurrent contrast; "many-to-many" is aligned (one output per
+        input); "encoder-decoder" is many-to-many with different lengths
     steps : int
         number of time steps (of the encoder, for "encoder-decoder"), 1 to 8;
         ignored for "one-to-one"
@@ -738,7 +738,8 @@ def draw_gradient_paths(parameter: str = "W_xh", T: int = 3) -> Figure:
 
     Parameters
     ----------
-    parameter : "W_xh", "W_hh" or "b_h" (the parameters used at every step)
+    parameter : {"W_xh", "W_hh", "b_h"}
+        one of the parameters used at every step
     T : int
         number of time steps, 1 to 6
 

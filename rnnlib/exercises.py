@@ -113,6 +113,9 @@ def check_answer(name: str, answer: object, expected: object, rtol: float = 1e-6
     mistake (no answer yet, not a number, wrong shape, flipped sign, off by a
     common factor, too large or too small) and never reveals ``expected``.
 
+    Nothing is returned, so that a notebook cell ending in ``check_answer(...)``
+    shows only the message.
+
     Parameters
     ----------
     name : str
@@ -123,9 +126,6 @@ def check_answer(name: str, answer: object, expected: object, rtol: float = 1e-6
         the right answer, computed by the chapter from rnnlib
     rtol, atol : float
         relative and absolute tolerance for numbers
-
-    Nothing is returned, so that a notebook cell ending in ``check_answer(...)``
-    shows only the message.
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty str naming the answer; got {_describe(name)}")

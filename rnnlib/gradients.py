@@ -145,6 +145,9 @@ def norm_bound(sigma_max: float | Array, steps: int | NDArray[np.integer], activ
 def step_jacobians(hs: Array, W_hh: Array, activation: str = "tanh") -> Array:
     """The Jacobian of every step of a vanilla RNN, J_t = dh_t/dh_{t-1} = diag(f'(a_t)) W_hh^T.
 
+    Without a mask only: a padded step copies the state, so its Jacobian is the identity;
+    for masked batches use :func:`jacobians_by_backprop`, which follows the mask.
+
     Parameters
     ----------
     hs : ndarray of shape (N, T, H)
@@ -153,9 +156,6 @@ def step_jacobians(hs: Array, W_hh: Array, activation: str = "tanh") -> Array:
     W_hh : ndarray of shape (H, H)
     activation : str
         the activation the states were computed with
-
-    Without a mask only: a padded step copies the state, so its Jacobian is the identity;
-    for masked batches use :func:`jacobians_by_backprop`, which follows the mask.
 
     Returns
     -------
@@ -304,7 +304,7 @@ def jacobian_norm_curve(
         sequence length
     rng : np.random.Generator
         for W_hh and the inputs
-    activation : "tanh", "relu", "sigmoid" or "linear"
+    activation : {"tanh", "relu", "sigmoid", "linear"}
     hidden_size, batch_size : int
         H and N of the probe
     input_scale : float

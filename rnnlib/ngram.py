@@ -191,7 +191,8 @@ def compressed_bits_per_char(text: str, method: str = "zlib", given: str = "") -
     ----------
     text : str
         non-empty str
-    method : "zlib" (gzip's algorithm), "bz2" or "lzma"
+    method : {"zlib", "bz2", "lzma"}
+        the compressor; "zlib" is gzip's algorithm
     given : str
         read before ``text``
 

@@ -108,9 +108,14 @@ def _gather(a: np.ndarray, idx: NDArray[np.intp]) -> np.ndarray:
 class Recurrent:
     """A recurrent layer: any cell, one or more stacked layers, one or two directions.
 
+    The layer holds no parameters itself: :meth:`init` returns a dict, and
+    :meth:`forward` reads from one, so a model can keep them in its own ``params``.
+    With one layer and one direction the keys are the cell's own names (W_xh, ...);
+    otherwise they are prefixed ``l{k}_`` and, for the reverse direction, ``l{k}r_``.
+
     Parameters
     ----------
-    cell : "rnn", "lstm" or "gru"
+    cell : {"rnn", "lstm", "gru"}
     input_size : int
         D
     hidden_size : int
@@ -122,11 +127,6 @@ class Recurrent:
         step t is [forward h_t, backward h_t], shape (N, T, 2H)
     activation : str
         the vanilla RNN's activation (ignored by LSTM and GRU)
-
-    The layer holds no parameters itself: :meth:`init` returns a dict, and
-    :meth:`forward` reads from one, so a model can keep them in its own ``params``.
-    With one layer and one direction the keys are the cell's own names (W_xh, ...);
-    otherwise they are prefixed ``l{k}_`` and, for the reverse direction, ``l{k}r_``.
     """
 
     def __init__(

@@ -224,7 +224,8 @@ class ManyToOneRegressor:
         variance 1/fan_in (so W_hh starts with spectral radius close to 1)
     activation : str
         the vanilla RNN's activation, "tanh" by default (the gated cells have their own)
-    cell : "rnn" (default), "lstm" or "gru"
+    cell : {"rnn", "lstm", "gru"}
+        the recurrent cell; "rnn" by default
     """
 
     def __init__(

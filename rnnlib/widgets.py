@@ -55,10 +55,14 @@ class InteractiveFigure(widgets.VBox):
 
     Attributes
     ----------
-    controls : dict of name -> control widget, in display order (also ``children[:-2]``)
-    image : ipywidgets.Image holding the last figure as PNG
-    status : ipywidgets.HTML, empty, or the error message when ``plot`` refused the values
-    figure : the last Figure drawn (None if the first drawing failed)
+    controls : dict of str -> ValueWidget
+        the control widgets by argument name, in display order (also ``children[:-2]``)
+    image : ipywidgets.Image
+        the last figure as PNG
+    status : ipywidgets.HTML
+        empty, or the error message when ``plot`` refused the values
+    figure : Figure | None
+        the last Figure drawn (None if the first drawing failed)
     """
 
     def __init__(

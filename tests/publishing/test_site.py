@@ -178,19 +178,22 @@ class _FieldEntries(HTMLParser):
         self.depth = 0  # inside a field body (<dd class="field-...">) at this list-item depth
         self.entries: list[str] = []
         self._text: list[str] | None = None
+        self._first_tag: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "dd" and a.get("class", "").startswith("field-"):
             self.depth = 1
-        elif tag == "li" and self.depth == 1 and self._text is None:
+        elif tag in ("li", "p") and self.depth == 1 and self._text is None:
             self._text = []
-        elif tag == "p" and self.depth == 1 and self._text is None:
-            self._text = []
+            self._first_tag = None
+        elif tag != "p" and self._text is not None and self._first_tag is None and not "".join(self._text).strip():
+            self._first_tag = tag  # an entry names its parameter in <strong> before anything else
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("li", "p") and self._text is not None:
-            self.entries.append(" ".join("".join(self._text).split()))
+            if self._first_tag == "strong":
+                self.entries.append(" ".join("".join(self._text).split()))
             self._text = None
         elif tag == "dd":
             self.depth = 0
