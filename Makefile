@@ -1,9 +1,10 @@
 # Recurrent Neural Networks from Basic to Advanced: build, test, refresh.
 #   make html          build the website into _build/html (creates .venv on first use; needs only Python)
 #   make pdf           build the whole book as one PDF, _build/latex/rnn-course.pdf (needs TeX Live, see below)
-#   make test          everything CI checks, in this order: ruff, unit tests, nbval, other seeds, strict website build,
-#                      the reader editions run in JupyterLab, PDF build and check, browser test of the website,
-#                      Binder environment agreement
+#   make test          everything CI checks, in this order: ruff, actionlint of the GitHub workflows, unit tests,
+#                      nbval, other seeds, strict website build, the reader editions run in JupyterLab, PDF build
+#                      and check, browser test of the website, Binder environment agreement
+#   make test-latest   the weekly canary: unit tests, nbval and the book with the newest releases (.venv-latest)
 #   make seeds         re-run every chapter in memory with SEED = 1 and 2; fails if any cell (or assert) raises
 #   make execute       re-run every notebook in place so the committed outputs are fresh
 #   make mutants       mutation testing of rnnlib/data.py and rnnlib/losses.py (not in CI; MUTATE=... for others)
