@@ -63,6 +63,7 @@ import copy
 import re
 import sys
 from ast import literal_eval
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -851,6 +852,20 @@ def _is_glue_call(node: ast.AST) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "glue"
 
 
+def _walk_statements(stmts: list[ast.stmt], handle: Callable[[ast.stmt], bool]) -> None:
+    """Call ``handle`` on every statement, depth first; a statement it handled (returned True
+    for) is not entered."""
+    for s in stmts:
+        if handle(s):
+            continue
+        for child in ("body", "orelse", "finalbody"):
+            inner = getattr(s, child, None)
+            if isinstance(inner, list):
+                _walk_statements(inner, handle)
+        for handler in getattr(s, "handlers", []):
+            _walk_statements(handler.body, handle)
+
+
 def _is_figure_close(node: ast.AST) -> bool:
     """``plt.close(...)``: a figure made for the book is closed so Jupyter does not draw it twice."""
     return (
@@ -889,19 +904,13 @@ def book_code(source: str) -> str:
 
     drop: set[int] = set()
 
-    def visit(stmts: list[ast.stmt]) -> None:
-        for s in stmts:
-            if bookkeeping(s):
-                drop.update(range(s.lineno, s.end_lineno + 1))
-                continue
-            for child in ("body", "orelse", "finalbody"):
-                inner = getattr(s, child, None)
-                if isinstance(inner, list):
-                    visit(inner)
-            for handler in getattr(s, "handlers", []):
-                visit(handler.body)
+    def handle(s: ast.stmt) -> bool:
+        if bookkeeping(s):
+            drop.update(range(s.lineno, s.end_lineno + 1))
+            return True
+        return False
 
-    visit(tree.body)
+    _walk_statements(tree.body, handle)
     kept = [line for number, line in enumerate(source.splitlines(), start=1) if number not in drop]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
     try:
@@ -944,39 +953,33 @@ def rewrite_code(source: str, figures: set[str], ctx: Context) -> str:
             return call.args[0].value
         return None
 
-    def visit(stmts: list[ast.stmt]) -> None:
-        for s in stmts:
-            if isinstance(s, ast.ImportFrom) and s.module == "myst_nb":
-                if [a.name for a in s.names] != ["glue"] or any(a.asname for a in s.names):
-                    raise ctx.fail("the reader edition knows `from myst_nb import glue` only")
-                drop.update(range(s.lineno, s.end_lineno + 1))
-                continue
-            if isinstance(s, ast.Import) and any(a.name.startswith("myst_nb") for a in s.names):
+    def handle(s: ast.stmt) -> bool:
+        if isinstance(s, ast.ImportFrom) and s.module == "myst_nb":
+            if [a.name for a in s.names] != ["glue"] or any(a.asname for a in s.names):
                 raise ctx.fail("the reader edition knows `from myst_nb import glue` only")
-            if bookkeeping(s):
-                drop.update(range(s.lineno, s.end_lineno + 1))
-                handled.update(id(n) for n in ast.walk(s) if _is_glue_call(n))
-                continue
-            if isinstance(s, ast.Expr) and _is_glue_call(s.value) and _figure_name(s.value):
-                call = s.value
-                name = _figure_name(call)
-                if s.lineno != s.end_lineno and len(call.args) < 2:
-                    raise ctx.fail(f"glue({name!r}, ...) must pass the figure as its second argument")
-                fig = ast.get_source_segment(_python(source), call.args[1])
-                indent = lines[s.lineno - 1][: len(lines[s.lineno - 1]) - len(lines[s.lineno - 1].lstrip())]
-                replace[s.lineno] = f"{indent}display({fig})"
-                drop.update(range(s.lineno + 1, s.end_lineno + 1))
-                shown.add(name)
-                handled.add(id(call))
-                continue
-            for child in ("body", "orelse", "finalbody"):
-                inner = getattr(s, child, None)
-                if isinstance(inner, list):
-                    visit(inner)
-            for handler in getattr(s, "handlers", []):
-                visit(handler.body)
+            drop.update(range(s.lineno, s.end_lineno + 1))
+            return True
+        if isinstance(s, ast.Import) and any(a.name.startswith("myst_nb") for a in s.names):
+            raise ctx.fail("the reader edition knows `from myst_nb import glue` only")
+        if bookkeeping(s):
+            drop.update(range(s.lineno, s.end_lineno + 1))
+            handled.update(id(n) for n in ast.walk(s) if _is_glue_call(n))
+            return True
+        if isinstance(s, ast.Expr) and _is_glue_call(s.value) and _figure_name(s.value):
+            call = s.value
+            name = _figure_name(call)
+            if s.lineno != s.end_lineno and len(call.args) < 2:
+                raise ctx.fail(f"glue({name!r}, ...) must pass the figure as its second argument")
+            fig = ast.get_source_segment(_python(source), call.args[1])
+            indent = lines[s.lineno - 1][: len(lines[s.lineno - 1]) - len(lines[s.lineno - 1].lstrip())]
+            replace[s.lineno] = f"{indent}display({fig})"
+            drop.update(range(s.lineno + 1, s.end_lineno + 1))
+            shown.add(name)
+            handled.add(id(call))
+            return True
+        return False
 
-    visit(tree.body)
+    _walk_statements(tree.body, handle)
     leftover = [n for n in ast.walk(tree) if _is_glue_call(n) and id(n) not in handled]
     if leftover:
         raise ctx.fail(

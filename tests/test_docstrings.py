@@ -30,7 +30,8 @@ ATOMS = re.compile(
 SEPARATORS = re.compile(r"\s*(?:\||,|\bor\b|\bof\b|->|\[|\]|\.\.\.)\s*|\s+")
 
 
-def entries():
+def sections():
+    """(where, section name, section body) of every public function, class and method."""
     for info in pkgutil.iter_modules(rnnlib.__path__):
         module = importlib.import_module(f"rnnlib.{info.name}")
         for name, obj in vars(module).items():
@@ -43,10 +44,15 @@ def entries():
                 members += [(f"{name}.{k}", v) for k, v in vars(obj).items() if inspect.isfunction(v)]
             for qualname, member in members:
                 for section in SECTION.finditer(inspect.getdoc(member) or ""):
-                    for line in section.group(2).splitlines():
-                        match = ENTRY.match(line)
-                        if match:
-                            yield f"{module.__name__}.{qualname}", match.group(1), match.group(2)
+                    yield f"{module.__name__}.{qualname}", section.group(1), section.group(2)
+
+
+def entries():
+    for where, _, body in sections():
+        for line in body.splitlines():
+            match = ENTRY.match(line)
+            if match:
+                yield where, match.group(1), match.group(2)
 
 
 SHAPE_WORDS = {"directions", "updates", "chunks"}  # lower-case words that name a dimension inside a shape
@@ -83,20 +89,11 @@ def test_no_prose_paragraph_hides_inside_a_parameters_or_returns_section():
     """After a blank line, a paragraph at the entries' indentation is read as one more entry
     whose name is its first words: prose about the arguments goes before the section."""
     stray = []
-    for info in pkgutil.iter_modules(rnnlib.__path__):
-        module = importlib.import_module(f"rnnlib.{info.name}")
-        for name, obj in vars(module).items():
-            if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
-                continue
-            members = [(name, obj)]
-            if inspect.isclass(obj):
-                members += [(f"{name}.{k}", v) for k, v in vars(obj).items() if inspect.isfunction(v)]
-            for qualname, member in members:
-                for section in SECTION.finditer(inspect.getdoc(member) or ""):
-                    for paragraph in section.group(2).split("\n\n")[1:]:
-                        first = paragraph.strip("\n").splitlines()[0] if paragraph.strip() else ""
-                        if first and not first.startswith((" ", ">>>", "...")):
-                            stray.append(f"{module.__name__}.{qualname}: {first[:70]}")
+    for where, _, body in sections():
+        for paragraph in body.split("\n\n")[1:]:
+            first = paragraph.strip("\n").splitlines()[0] if paragraph.strip() else ""
+            if first and not first.startswith((" ", ">>>", "...")):
+                stray.append(f"{where}: {first[:70]}")
     assert not stray, "prose inside a section:\n" + "\n".join(stray)
 
 

@@ -6,6 +6,7 @@ those builds (targets pdf-check, browser and binder-env), not with the unit test
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,18 @@ def html_dir() -> Path:
 @pytest.fixture(scope="session")
 def latex_dir() -> Path:
     return need(LATEX_DIR / "rnn-course.pdf", "make pdf").parent
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright (which downloads no browser of its own), shared by
+    the website test and the JupyterLab test."""
+    from test_site import CHROMIUM, CHROMIUM_FLAGS
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the test extra)")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: run `make system-deps` (Debian package chromium)", pytrace=False)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield browser
+        browser.close()

@@ -30,7 +30,7 @@ from urllib.parse import urlparse
 
 import pytest
 from _book import ROOT, Page, chapters
-from test_site import CHROMIUM, CHROMIUM_FLAGS, LOCAL_HOSTS
+from test_site import LOCAL_HOSTS
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import reader_edition  # noqa: E402
@@ -118,17 +118,6 @@ def lab(editions: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the test extra)")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: run `make system-deps` (Debian package chromium)", pytrace=False)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-        yield browser
-        browser.close()
 
 
 # Everything about the open notebook that the checks need, read from the page in one go.
