@@ -412,6 +412,11 @@ def _check_model(model: object) -> CharLM:
 # ---------------------------------------------------------------------------
 
 
+def _state_norm(state: State) -> float:
+    """Mean over streams of the norm of the top layer's carried state h."""
+    return float(np.linalg.norm(state["h"][-1], axis=-1).mean())
+
+
 def train_tbptt(
     model: CharLM,
     streams: NDArray[np.integer],
@@ -495,7 +500,7 @@ def train_tbptt(
             losses.append(loss)
             norms.append(norm)
             lrs.append(optimizer.lr)
-            state_norms.append(float(np.linalg.norm(state["h"][-1], axis=-1).mean()))
+            state_norms.append(_state_norm(state))
             if len(losses) == total:
                 break
     return {
@@ -581,7 +586,7 @@ def carried_state_norms(
     for x, _ in stream_chunks(streams, k):
         _, cache = model.forward(x, state)
         state = cache["state"]
-        norms.append(float(np.linalg.norm(state["h"][-1], axis=-1).mean()))
+        norms.append(_state_norm(state))
         if len(norms) == total:
             break
     return np.array(norms)
