@@ -80,6 +80,37 @@ def spectral_radius(W: Array) -> float:
     return float(np.max(np.abs(np.linalg.eigvals(_square("W", W)))))
 
 
+def power_norms(W: Array, steps: int) -> Array:
+    """||W^k|| (the spectral norm) for k = 0, 1, ..., steps: how a matrix acts when applied again and again.
+
+    A linear RNN's Jacobian dh_T/dh_t is (W_hh^T)^(T - t), which has the same norm as W_hh^(T - t).
+    The norms are at most sigma_max(W) ** k, and ||W^k|| ** (1 / k) tends to the spectral radius
+    (the appendix on linear algebra shows both).
+
+    Parameters
+    ----------
+    W : ndarray of shape (H, H)
+    steps : int
+        the largest power, >= 0
+
+    Returns
+    -------
+    norms : ndarray of shape (P,)
+        with P = steps + 1: norms[k] = ||W^k||, and norms[0] = 1, the norm of the identity
+    """
+    W = _square("W", W)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise TypeError(f"steps must be a non-negative int; got {_describe(steps)}")
+    if steps < 0:
+        raise ValueError(f"steps must be a non-negative int; got {_describe(steps)}")
+    norms = np.empty(int(steps) + 1)
+    power = np.eye(W.shape[0])
+    for k in range(int(steps) + 1):
+        norms[k] = np.linalg.norm(power, ord=2)
+        power = power @ W
+    return norms
+
+
 def recurrent_matrix(
     hidden_size: int, scale: float, rng: np.random.Generator, kind: str = "orthogonal"
 ) -> NDArray[np.float64]:

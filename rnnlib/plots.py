@@ -716,6 +716,98 @@ def plot_clipping(
     return fig
 
 
+def plot_unit_circle_map(W: NDArray[np.floating]) -> Figure:
+    """The unit circle of row vectors x and its image x W, an ellipse, with the singular values marked.
+
+    With the SVD W = U diag(sigma) V^T, the row vector u_i (column i of U) is mapped to
+    sigma_i v_i (v_i = row i of V^T): the ellipse's semi-axes. The arrow of u_i and that of
+    sigma_i v_i have the same colour.
+
+    Parameters
+    ----------
+    W : ndarray of shape (2, 2)
+        the matrix, applied from the right as in the book's row-vector convention
+
+    Returns
+    -------
+    fig : Figure
+        with Axes "input" (the unit circle) and "output" (its image, with the unit circle
+        dashed for scale); the arrows of the singular directions have gid "singular"
+    """
+    W = as_float_array("W", W)
+    if W.shape != (2, 2):
+        raise ValueError(f"W must have shape (2, 2); got {W.shape}")
+    U, sigma, Vt = np.linalg.svd(W)
+    theta = np.linspace(0.0, 2.0 * np.pi, 361)
+    circle = np.stack([np.cos(theta), np.sin(theta)], axis=1)  # (361, 2), one row vector per angle
+    image = circle @ W  # (361, 2)
+    fig, axes = _figure(8, 3.9, ncols=2)
+    left, right = axes[0]
+    left.set_gid("input")
+    right.set_gid("output")
+    left.plot(circle[:, 0], circle[:, 1], color=OKABE_ITO["black"], lw=1.5)
+    right.plot(circle[:, 0], circle[:, 1], color=OKABE_ITO["black"], lw=0.8, ls="--", label="unit circle")
+    right.plot(image[:, 0], image[:, 1], color=OKABE_ITO["black"], lw=1.5, label="image $xW$")
+    for i in range(2):
+        colour = PALETTE[i]
+        start, end = U[:, i], sigma[i] * Vt[i]
+        for ax, tip, label in ((left, start, f"$u_{i + 1}$"), (right, end, f"$\\sigma_{i + 1} v_{i + 1}$")):
+            arrow = ax.annotate("", xy=tip, xytext=(0, 0), arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 2})
+            arrow.set_gid("singular")
+            at = tip + 0.18 * tip / np.linalg.norm(tip)  # just beyond the arrow's tip
+            ax.text(*at, label, color=colour, ha="center", va="center", fontsize=11)
+    right.plot([], [], color=PALETTE[0], lw=2, label=f"$\\sigma_1$ = {sigma[0]:.2f}")
+    right.plot([], [], color=PALETTE[1], lw=2, label=f"$\\sigma_2$ = {sigma[1]:.2f}")
+    reach = 1.3 * max(1.0, float(sigma[0]))
+    for ax, title in ((left, "row vectors $x$ with $\\|x\\| = 1$"), (right, "their images $xW$")):
+        ax.set(xlim=(-reach, reach), ylim=(-reach, reach), aspect="equal", title=title)
+        ax.axhline(0, color="0.85", lw=0.8, zorder=0)
+        ax.axvline(0, color="0.85", lw=0.8, zorder=0)
+    fig.legend(*right.get_legend_handles_labels(), frameon=False, fontsize=9, loc="outside lower center", ncols=4)
+    return fig
+
+
+def plot_power_norms(norms: Mapping[str, NDArray[np.floating]], radii: Mapping[str, float] | None = None) -> Figure:
+    """||W^k|| against k on a log scale for several matrices, with rho^k for comparison.
+
+    Parameters
+    ----------
+    norms : Mapping[str, ndarray]
+        matrix name -> ndarray of shape (K + 1,), the norms of W^0, ..., W^K, as from
+        :func:`rnnlib.gradients.power_norms`
+    radii : Mapping[str, float] | None
+        matrix name -> its spectral radius rho; rho^k is drawn dotted in the same colour
+
+    Returns
+    -------
+    fig : Figure
+        with one Axes; the norms have gid "norm", the lines rho^k gid "radius"
+    """
+    if not isinstance(norms, Mapping) or not norms:
+        raise TypeError(f"norms must be a non-empty dict of matrix name -> array; got {_describe(norms)}")
+    radii = {} if radii is None else radii
+    unknown = set(radii) - set(norms)
+    if unknown:
+        raise ValueError(f"radii names {sorted(unknown)} that are not in norms ({sorted(norms)})")
+    fig, axes = _figure(7, 3.6)
+    ax = axes[0, 0]
+    for i, (name, n) in enumerate(norms.items()):
+        n = _vector(f"norms[{name!r}]", n)
+        colour = PALETTE[i % len(PALETTE)]
+        k = np.arange(n.size)
+        ax.plot(k, n, color=colour, lw=2, marker="o", ms=3, label=f"{name}: $\\|W^k\\|$", gid="norm")
+        if name in radii:
+            rho = float(radii[name])
+            if not np.isfinite(rho) or rho < 0:
+                raise ValueError(f"radii[{name!r}] must be a non-negative number; got {radii[name]!r}")
+            label = f"{name}: $\\rho^k$, $\\rho$ = {rho:.2f}"
+            ax.plot(k, rho**k, color=colour, lw=1.2, ls=":", label=label, gid="radius")
+    ax.axhline(1.0, color="0.6", lw=0.8, zorder=0)
+    ax.set(yscale="log", xlabel="power $k$", ylabel="spectral norm")
+    fig.legend(loc="outside right center", frameon=False, fontsize=9)
+    return fig
+
+
 # ---------------------------------------------------------------------------
 # Curves, and the chain-rule terms of a gradient (chapter 4)
 # ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from rnnlib.gradients import (
     jacobians_by_backprop,
     largest_singular_value,
     norm_bound,
+    power_norms,
     recurrent_matrix,
     spectral_norms,
     spectral_radius,
@@ -479,3 +480,28 @@ def test_cell_state_gradients_errors():
     )
     with pytest.raises(ValueError, match="does not support masks"):
         cell_state_gradients(np.zeros((1, 3, 1)), masked)
+
+
+def test_power_norms_pinned_for_a_jordan_block_and_a_rotation():
+    A = np.array([[0.9, 1.0], [0.0, 0.9]])
+    norms = power_norms(A, 40)
+    assert norms.shape == (41,) and norms[0] == 1.0
+    for k in (1, 5, 40):  # A^k = [[a^k, k a^(k-1)], [0, a^k]]
+        expected = np.array([[0.9**k, k * 0.9 ** (k - 1)], [0.0, 0.9**k]])
+        assert norms[k] == pytest.approx(np.linalg.norm(expected, ord=2), rel=1e-12)
+    assert norms[9] == pytest.approx(3.9125670759, rel=1e-9)  # the peak of this transient growth
+    assert np.all(norms <= largest_singular_value(A) ** np.arange(41) * (1 + 1e-12))  # submultiplicativity
+    theta = 0.3
+    Q = np.array([[np.cos(theta), np.sin(theta)], [-np.sin(theta), np.cos(theta)]])
+    np.testing.assert_allclose(power_norms(1.1 * Q, 5), 1.1 ** np.arange(6), rtol=1e-12)
+
+
+def test_power_norms_errors():
+    with pytest.raises(ValueError, match=r"W must be a square matrix of shape \(H, H\); got shape \(2, 3\)"):
+        power_norms(np.zeros((2, 3)), 3)
+    with pytest.raises(ValueError, match="steps must be a non-negative int; got int -1"):
+        power_norms(np.eye(2), -1)
+    with pytest.raises(TypeError, match="steps must be a non-negative int; got float 2.0"):
+        power_norms(np.eye(2), 2.0)
+    with pytest.raises(TypeError, match="steps must be a non-negative int; got bool True"):
+        power_norms(np.eye(2), True)

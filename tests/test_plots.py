@@ -732,3 +732,45 @@ def test_plot_curves_reference_lines():
     ax = fig.axes[0]
     assert [line.get_gid() for line in ax.lines] == ["curve", "reference"]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "base"]
+
+
+def test_plot_unit_circle_map_draws_the_ellipse_and_its_semi_axes():
+    from rnnlib.plots import plot_unit_circle_map
+
+    W = np.array([[2.0, 0.0], [0.0, 0.5]])  # stretches x by 2 and y by 1/2
+    fig = plot_unit_circle_map(W)
+    left, right = (next(a for a in fig.axes if a.get_gid() == gid) for gid in ("input", "output"))
+    image = next(line for line in right.lines if line.get_label() == "image $xW$")
+    np.testing.assert_allclose(np.max(np.abs(image.get_xdata())), 2.0)
+    np.testing.assert_allclose(np.max(np.abs(image.get_ydata())), 0.5)
+    tips = [np.abs(a.xy) for a in right.texts if a.get_gid() == "singular"]
+    np.testing.assert_allclose(sorted(map(tuple, tips)), [(0.0, 0.5), (2.0, 0.0)], atol=1e-12)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "$\\sigma_1$ = 2.00" in labels and "$\\sigma_2$ = 0.50" in labels
+    assert len([a for a in left.texts if a.get_gid() == "singular"]) == 2
+    assert png_bytes(fig).startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match=r"W must have shape \(2, 2\); got \(3, 3\)"):
+        plot_unit_circle_map(np.eye(3))
+    with pytest.raises(TypeError, match="W must be a floating-point"):
+        plot_unit_circle_map(np.eye(2, dtype=int))
+
+
+def test_plot_power_norms_draws_norms_and_radius_lines():
+    from rnnlib.plots import plot_power_norms
+
+    norms = {"A": np.array([1.0, 2.0, 1.5, 0.5]), "B": np.array([1.0, 0.5, 0.25, 0.125])}
+    fig = plot_power_norms(norms, {"B": 0.5})
+    (ax,) = fig.axes
+    np.testing.assert_array_equal(_lines(ax, "norm")[0].get_ydata(), norms["A"])
+    np.testing.assert_array_equal(_lines(ax, "norm")[1].get_xdata(), [0, 1, 2, 3])
+    (radius,) = _lines(ax, "radius")
+    np.testing.assert_allclose(radius.get_ydata(), 0.5 ** np.arange(4))
+    assert to_hex(radius.get_color()) == PALETTE[1].lower() and ax.get_yscale() == "log"
+    with pytest.raises(TypeError, match="norms must be a non-empty dict"):
+        plot_power_norms({})
+    with pytest.raises(ValueError, match=r"radii names \['C'\] that are not in norms"):
+        plot_power_norms(norms, {"C": 1.0})
+    with pytest.raises(ValueError, match=r"radii\['A'\] must be a non-negative number"):
+        plot_power_norms(norms, {"A": -1.0})
+    with pytest.raises(ValueError, match=r"norms\['A'\] must have shape"):
+        plot_power_norms({"A": np.ones((2, 2))})
