@@ -20,9 +20,10 @@ and, because every step uses the same weights, their gradients are sums over the
 
     dW_xh = sum_t x_t^T da_t,   dW_hh = sum_t h_{t-1}^T da_t,   db_h = sum_t sum_n da_t
 
-Inside, the sequence functions store the states time-major, (T, N, H), so that each
-step reads and writes one contiguous (N, H) block; the ``hs`` they return is a
-batch-first (N, T, H) view of that storage.
+The sequence functions below are written to be read: a loop over time of
+:func:`rnn_step_forward` and :func:`rnn_step_backward`, on batch-first arrays.
+:mod:`rnnlib._rnn_fast` computes the same thing faster (the recurrent layer of
+:mod:`rnnlib.recurrent` uses it), and the tests hold the two to each other.
 
 Every forward function returns ``(output, cache)``; the backward function below it
 takes ``(upstream gradient, cache)`` and returns the gradients in the order of the
@@ -70,7 +71,7 @@ def rnn_step_forward(
     W_hh = s.floats("W_hh", W_hh, ("H", "H"))
     b_h = s.floats("b_h", b_h, ("H",))
     f, _ = get_activation(activation)
-    h = f(x @ W_xh + h_prev @ W_hh + b_h)
+    h = f(x @ W_xh + b_h + h_prev @ W_hh)  # a = x W_xh + h_prev W_hh + b_h
     return h, {"x": x, "h_prev": h_prev, "W_xh": W_xh, "W_hh": W_hh, "h": h, "activation": activation}
 
 
@@ -109,12 +110,7 @@ def rnn_forward(
     mask: NDArray[np.bool_] | None = None,
     activation: str = "tanh",
 ) -> tuple[Array, dict[str, Any]]:
-    """Run the recurrence over a whole batch of sequences.
-
-    The input projection of every step is one matrix product, x W_xh + b_h; the only
-    Python loop is over time, because h_t needs h_{t-1}.  The states are stored
-    time-major, so that each step writes one contiguous block, and returned as a
-    batch-first view of that storage.
+    """Run the recurrence over a whole batch of sequences, one step at a time.
 
     Parameters
     ----------
@@ -146,26 +142,22 @@ def rnn_forward(
     W_hh = s.floats("W_hh", W_hh, ("H", "H"))
     b_h = s.floats("b_h", b_h, ("H",))
     mask = s.mask("mask", mask, ("N", "T"))
-    f, _ = get_activation(activation)
 
     N, T, _ = x.shape
-    states = x.transpose(1, 0, 2) @ W_xh + b_h  # (T, N, H), time-major: x_t W_xh + b_h of every step
+    hs = np.empty((N, T, h0.shape[1]), dtype=np.result_type(x, h0, W_xh, W_hh, b_h))
     h = h0
     for t in range(T):
-        a = states[t]  # step t's contiguous (N, H) block, x_t W_xh + b_h; h_t replaces it below
-        a += h @ W_hh  # the pre-activation a_t
-        f(a, out=a)  # h_t = f(a_t), written over a_t
+        h_new, _ = rnn_step_forward(x[:, t], h, W_xh, W_hh, b_h, activation)
         if mask is not None:
-            states[t] = np.where(mask[:, t, None], a, h)  # a padded step keeps h_{t-1}
-        h = states[t]
-    hs = states.transpose(1, 0, 2)  # (N, T, H): a batch-first view, no copy
+            h_new = np.where(mask[:, t, None], h_new, h)  # a padded step keeps h_{t-1}
+        hs[:, t] = h = h_new
     hs.flags.writeable = False  # the cache reads it in backward: writing to it would change the gradients
     cache = {"x": x, "h0": h0, "W_xh": W_xh, "W_hh": W_hh, "hs": hs, "mask": mask, "activation": activation}
     return hs, cache
 
 
 def rnn_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False) -> tuple[Array, ...]:
-    """Backpropagation through time for :func:`rnn_forward`.
+    """Backpropagation through time for :func:`rnn_forward`, one step at a time.
 
     Parameters
     ----------
@@ -186,35 +178,33 @@ def rnn_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False)
     """
     check_cache(cache, "rnn_forward", ("x", "h0", "W_xh", "W_hh", "hs", "mask", "activation"))
     x, h0, W_xh, W_hh, hs, mask = (cache[k] for k in ("x", "h0", "W_xh", "W_hh", "hs", "mask"))
-    N, T, H = hs.shape
-    D = x.shape[2]
-    _, fprime = get_activation(cache["activation"])
-    # Work time-major, (T, N, H), as rnn_forward does: step t is the contiguous block [t].
-    states = hs.transpose(1, 0, 2)  # the storage rnn_forward filled: no copy
-    dhs = Shapes().floats("dhs", dhs, hs.shape).transpose(1, 0, 2)
+    dhs = Shapes().floats("dhs", dhs, hs.shape)
+    T = hs.shape[1]
 
-    das = fprime(states)  # f'(a_t) of every step at once; the loop turns it into dL/da_t
-    if mask is not None:
-        das *= mask.T[:, :, None]  # a padded step has no a_t: its da_t is 0
-    deltas = np.empty_like(states) if return_deltas else None
-    W_hh_T = np.ascontiguousarray(W_hh.T)  # BLAS multiplies by a contiguous copy faster than by a view
+    dx = np.zeros_like(x)
+    dW_xh, dW_hh, db_h = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros(W_hh.shape[0], dtype=W_hh.dtype)
+    deltas = np.zeros_like(hs)
     dh_next = np.zeros_like(h0)  # dL/dh_t through h_{t+1}; zero after the last step
     for t in reversed(range(T)):
-        delta = dhs[t] + dh_next  # total dL/dh_t
-        if deltas is not None:
-            deltas[t] = delta
-        da = das[t]
-        da *= delta  # dL/da_t = delta_t * f'(a_t), in place
-        dh_next = da @ W_hh_T
-        if mask is not None:
-            dh_next += np.where(mask[:, t, None], 0, delta)  # padded step: h_t = h_{t-1}
-
-    # Each weight is used at every step, so its gradient is a sum over the steps: one product
-    # over all T N rows, after the loop.
-    dx = das.transpose(1, 0, 2) @ W_xh.T  # (N, T, D)
-    dW_xh = x.transpose(1, 0, 2).reshape(T * N, D).T @ das.reshape(T * N, H)
-    h_prev = states[:-1].reshape((T - 1) * N, H)  # h_1 .. h_{T-1}: the h_{t-1} of steps 2 .. T
-    dW_hh = h0.T @ das[0] + h_prev.T @ das[1:].reshape((T - 1) * N, H)  # step 1's h_{t-1} is h0
-    db_h = das.sum(axis=0).sum(axis=0)  # over the steps, then over the sequences
+        delta = dhs[:, t] + dh_next  # total dL/dh_t: from step t's own output and from step t+1
+        deltas[:, t] = delta
+        h_prev = h0 if t == 0 else hs[:, t - 1]
+        step_cache = {
+            "x": x[:, t],
+            "h_prev": h_prev,
+            "W_xh": W_xh,
+            "W_hh": W_hh,
+            "h": hs[:, t],
+            "activation": cache["activation"],
+        }
+        if mask is None:
+            dx[:, t], dh_next, dW_xh_t, dW_hh_t, db_h_t = rnn_step_backward(delta, step_cache)
+        else:  # a padded step copied h_{t-1} forward: its gradient passes back unchanged, and adds nothing
+            real = mask[:, t, None]
+            dx[:, t], dh_prev, dW_xh_t, dW_hh_t, db_h_t = rnn_step_backward(np.where(real, delta, 0), step_cache)
+            dh_next = np.where(real, dh_prev, delta)
+        dW_xh += dW_xh_t  # every step uses the same weights: their gradients add up over the steps
+        dW_hh += dW_hh_t
+        db_h += db_h_t
     grads = (dx, dh_next, dW_xh, dW_hh, db_h)
-    return grads + (deltas.transpose(1, 0, 2),) if deltas is not None else grads
+    return grads + (deltas,) if return_deltas else grads

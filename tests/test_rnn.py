@@ -12,6 +12,7 @@ from rnnlib import (
     rnn_step_backward,
     rnn_step_forward,
 )
+from rnnlib._rnn_fast import rnn_backward_fast, rnn_forward_fast
 
 ACTS = ["tanh", "relu", "sigmoid", "linear"]
 
@@ -135,16 +136,64 @@ def test_float32_stays_float32(rng):
 
 
 def test_backward_does_not_depend_on_how_hs_is_stored(rng):
-    # rnn_forward returns hs as a batch-first view of time-major storage; a cache whose hs is an
+    # rnn_forward_fast returns hs as a batch-first view of time-major storage; a cache whose hs is an
     # ordinary C-ordered array (a copy, or one read back from disk) must give the same gradients
     x, h0, Wx, Wh, b = problem(rng)
-    hs, cache = rnn_forward(x, h0, Wx, Wh, b, MASKS["partial"])
+    hs, cache = rnn_forward_fast(x, h0, Wx, Wh, b, MASKS["partial"])
     assert hs[:, 0].flags.c_contiguous  # time-major: one step of every sequence is one block
     dhs = rng.standard_normal(hs.shape)
-    expected = rnn_backward(dhs, cache, return_deltas=True)
-    copied = rnn_backward(dhs, cache | {"hs": np.ascontiguousarray(hs)}, return_deltas=True)
+    expected = rnn_backward_fast(dhs, cache, return_deltas=True)
+    copied = rnn_backward_fast(dhs, cache | {"hs": np.ascontiguousarray(hs)}, return_deltas=True)
     for g, e in zip(copied, expected):
         np.testing.assert_allclose(g, e, rtol=1e-13, atol=1e-15)
+
+
+# The tuned path of rnnlib._rnn_fast (used by the Recurrent layer) against the readable one
+# that chapter 4 quotes: the states bit for bit, every gradient to 1e-12, with either cache.
+@pytest.mark.parametrize("activation", ACTS)
+@pytest.mark.parametrize("mask_name", list(MASKS))
+@pytest.mark.parametrize("shape", [(3, 4, 5, 6), (1, 9, 1, 16), (2, 1, 3, 2)])
+def test_fast_path_equals_readable_path(rng, activation, mask_name, shape):
+    N, T, D, H = shape
+    x, h0, Wx, Wh, b = problem(rng, N, T, D, H, scale=0.9)
+    mask = MASKS[mask_name]
+    mask = None if mask is None else np.resize(mask, (N, T))
+    hs, cache = rnn_forward(x, h0, Wx, Wh, b, mask, activation)
+    hs_fast, cache_fast = rnn_forward_fast(x, h0, Wx, Wh, b, mask, activation)
+    assert np.array_equal(hs, hs_fast)
+    dhs = rng.standard_normal(hs.shape)
+    readable = rnn_backward(dhs, cache, return_deltas=True)
+    for c in (cache, cache_fast):
+        for g, e in zip(rnn_backward_fast(dhs, c, return_deltas=True), readable):
+            assert g.shape == e.shape and rel_error(g, e) < 1e-12
+        for g, e in zip(rnn_backward(dhs, c, return_deltas=True), readable):
+            assert rel_error(g, e) < 1e-12
+
+
+def test_readable_backward_is_a_loop_of_step_backwards(rng):
+    # rnn_backward without a mask is rnn_step_backward applied from the last step to the first
+    x, h0, Wx, Wh, b = problem(rng)
+    hs, cache = rnn_forward(x, h0, Wx, Wh, b)
+    dhs = rng.standard_normal(hs.shape)
+    dx, dh0, dWx, dWh, db = rnn_backward(dhs, cache)
+    steps, h = [], h0
+    for t in range(x.shape[1]):
+        h, c = rnn_step_forward(x[:, t], h, Wx, Wh, b)
+        steps.append(c)
+    dh, sums = np.zeros_like(h0), [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
+    for t in reversed(range(x.shape[1])):
+        dx_t, dh, *gs = rnn_step_backward(dhs[:, t] + dh, steps[t])
+        np.testing.assert_allclose(dx[:, t], dx_t, rtol=1e-13)
+        sums = [s + g for s, g in zip(sums, gs)]
+    np.testing.assert_allclose(dh0, dh, rtol=1e-13)
+    for got, want in zip((dWx, dWh, db), sums):
+        np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+def test_recurrent_layer_uses_the_fast_path():
+    from rnnlib import recurrent
+
+    assert recurrent.CELLS["rnn"].forward is rnn_forward_fast and recurrent.CELLS["rnn"].backward is rnn_backward_fast
 
 
 def test_no_overflow_at_extreme_inputs(rng):
