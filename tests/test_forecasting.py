@@ -1,0 +1,109 @@
+"""Forecasting helpers: windows, seasonal-naive and climatology baselines, linear AR, recursive forecasts."""
+
+import numpy as np
+import pytest
+
+from rnnlib.forecasting import (
+    climatology,
+    fit_linear_ar,
+    lagged_windows,
+    linear_ar_predict,
+    recursive_forecast,
+    rmse,
+    seasonal_naive,
+)
+
+SERIES = np.arange(30.0)  # value = time step: every forecast's expected value is easy to read off
+
+
+def test_lagged_windows_pinned():
+    X, y = lagged_windows(SERIES, 3, np.array([3, 10, 29]))
+    np.testing.assert_array_equal(X, [[0, 1, 2], [7, 8, 9], [26, 27, 28]])
+    np.testing.assert_array_equal(y, [3, 10, 29])
+
+
+def test_seasonal_naive_pinned():
+    # season 4: horizons 1..4 look back one season, 5..8 two seasons
+    f = seasonal_naive(SERIES, np.array([5, 20]), horizon=6, season=4)
+    np.testing.assert_array_equal(f[0], [2, 3, 4, 5, 2, 3])
+    np.testing.assert_array_equal(f[1], [17, 18, 19, 20, 17, 18])
+
+
+def test_seasonal_naive_never_reads_past_the_origin(rng):
+    s = rng.standard_normal(60)
+    o = np.arange(11, 50)
+    f = seasonal_naive(s, o, 24)
+    s_future_changed = s.copy()
+    s_future_changed[12:] += 100.0  # every step after origin 11 changes
+    f_changed = seasonal_naive(s_future_changed, o[:1], 24)
+    np.testing.assert_array_equal(f[:1], f_changed)
+
+
+def test_climatology_pinned():
+    s = np.tile([1.0, 2.0, 3.0], 4)  # phases 0, 1, 2 have means 1, 2, 3
+    s[9:] = 100.0  # after fit_until: must not enter the means
+    f = climatology(s, np.array([0, 4]), horizon=4, fit_until=9, season=3)
+    np.testing.assert_array_equal(f, [[2, 3, 1, 2], [3, 1, 2, 3]])
+
+
+def test_linear_ar_recovers_a_known_model(rng):
+    coef = np.array([0.2, -0.5, 0.9])
+    s = np.zeros(400)
+    s[:3] = rng.standard_normal(3)
+    for t in range(3, 400):  # noise-free: least squares must find the coefficients exactly
+        s[t] = s[t - 3 : t] @ coef + 0.1
+    s = s[:60]
+    X, y = lagged_windows(s, 3, np.arange(3, 60))
+    c, b = fit_linear_ar(X, y)
+    np.testing.assert_allclose(c, coef, atol=1e-8)
+    assert b == pytest.approx(0.1, abs=1e-8)
+    np.testing.assert_allclose(linear_ar_predict(X, c, b), y, atol=1e-8)
+
+
+def test_recursive_forecast_feeds_its_own_predictions():
+    # a model that adds 1 to the last value: k steps ahead gives last + k
+    windows = np.array([[0.0, 1.0, 2.0], [5.0, 5.0, 7.0]])
+    f = recursive_forecast(lambda w: w[:, -1] + 1, windows, 4)
+    np.testing.assert_array_equal(f, [[3, 4, 5, 6], [8, 9, 10, 11]])
+    np.testing.assert_array_equal(windows, [[0.0, 1.0, 2.0], [5.0, 5.0, 7.0]])  # unchanged
+
+
+def test_recursive_forecast_of_linear_ar_equals_the_ar_recursion(rng):
+    coef, b = np.array([0.3, 0.6]), 0.05
+    w = rng.standard_normal((4, 2))
+    f = recursive_forecast(lambda x: linear_ar_predict(x, coef, b), w, 3)
+    y1 = w @ coef + b
+    y2 = np.column_stack([w[:, 1], y1]) @ coef + b
+    y3 = np.column_stack([y1, y2]) @ coef + b
+    np.testing.assert_allclose(f, np.column_stack([y1, y2, y3]), rtol=1e-14)
+
+
+def test_rmse_pinned():
+    f = np.array([[1.0, 2.0], [3.0, 4.0]])
+    a = np.array([[1.0, 0.0], [0.0, 4.0]])
+    np.testing.assert_allclose(rmse(f, a), [np.sqrt(4.5), np.sqrt(2.0)])
+    assert rmse(f, a, axis=None) == pytest.approx(np.sqrt(13 / 4))
+
+
+@pytest.mark.parametrize(
+    "call, exc, message",
+    [
+        (lambda: lagged_windows(np.zeros((3, 2)), 2, np.array([2])), ValueError, "1-D"),
+        (lambda: lagged_windows(SERIES, 3, np.array([2])), ValueError, "window"),
+        (lambda: lagged_windows(SERIES, 0, np.array([5])), ValueError, "positive"),
+        (lambda: lagged_windows(SERIES, 3, np.array([4.0])), ValueError, "integer"),
+        (lambda: lagged_windows(np.array([1.0, np.nan, 2.0, 3.0]), 1, np.array([2])), ValueError, "finite"),
+        (lambda: seasonal_naive(SERIES, np.array([5]), 3), ValueError, "season"),
+        (lambda: seasonal_naive(SERIES, np.array([29]), 0), ValueError, "positive"),
+        (lambda: climatology(SERIES, np.array([3]), 2, fit_until=5), ValueError, "fit_until"),
+        (lambda: fit_linear_ar(np.zeros((3, 3)), np.zeros(3)), ValueError, "more examples"),
+        (lambda: fit_linear_ar(np.zeros((5, 2)), np.zeros(4)), ValueError, "shape"),
+        (lambda: linear_ar_predict(np.zeros((5, 2)), np.zeros(3), 0.0), ValueError, "coef"),
+        (lambda: recursive_forecast(lambda w: w, np.zeros((2, 3)), 2), ValueError, "predict must return"),
+        (lambda: recursive_forecast(lambda w: w[:, 0], np.zeros(3), 2), ValueError, "windows"),
+        (lambda: rmse(np.zeros(3), np.zeros(4)), ValueError, "same shape"),
+    ],
+)
+def test_bad_input(call, exc, message):
+    with pytest.raises(exc, match=message):
+        call()
