@@ -14,6 +14,13 @@ recurrent bias b_hn inside that product:
 The update gate z interpolates between keeping the old state and taking the new
 candidate: like the LSTM's cell, h_t has a path to h_{t-1} that is only scaled by z.
 With an (N, T) mask, a padded step copies h forward unchanged.
+
+The module has two parts.  :func:`gru_step_forward` and :func:`gru_step_backward` are
+the readable reference: one step, written exactly as the equations above.
+:func:`gru_forward` and :func:`gru_backward` run a whole sequence fast (time-major
+storage, the sigmoid computed as 0.5 tanh(a / 2) + 0.5 on pre-halved weights); the
+tests check that they agree with a loop of the step functions to 1e-12.
+:func:`gru_gates` reads the gates out of their cache by name.
 """
 
 from __future__ import annotations
@@ -25,8 +32,83 @@ from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, check_cache
 from rnnlib._gates import gate_blocks, gate_weight_grads
+from rnnlib.activations import sigmoid
 
 Array = NDArray[np.floating]
+
+
+def gru_step_forward(
+    x: Array, h_prev: Array, W_x: Array, W_h: Array, b: Array, b_hn: Array
+) -> tuple[Array, dict[str, Any]]:
+    """One GRU step, written as the equations: the readable reference for :func:`gru_forward`.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, D)
+        the input x_t
+    h_prev : ndarray of shape (N, H)
+        the state h_{t-1}
+    W_x : ndarray of shape (D, 3H)
+        input weights of [r, z, n]
+    W_h : ndarray of shape (H, 3H)
+        recurrent weights of [r, z, n]
+    b : ndarray of shape (3H,)
+        input-side biases
+    b_hn : ndarray of shape (H,)
+        the recurrent bias of the candidate, inside the reset gate
+
+    Returns
+    -------
+    h : ndarray of shape (N, H)
+    cache : dict
+        for :func:`gru_step_backward`
+    """
+    s = Shapes()
+    x = s.floats("x", x, ("N", "D"))
+    h_prev = s.floats("h_prev", h_prev, ("N", "H"))
+    H = h_prev.shape[1]
+    W_x = s.floats("W_x", W_x, ("D", 3 * H))
+    W_h = s.floats("W_h", W_h, ("H", 3 * H))
+    b = s.floats("b", b, (3 * H,))
+    b_hn = s.floats("b_hn", b_hn, ("H",))
+
+    xa = x @ W_x + b  # (N, 3H): the input side of [r, z, n]
+    ha = h_prev @ W_h  # (N, 3H): the recurrent side
+    r = sigmoid(xa[:, :H] + ha[:, :H])  # reset gate
+    z = sigmoid(xa[:, H : 2 * H] + ha[:, H : 2 * H])  # update gate
+    n_h = ha[:, 2 * H :] + b_hn  # the candidate's recurrent part, which the reset gate scales
+    n = np.tanh(xa[:, 2 * H :] + r * n_h)  # candidate
+    h = (1 - z) * n + z * h_prev  # the additive update
+    cache = {"x": x, "h_prev": h_prev, "W_x": W_x, "W_h": W_h, "r": r, "z": z, "n": n, "n_h": n_h}
+    return h, cache
+
+
+def gru_step_backward(dh: Array, cache: dict[str, Any]) -> tuple[Array, ...]:
+    """Gradients of one step of :func:`gru_step_forward`, given dL/dh_t.
+
+    Parameters
+    ----------
+    dh : ndarray of shape (N, H)
+        dL/dh_t: everything that reaches h_t (its output and the next step)
+    cache : dict
+        from :func:`gru_step_forward`
+
+    Returns
+    -------
+    dx (N, D), dh_prev (N, H), dW_x (D, 3H), dW_h (H, 3H), db (3H,), db_hn (H,)
+    """
+    check_cache(cache, "gru_step_forward", ("x", "h_prev", "W_x", "W_h", "r", "z", "n", "n_h"))
+    r, z, n, n_h, h_prev = (cache[k] for k in ("r", "z", "n", "n_h", "h_prev"))
+    dh = Shapes().floats("dh", dh, h_prev.shape)
+
+    da_n = dh * (1 - z) * (1 - n**2)  # into the candidate's pre-activation
+    da_r = da_n * n_h * r * (1 - r)
+    da_z = dh * (h_prev - n) * z * (1 - z)
+    dxa = np.concatenate([da_r, da_z, da_n], axis=1)  # (N, 3H): input side, packed like W_x
+    dha = np.concatenate([da_r, da_z, r * da_n], axis=1)  # recurrent side: the reset gate scales n's part
+    dh_prev = dha @ cache["W_h"].T + z * dh  # through the gates, plus the additive path
+    return (dxa @ cache["W_x"].T, dh_prev, cache["x"].T @ dxa, h_prev.T @ dha,
+            dxa.sum(axis=0), (r * da_n).sum(axis=0))  # fmt: skip
 
 
 def gru_forward(
@@ -59,8 +141,10 @@ def gru_forward(
     -------
     hs : ndarray of shape (N, T, H)
     cache : dict
-        for :func:`gru_backward`, time-major: ``cache["gates"]`` holds the
-        activated gates (T, 3, N, H) and ``cache["hs"]`` the states (T, N, H)
+        for :func:`gru_backward`; ``cache["hs"]`` is ``hs``, batch-first like every
+        layer's.  Read the gates with :func:`gru_gates`, which names them and returns
+        them batch-first; inside, the cache stores them time-major (``cache["gates"]``
+        of shape (T, 3, N, H)) for the speed of the time loop
     """
     s = Shapes()
     x = s.floats("x", x, ("N", "T", "D"))
@@ -105,9 +189,9 @@ def gru_forward(
         if mask is not None:
             hs[t] = np.where(mask[:, t, None], hs[t], h)
         h = hs[t]
-    cache = {"x": x, "h0": h0, "W_x": W_x, "W_h": W_h, "gates": gates, "hns": hns, "hs": hs, "mask": mask}
-    out = hs.transpose(1, 0, 2)  # a batch-first view of the cache, no copy
+    out = hs.transpose(1, 0, 2)  # a batch-first view of the time-major storage, no copy
     out.flags.writeable = False  # writing to it would change the gradients
+    cache = {"x": x, "h0": h0, "W_x": W_x, "W_h": W_h, "gates": gates, "hns": hns, "hs": out, "mask": mask}
     return out, cache
 
 
@@ -131,6 +215,7 @@ def gru_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False)
     """
     check_cache(cache, "gru_forward", ("x", "h0", "W_x", "W_h", "gates", "hns", "hs", "mask"))
     x, h0, W_x, W_h, gates, hns, hs, mask = (cache[k] for k in ("x", "h0", "W_x", "W_h", "gates", "hns", "hs", "mask"))
+    hs = hs.transpose(1, 0, 2)  # the time-major storage gru_forward filled: no copy
     T, N, H = hs.shape
     dhs = Shapes().floats("dhs", dhs, (N, T, H)).transpose(1, 0, 2)  # time-major view
 
@@ -165,3 +250,26 @@ def gru_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False)
     db_hn = dha[:, :, 2 * H :].sum(axis=(0, 1))
     grads = (dx, dh_next, dW_x, dW_h, dxa.sum(axis=(0, 1)), db_hn)
     return grads + (deltas.transpose(1, 0, 2),) if deltas is not None else grads
+
+
+def gru_gates(cache: dict[str, Any]) -> dict[str, Array]:
+    """The gates that :func:`gru_forward` computed, by name and batch-first.
+
+    Parameters
+    ----------
+    cache : dict
+        from :func:`gru_forward`
+
+    Returns
+    -------
+    gates : dict
+        ``"r"``, ``"z"``, ``"n"``: the reset gate, update gate and candidate of every
+        step, and ``"n_h"``: the candidate's recurrent part h_{t-1} W_hn + b_hn; each an
+        ndarray of shape (N, T, H), read-only, whose ``[:, t - 1]`` belongs to step t
+    """
+    check_cache(cache, "gru_forward", ("gates", "hns"))
+    views = dict(zip(("r", "z", "n"), cache["gates"].transpose(1, 2, 0, 3), strict=True))
+    views["n_h"] = cache["hns"].transpose(1, 0, 2)
+    for v in views.values():
+        v.flags.writeable = False  # views of the cache: writing to them would change the gradients
+    return views

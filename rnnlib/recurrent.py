@@ -1,15 +1,17 @@
 """One interface over the three recurrent cells, and layers built from it:
 stacked (several layers) and bidirectional (chapters 6 and 7).
 
-A *cell* is one of ``"rnn"``, ``"lstm"``, ``"gru"``.  :data:`CELLS` maps each to its
-parameter names and shapes, an initialiser, and its forward/backward pair, so a
-model that routes its recurrence through :class:`Recurrent` takes any of them:
-the LSTM and GRU are drop-in replacements for the vanilla RNN.
+A *cell* is one of ``"rnn"``, ``"lstm"``, ``"gru"``.  :data:`CELLS` maps each to
+everything that differs between them: parameter names and shapes, an initialiser,
+the forward/backward pair, whether it takes an activation and whether it carries a
+cell state.  :class:`Recurrent` reads only the table, never a cell's name, so a
+model that routes its recurrence through it takes any of them: the LSTM and GRU are
+drop-in replacements for the vanilla RNN.
 
 Parameter names (a prefix is added when a layer has several parts):
 
     rnn:  W_xh (D, H),  W_hh (H, H),  b_h (H,)
-    lstm: W_x (D, 4H),  W_h (H, 4H),  b (4H,)            gates [i, f, g, o]
+    lstm: W_x (D, 4H),  W_h (H, 4H),  b (4H,)            gates [i, f, c_tilde, o]
     gru:  W_x (D, 3H),  W_h (H, 3H),  b (3H,), b_hn (H,) gates [r, z, n]
 
 Shapes are batch-first: x (N, T, D), hs (N, T, H) or (N, T, 2H) when bidirectional.
@@ -26,23 +28,71 @@ from numpy.typing import NDArray
 
 from rnnlib import init
 from rnnlib._checks import Shapes, _describe, check_bool, check_right_padded, check_rng, positive_int
+from rnnlib._rnn_fast import rnn_backward_fast as rnn_backward  # the tuned RNN; rnnlib.rnn is the readable one
+from rnnlib._rnn_fast import rnn_forward_fast as rnn_forward
 from rnnlib.gru import gru_backward, gru_forward
-from rnnlib.lstm import lstm_backward, lstm_forward
-from rnnlib.rnn import rnn_backward, rnn_forward
+from rnnlib.lstm import lstm_backward, lstm_forward, lstm_gates
 
 Array = NDArray[np.floating]
 Params = dict[str, Array]
 
 
+def _rnn_init(rng: np.random.Generator, D: int, H: int) -> list[Array]:
+    # Gaussian W_hh: the plain start whose problems chapters 5 and 7 study
+    return [init.normal(rng, (D, H)), init.normal(rng, (H, H)), np.zeros(H)]
+
+
+def _gated_init(G: int, forget_block: int | None, extra_bias: bool) -> Callable[..., list[Array]]:
+    def draw(rng: np.random.Generator, D: int, H: int) -> list[Array]:
+        W_in = init.normal(rng, (D, G * H))
+        W_rec = np.concatenate([init.orthogonal(rng, (H, H)) for _ in range(G)], axis=1)
+        b = np.zeros(G * H)
+        if forget_block is not None:  # the LSTM's forget gate starts at 1 (Jozefowicz et al., 2015)
+            b[forget_block * H : (forget_block + 1) * H] = 1.0
+        return [W_in, W_rec, b] + ([np.zeros(H)] if extra_bias else [])
+
+    return draw
+
+
 @dataclass(frozen=True)
 class Cell:
-    """A recurrent cell: its parameter names, how to initialise them, forward and backward."""
+    """A recurrent cell: everything :class:`Recurrent` needs to know about it.
+
+    Attributes
+    ----------
+    name : str
+        "rnn", "lstm" or "gru"
+    param_names : tuple of str
+        the forward function's parameters, in order
+    gates : int
+        how many H-wide blocks the packed matrices hold
+    forward : callable
+        ``(x, h0, *params, mask, **options) -> (hs, cache)``
+    backward : callable
+        ``(dhs, cache, **options) -> (dx, dh0, *dparams[, dc0])``
+    draw : callable
+        ``(rng, D, H) -> list of initial parameter arrays``, in ``param_names`` order
+    has_activation : bool
+        the forward function takes ``activation=`` (the vanilla RNN)
+    cell_states : callable or None
+        for a cell that carries a cell state c beside h (the LSTM), ``cache -> cs``
+        of shape (N, T, H); then forward takes ``c0=``, backward takes
+        ``dc_final=`` and returns dc0 after the parameter gradients
+    """
 
     name: str
     param_names: tuple[str, ...]
-    gates: int  # how many H-wide blocks the packed matrices hold
-    forward: Callable[..., tuple[Array, dict[str, Any]]]  # (x, h0, *params, mask) -> hs, cache
-    backward: Callable[..., tuple[Array, ...]]  # (dhs, cache) -> dx, dh0, *dparams
+    gates: int
+    forward: Callable[..., tuple[Array, dict[str, Any]]]
+    backward: Callable[..., tuple[Array, ...]]
+    draw: Callable[..., list[Array]]
+    has_activation: bool = False
+    cell_states: Callable[[dict[str, Any]], Array] | None = None
+
+    @property
+    def has_cell_state(self) -> bool:
+        """Whether the cell carries a cell state c beside h."""
+        return self.cell_states is not None
 
     def init(self, rng: np.random.Generator, input_size: int, hidden_size: int) -> Params:
         """Initial parameters: variance-1/fan_in Gaussian input weights; for the vanilla
@@ -50,33 +100,31 @@ class Cell:
         for the gated cells orthogonal recurrent blocks; zero biases except the LSTM
         forget gate's, which starts at 1 so that the cell remembers by default
         (Jozefowicz, Zaremba and Sutskever, 2015)."""
-        D, H, G = input_size, hidden_size, self.gates
-        W_in = init.normal(rng, (D, G * H))
-        if self.name == "rnn":
-            W_rec = init.normal(rng, (H, H))
-        else:
-            W_rec = np.concatenate([init.orthogonal(rng, (H, H)) for _ in range(G)], axis=1)
-        b = np.zeros(G * H)
-        if self.name == "lstm":
-            b[H : 2 * H] = 1.0
-        values = [W_in, W_rec, b] + ([np.zeros(H)] if self.name == "gru" else [])
-        return dict(zip(self.param_names, values, strict=True))
+        return dict(zip(self.param_names, self.draw(rng, input_size, hidden_size), strict=True))
 
     def shapes(self, input_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
         """The shape of every parameter, keyed by the cell's own names."""
         D, H, G = input_size, hidden_size, self.gates
-        shapes = [(D, G * H), (H, G * H), (G * H,)] + ([(H,)] if self.name == "gru" else [])
-        return dict(zip(self.param_names, shapes, strict=True))
+        shapes = [(D, G * H), (H, G * H), (G * H,), (H,)]  # the GRU has a fourth, b_hn
+        return dict(zip(self.param_names, shapes[: len(self.param_names)], strict=True))
 
 
 #: The three cells by name, each a :class:`Cell` holding its parameter names, the number of
-#: H-wide gate blocks in its packed matrices, and its forward and backward functions:
-#: ``CELLS["lstm"].forward`` is :func:`rnnlib.lstm.lstm_forward`. :func:`get_cell` looks one up
-#: with a helpful error.
+#: H-wide gate blocks in its packed matrices, its forward and backward functions, its
+#: initialiser and its options: ``CELLS["lstm"].forward`` is :func:`rnnlib.lstm.lstm_forward`.
+#: :func:`get_cell` looks one up with a helpful error.
 CELLS: dict[str, Cell] = {
-    "rnn": Cell("rnn", ("W_xh", "W_hh", "b_h"), 1, rnn_forward, rnn_backward),
-    "lstm": Cell("lstm", ("W_x", "W_h", "b"), 4, lstm_forward, lstm_backward),
-    "gru": Cell("gru", ("W_x", "W_h", "b", "b_hn"), 3, gru_forward, gru_backward),
+    "rnn": Cell("rnn", ("W_xh", "W_hh", "b_h"), 1, rnn_forward, rnn_backward, _rnn_init, has_activation=True),
+    "lstm": Cell(
+        "lstm",
+        ("W_x", "W_h", "b"),
+        4,
+        lstm_forward,
+        lstm_backward,
+        _gated_init(4, 1, False),
+        cell_states=lambda cache: lstm_gates(cache)["c"],
+    ),
+    "gru": Cell("gru", ("W_x", "W_h", "b", "b_hn"), 3, gru_forward, gru_backward, _gated_init(3, None, True)),
 }
 
 
@@ -103,6 +151,47 @@ def reverse_indices(mask: NDArray[np.bool_] | None, N: int, T: int) -> NDArray[n
 
 def _gather(a: np.ndarray, idx: NDArray[np.intp]) -> np.ndarray:
     return np.take_along_axis(a, idx[:, :, None], axis=1)
+
+
+class RecurrentGrads(tuple):
+    """What :meth:`Recurrent.backward` returns: the tuple ``(dx, dh0, grads)``, which
+    unpacks into three names as every layer's backward does, and the LSTM's ``dc0``
+    as an attribute.
+
+    Attributes
+    ----------
+    dx : ndarray of shape (N, T, D)
+        dL/dx
+    dh0 : ndarray or None
+        dL/dh0 in the shape h0 was given; None if h0 was None
+    grads : dict
+        dL/d(parameter), keyed like the parameters
+    dc0 : ndarray or None
+        dL/dc0 in the shape c0 was given; None if c0 was None or the cell has no
+        cell state
+    """
+
+    dc0: Array | None
+
+    def __new__(cls, dx: Array, dh0: Array | None, grads: Params, dc0: Array | None = None) -> RecurrentGrads:
+        self = super().__new__(cls, (dx, dh0, grads))
+        self.dc0 = dc0
+        return self
+
+    @property
+    def dx(self) -> Array:
+        """dL/dx, shape (N, T, D)."""
+        return self[0]
+
+    @property
+    def dh0(self) -> Array | None:
+        """dL/dh0 in the shape h0 was given, or None."""
+        return self[1]
+
+    @property
+    def grads(self) -> Params:
+        """The parameters' gradients, keyed like the parameters."""
+        return self[2]
 
 
 class Recurrent:
@@ -182,11 +271,12 @@ class Recurrent:
         self, x: Array, h0: Array, params: Params, prefix: str, mask: Any, c0: Array | None = None
     ) -> tuple[Array, dict[str, Any]]:
         args = [params[prefix + n] for n in self.cell.param_names]
-        if self.cell.name == "rnn":
-            return rnn_forward(x, h0, *args, mask, self.activation)
-        if self.cell.name == "lstm":
-            return lstm_forward(x, h0, *args, mask, c0)
-        return self.cell.forward(x, h0, *args, mask)
+        options: dict[str, Any] = {}
+        if self.cell.has_activation:
+            options["activation"] = self.activation
+        if self.cell.has_cell_state:
+            options["c0"] = c0
+        return self.cell.forward(x, h0, *args, mask, **options)
 
     def forward(
         self,
@@ -210,9 +300,9 @@ class Recurrent:
             layer and direction, or (num_layers * directions, N, H)
         c0 : ndarray | None
             LSTM only: initial cell states, shaped like ``h0`` (zeros when None).
-            They are taken as constants: :meth:`backward` returns no gradient for
-            them, which is what truncated BPTT wants of a state carried over from
-            the previous chunk.
+            :meth:`backward` returns their gradient as ``.dc0``; truncated BPTT,
+            which treats a state carried over from the previous chunk as a
+            constant, simply ignores it.
 
         Returns
         -------
@@ -229,7 +319,7 @@ class Recurrent:
         self._check_params(params, prefix)
         N, T, _ = x.shape
         h0s = self._initial("h0", h0, s, x.dtype)
-        if c0 is not None and self.cell.name != "lstm":
+        if c0 is not None and not self.cell.has_cell_state:
             raise ValueError(f"c0 is an LSTM's initial cell state; a {self.cell.name!r} layer has none")
         c0s = None if c0 is None else self._initial("c0", c0, s, x.dtype)
         if self.bidirectional:
@@ -248,9 +338,9 @@ class Recurrent:
                 caches.append(c)
             inp = np.concatenate(outs, axis=2) if self.bidirectional else outs[0]
         cache = {"caches": caches, "rev": rev, "prefix": prefix, "final": np.stack(finals), "h0_shape": np.shape(h0)}
-        cache["T"] = T
-        if self.cell.name == "lstm":
-            cache["final_c"] = np.stack([c["cs"][-1] for c in caches])  # the LSTM cache is time-major
+        cache["T"], cache["c0_shape"] = T, np.shape(c0)
+        if self.cell.has_cell_state:
+            cache["final_c"] = np.stack([self.cell.cell_states(c)[:, -1] for c in caches])
         return inp, cache
 
     def _initial(self, name: str, value: Array | None, s: Shapes, dtype: np.dtype) -> Array:
@@ -263,8 +353,12 @@ class Recurrent:
         return s.floats(name, value, (P, "N", H))
 
     def backward(
-        self, dhs: Array, cache: dict[str, Any], dfinal: Array | None = None
-    ) -> tuple[Array, Array | None, Params]:
+        self,
+        dhs: Array,
+        cache: dict[str, Any],
+        dfinal: Array | None = None,
+        dfinal_c: Array | None = None,
+    ) -> RecurrentGrads:
         """Gradients of :meth:`forward`.
 
         Parameters
@@ -274,28 +368,39 @@ class Recurrent:
         cache : dict
             from :meth:`forward`
         dfinal : optional ndarray of shape (num_layers * directions, N, H)
-            dL/d(final
-            states), for models (such as an encoder) that pass them on; always this
-            shape, even for one layer and one direction (then (1, N, H))
+            dL/d(final states), ``cache["final"]``, for models (such as an encoder)
+            that pass them on; always this shape, even for one layer and one
+            direction (then (1, N, H))
+        dfinal_c : optional ndarray of shape (num_layers * directions, N, H)
+            LSTM only: dL/d(final cell states), ``cache["final_c"]``, the same way
 
         Returns
         -------
-        dx : ndarray of shape (N, T, D)
-        dh0
-            gradient of h0 in the shape it was given (None if h0 was None)
-        grads : dict
-            keyed like the parameters
+        grads : RecurrentGrads
+            ``dx, dh0, grads = layer.backward(...)`` unpacks the gradient of the
+            input (N, T, D), of h0 in the shape it was given (None if h0 was None)
+            and of the parameters (a dict keyed like them); ``.dc0`` holds the
+            gradient of an LSTM's c0 in the shape it was given (None if c0 was None,
+            and for the other cells)
         """
         if not isinstance(cache, dict) or "caches" not in cache or "h0_shape" not in cache:
             raise TypeError(f"cache must be the cache returned by Recurrent.forward; got {_describe(cache)}")
         H, rev, prefix = self.hidden_size, cache["rev"], cache["prefix"]
+        P = self.num_layers * self.directions
         s = Shapes()
         s.bind("the forward pass", N=cache["final"].shape[1], T=cache["T"])
         dhs = s.floats("dhs", dhs, ("N", "T", self.output_size))
         if dfinal is not None:
-            dfinal = s.floats("dfinal", dfinal, (self.num_layers * self.directions, "N", H))
+            dfinal = s.floats("dfinal", dfinal, (P, "N", H))
+        if dfinal_c is not None:
+            if not self.cell.has_cell_state:
+                raise ValueError(
+                    f"dfinal_c is the gradient of an LSTM's final cell state; a {self.cell.name!r} layer has none"
+                )
+            dfinal_c = s.floats("dfinal_c", dfinal_c, (P, "N", H))
         grads: Params = {}
-        dh0s = []
+        dh0 = np.zeros((P, s.dims["N"], H), dtype=dhs.dtype)
+        dc0 = np.zeros_like(dh0)
         dout = dhs
         for k in reversed(range(self.num_layers)):
             din = None
@@ -308,19 +413,24 @@ class Recurrent:
                 if dfinal is not None:
                     d = d.copy()
                     d[:, -1] += dfinal[j]
-                dx, dh0, *dp = self.cell.backward(d, c)
+                if self.cell.has_cell_state:
+                    dc_final = None if dfinal_c is None else dfinal_c[j]
+                    dx, dh0[j], *dp, dc0[j] = self.cell.backward(d, c, dc_final=dc_final)
+                else:
+                    dx, dh0[j], *dp = self.cell.backward(d, c)
                 if r:
                     dx = _gather(dx, rev)
                 din = dx if din is None else din + dx
-                dh0s.append((j, dh0))
                 p = prefix + self.prefix(k, r)
-                grads |= {p + n: g for n, g in zip(self.cell.param_names, dp[: len(self.cell.param_names)])}
+                grads |= {p + n: g for n, g in zip(self.cell.param_names, dp, strict=True)}
             dout = din
-        dh0 = np.zeros((len(dh0s),) + dh0s[0][1].shape, dtype=dhs.dtype)
-        for j, g in dh0s:
-            dh0[j] = g
-        shape = cache["h0_shape"]
-        return dout, (None if shape == () else dh0.reshape(shape)), grads
+        h0_shape, c0_shape = cache["h0_shape"], cache.get("c0_shape", ())
+        return RecurrentGrads(
+            dout,
+            None if h0_shape == () else dh0.reshape(h0_shape),
+            grads,
+            None if c0_shape == () else dc0.reshape(c0_shape),
+        )
 
     def __repr__(self) -> str:
         extra = f", num_layers={self.num_layers}" if self.num_layers > 1 else ""

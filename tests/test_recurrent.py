@@ -285,3 +285,55 @@ def test_returned_states_cannot_be_changed_behind_the_cache(rng, name):
     hs2 = hs + 1.0  # arithmetic gives a new, writable array as usual
     hs2[0, 0, 0] = 0.0
     cell.backward(np.ones_like(hs), cache)
+
+
+# ---------------------------------------------------------------- the LSTM's cell state through Recurrent (issue 16)
+
+
+@pytest.mark.parametrize("layers, bidi", [(1, False), (2, False), (1, True), (2, True)])
+def test_recurrent_lstm_returns_dc0_and_takes_dfinal_c(rng, layers, bidi):
+    layer = Recurrent("lstm", 2, 3, num_layers=layers, bidirectional=bidi)
+    params = layer.init(rng)
+    P = layers * (2 if bidi else 1)
+    x, h0, c0 = rng.standard_normal((3, 4, 2)), rng.standard_normal((P, 3, 3)), rng.standard_normal((P, 3, 3))
+    hs, cache = layer.forward(x, params, MASK, h0, c0=c0)
+    dhs = rng.standard_normal(hs.shape)
+    dfinal, dfinal_c = rng.standard_normal((2, P, 3, 3))
+
+    def f():
+        out, c = layer.forward(x, params, MASK, h0, c0=c0)
+        return float(np.sum(out * dhs) + np.sum(c["final"] * dfinal) + np.sum(c["final_c"] * dfinal_c))
+
+    out = layer.backward(dhs, cache, dfinal, dfinal_c)
+    dx, dh0, grads = out  # still three values to unpack, as for every cell
+    assert out.dx is dx and out.dh0 is dh0 and out.grads is grads and out.dc0.shape == c0.shape
+    check_gradients(f, {"x": x, "h0": h0, "c0": c0, **params}, {"x": dx, "h0": dh0, "c0": out.dc0, **grads})
+
+
+def test_recurrent_dc0_shapes_and_none(rng):
+    layer = Recurrent("lstm", 2, 3)
+    params = layer.init(rng)
+    x = rng.standard_normal((2, 5, 2))
+    hs, cache = layer.forward(x, params, c0=np.zeros((2, 3)))  # (N, H) for one layer and direction
+    assert layer.backward(np.ones_like(hs), cache).dc0.shape == (2, 3)
+    hs, cache = layer.forward(x, params)
+    assert layer.backward(np.ones_like(hs), cache).dc0 is None  # no c0 given, none returned
+    gru = Recurrent("gru", 2, 3)
+    hs, cache = gru.forward(x, gru.init(rng))
+    assert gru.backward(np.ones_like(hs), cache).dc0 is None
+    with pytest.raises(ValueError, match="dfinal_c is the gradient of an LSTM's final cell state; a 'gru' layer"):
+        gru.backward(np.ones_like(hs), cache, dfinal_c=np.zeros((1, 2, 3)))
+    hs, cache = layer.forward(x, params)
+    with pytest.raises(ValueError, match=r"dfinal_c must have shape \(1, N=2, 3\)"):
+        layer.backward(np.ones_like(hs), cache, dfinal_c=np.zeros((1, 3, 3)))
+
+
+def test_cells_table_is_whole(rng):
+    # everything that differs between the cells is in the table: no name is special
+    assert [c.has_activation for c in CELLS.values()] == [n == "rnn" for n in CELLS]
+    assert [c.has_cell_state for c in CELLS.values()] == [n == "lstm" for n in CELLS]
+    for name, cell in CELLS.items():
+        shapes = cell.shapes(2, 3)
+        params = cell.init(np.random.default_rng(0), 2, 3)
+        assert {k: v.shape for k, v in params.items()} == shapes, name
+    assert CELLS["lstm"].init(rng, 2, 3)["b"].tolist() == [0] * 3 + [1] * 3 + [0] * 6  # forget gate's bias 1
