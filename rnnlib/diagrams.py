@@ -32,7 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from rnnlib._checks import _describe, positive_int
 from rnnlib.plots import OKABE_ITO
@@ -770,4 +770,181 @@ def draw_gradient_paths(parameter: str = "W_xh", T: int = 3) -> Figure:
             fontsize=11,
             loc="left",
         )
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# The gated cells as data flow (chapter 6)
+# ---------------------------------------------------------------------------
+
+#: Fill and edge colour of the gated cells' boxes: a gate, and the LSTM's cell state.
+CELL_BOX_STYLES: dict[str, dict[str, object]] = {
+    "gate": {"facecolor": _tint(OKABE_ITO["reddish_purple"], 0.65), "edgecolor": "#8E4B73"},
+    "cell": {"facecolor": _tint(OKABE_ITO["yellow"], 0.45), "edgecolor": "#8A7F00"},
+}
+
+#: Colour of each kind of flow in the gated cells: the additive path that carries the
+#: memory, what a gate sends to a multiply node, and the layer's inputs.
+CELL_FLOW_COLOURS: dict[str, str] = {
+    "memory": OKABE_ITO["vermillion"],
+    "gate": "#A4527F",
+    "input": OKABE_ITO["blue"],
+    "value": "#555555",
+}
+
+_NODE_R = 0.2  # radius of an operation node
+
+
+def _cell_box(ax: Axes, x: float, y: float, text: str, kind: str, gid: str) -> None:
+    """A box of :func:`_box`'s shape in one of :data:`BOX_STYLES` or :data:`CELL_BOX_STYLES`."""
+    style = CELL_BOX_STYLES.get(kind) or BOX_STYLES[kind]
+    patch = FancyBboxPatch(
+        (x - BOX_W / 2, y - BOX_H / 2), BOX_W, BOX_H, boxstyle="round,pad=0,rounding_size=0.12", lw=1.6, zorder=3,
+        **style,  # type: ignore[arg-type]
+    )  # fmt: skip
+    patch.set_gid(gid)
+    ax.add_patch(patch)
+    ax.text(x, y, text, ha="center", va="center", fontsize=13, zorder=4, gid=f"text:{gid}")
+
+
+def _node(ax: Axes, x: float, y: float, op: str, gid: str) -> None:
+    """A circle for an elementwise operation: ``op`` is "mul", "add", "tanh" or "one_minus"."""
+    symbol = {"mul": r"$\times$", "add": r"$+$", "tanh": r"$\tanh$", "one_minus": r"$1-$"}[op]
+    circle = Circle((x, y), _NODE_R * (1.45 if op in ("tanh", "one_minus") else 1), fc="white", ec="#333333", lw=1.4,
+                    zorder=3)  # fmt: skip
+    circle.set_gid(gid)
+    ax.add_patch(circle)
+    size = 9 if op in ("tanh", "one_minus") else 13
+    ax.text(x, y, symbol, ha="center", va="center", fontsize=size, zorder=4, gid=f"text:{gid}")
+
+
+def _flow(
+    ax: Axes, points: Sequence[tuple[float, float]], kind: str, gid: str, label: str | None = None,
+    label_at: tuple[float, float] | None = None,
+) -> None:  # fmt: skip
+    """A polyline through ``points`` ending in an arrow head; a drawn corner for every middle point."""
+    colour = CELL_FLOW_COLOURS[kind]
+    width = 2.6 if kind == "memory" else 1.6
+    if len(points) > 2:
+        xs, ys = zip(*points[:-1], strict=True)
+        ax.plot(xs, ys, color=colour, lw=width, zorder=2, solid_capstyle="butt", gid=f"line:{gid}")
+    arrow = FancyArrowPatch(points[-2], points[-1], arrowstyle="-|>,head_length=6,head_width=3.5", color=colour,
+                            lw=width, shrinkA=0, shrinkB=0, zorder=2)  # fmt: skip
+    arrow.set_gid(gid)
+    ax.add_patch(arrow)
+    if label:
+        ax.text(*label_at, label, ha="center", va="center", fontsize=10, color=colour, zorder=4, gid=f"label:{gid}")
+
+
+def _inputs_bus(
+    ax: Axes, xs: Sequence[float], y_bus: float, y_gates: float, acts: Sequence[str], x_join: float = 0.9
+) -> None:
+    """h_{t-1} and x_t joined on one line (x_t at ``x_join``), which feeds every box above it (at ``xs``)."""
+    _box(ax, -0.2, y_bus, r"$h_{t-1}$", "hidden", "h_prev")
+    _box(ax, x_join, y_bus - 0.85, r"$x_t$", "input", "x_t")
+    colour = CELL_FLOW_COLOURS["input"]
+    ax.plot([-0.2 + BOX_W / 2, xs[-1]], [y_bus, y_bus], color=colour, lw=1.6, zorder=2, gid="line:bus")
+    ax.plot([x_join, x_join], [y_bus - 0.85 + BOX_H / 2, y_bus], color=colour, lw=1.6, zorder=2, gid="line:x_t")
+    ax.add_patch(Circle((x_join, y_bus), 0.05, color=colour, zorder=3))
+    for x, act in zip(xs, acts, strict=True):
+        label_at = (x + 0.24, (y_bus + y_gates) / 2 - 0.1)
+        _flow(ax, [(x, y_bus), (x, y_gates - BOX_H / 2)], "input", f"in:{x:g}", act, label_at)
+
+
+def draw_lstm_cell() -> Figure:
+    """One LSTM step as data flow: the gates, the multiply and add nodes, and the cell path.
+
+    The cell state runs along the top from c_{t-1} to c_t through one multiply node
+    (by the forget gate) and one add node (of i_t times the candidate): the additive
+    path, drawn thicker.  Below, h_{t-1} and x_t feed every gate; the output gate
+    multiplies tanh(c_t) into h_t.  Symbols as in chapter 6: gates i_t, f_t, o_t and the
+    candidate c_tilde_t.
+
+    Returns
+    -------
+    fig : Figure
+        boxes with gids "c_prev", "c_t", "h_prev", "x_t", "h_t", "i_t", "f_t",
+        "c_tilde_t", "o_t"; nodes (circles) "mul:f", "mul:i", "add:c", "tanh:c",
+        "mul:o"; arrows "memory:..." for the cell path
+    """
+    fig, ax = _canvas((-0.75, 7.65), (-0.95, 3.7), scale=0.85)
+    y_c, y_mid, y_g, y_bus = 3.2, 2.3, 1.4, 0.3
+    x_f, x_i, x_ct, x_o, x_tanh, x_out = 1.9, 2.95, 4.0, 5.05, 6.0, 7.0
+    x_add = (x_i + x_ct) / 2
+    _cell_box(ax, -0.2, y_c, r"$c_{t-1}$", "cell", "c_prev")
+    _cell_box(ax, x_out, y_c, r"$c_t$", "cell", "c_t")
+    _node(ax, x_f, y_c, "mul", "mul:f")
+    _node(ax, x_add, y_c, "add", "add:c")
+    _flow(ax, [(-0.2 + BOX_W / 2, y_c), (x_f - _NODE_R, y_c)], "memory", "memory:c_prev->mul")
+    _flow(ax, [(x_f + _NODE_R, y_c), (x_add - _NODE_R, y_c)], "memory", "memory:mul->add")
+    _flow(ax, [(x_add + _NODE_R, y_c), (x_out - BOX_W / 2, y_c)], "memory", "memory:add->c_t")
+    for x, text, gid in ((x_f, r"$f_t$", "f_t"), (x_i, r"$i_t$", "i_t"), (x_ct, r"$\tilde c_t$", "c_tilde_t"),
+                         (x_o, r"$o_t$", "o_t")):  # fmt: skip
+        _cell_box(ax, x, y_g, text, "gate", gid)
+    _inputs_bus(ax, (x_f, x_i, x_ct, x_o), y_bus, y_g, (r"$\sigma$", r"$\sigma$", r"$\tanh$", r"$\sigma$"))
+    _flow(ax, [(x_f, y_g + BOX_H / 2), (x_f, y_c - _NODE_R)], "gate", "gate:f")  # keep: f_t times c_{t-1}
+    _node(ax, x_add, y_mid, "mul", "mul:i")  # write: i_t times the candidate
+    _flow(ax, [(x_i, y_g + BOX_H / 2), (x_i, y_mid), (x_add - _NODE_R, y_mid)], "gate", "gate:i")
+    _flow(ax, [(x_ct, y_g + BOX_H / 2), (x_ct, y_mid), (x_add + _NODE_R, y_mid)], "value", "value:c_tilde")
+    _flow(ax, [(x_add, y_mid + _NODE_R), (x_add, y_c - _NODE_R)], "value", "value:write")
+    r_big = 1.45 * _NODE_R
+    _node(ax, x_tanh, y_mid, "tanh", "tanh:c")  # read: o_t times tanh(c_t)
+    _flow(ax, [(x_tanh, y_c), (x_tanh, y_mid + r_big)], "value", "value:c_t->tanh")
+    _node(ax, x_tanh, y_g, "mul", "mul:o")
+    _flow(ax, [(x_tanh, y_mid - r_big), (x_tanh, y_g + _NODE_R)], "value", "value:tanh->mul")
+    _flow(ax, [(x_o + BOX_W / 2, y_g), (x_tanh - _NODE_R, y_g)], "gate", "gate:o")
+    _box(ax, x_out, y_g, r"$h_t$", "hidden", "h_t")
+    _flow(ax, [(x_tanh + _NODE_R, y_g), (x_out - BOX_W / 2, y_g)], "value", "value:mul->h_t")
+    ax.text(x_f - 0.45, y_c + 0.32, "cell path", fontsize=10, color=CELL_FLOW_COLOURS["memory"], gid="label:memory")
+    return fig
+
+
+def draw_gru_cell() -> Figure:
+    """One GRU step as data flow: the gates, the multiply and add nodes, and the additive path.
+
+    The state runs along the top from h_{t-1} to h_t through one multiply node (by the
+    update gate z_t) and one add node (of 1 - z_t times the candidate n_t): the GRU's
+    additive path, drawn thicker.  Below, h_{t-1} and x_t feed the gates; the reset
+    gate r_t multiplies the candidate's recurrent part n^h_t = h_{t-1} W_hn + b_hn.
+
+    Returns
+    -------
+    fig : Figure
+        boxes with gids "h_prev_top", "h_t", "h_prev", "x_t", "r_t", "z_t", "n_t",
+        "n_h_t"; nodes "mul:z", "add:h", "one_minus:z", "mul:n", "mul:r"; arrows
+        "memory:..." for the additive path
+    """
+    fig, ax = _canvas((-0.75, 7.65), (-0.95, 3.7), scale=0.85)
+    y_h, y_mid, y_g, y_bus = 3.2, 2.5, 1.4, 0.3
+    x_nh, x_join, x_r, x_z, x_n, x_out = 0.95, 1.65, 2.4, 3.6, 5.1, 7.0  # n^h_t reads h_{t-1} only: left of x_t
+    x_add = x_n
+    _box(ax, -0.2, y_h, r"$h_{t-1}$", "hidden", "h_prev_top")
+    _box(ax, x_out, y_h, r"$h_t$", "hidden", "h_t")
+    _node(ax, x_z, y_h, "mul", "mul:z")
+    _node(ax, x_add, y_h, "add", "add:h")
+    _flow(ax, [(-0.2 + BOX_W / 2, y_h), (x_z - _NODE_R, y_h)], "memory", "memory:h_prev->mul")
+    _flow(ax, [(x_z + _NODE_R, y_h), (x_add - _NODE_R, y_h)], "memory", "memory:mul->add")
+    _flow(ax, [(x_add + _NODE_R, y_h), (x_out - BOX_W / 2, y_h)], "memory", "memory:add->h_t")
+    _cell_box(ax, x_r, y_g, r"$r_t$", "gate", "r_t")
+    _cell_box(ax, x_z, y_g, r"$z_t$", "gate", "z_t")
+    _cell_box(ax, x_nh, y_g, r"$n^h_t$", "initial", "n_h_t")
+    _cell_box(ax, x_n, y_g, r"$n_t$", "gate", "n_t")
+    _inputs_bus(ax, (x_nh, x_r, x_z, x_n), y_bus, y_g, ("", r"$\sigma$", r"$\sigma$", r"$\tanh$"), x_join)
+    _flow(ax, [(x_z, y_g + BOX_H / 2), (x_z, y_h - _NODE_R)], "gate", "gate:z")  # keep: z_t times h_{t-1}
+    r_big = 1.45 * _NODE_R
+    x_1m = (x_z + x_n) / 2 - 0.1
+    _node(ax, x_1m, y_mid, "one_minus", "one_minus:z")
+    _flow(ax, [(x_z, y_mid), (x_1m - r_big, y_mid)], "gate", "gate:z->1-z")
+    _node(ax, x_n, y_mid, "mul", "mul:n")  # write: (1 - z_t) times the candidate
+    _flow(ax, [(x_1m + r_big, y_mid), (x_n - _NODE_R, y_mid)], "gate", "gate:1-z")
+    _flow(ax, [(x_n, y_g + BOX_H / 2), (x_n, y_mid - _NODE_R)], "value", "value:n")
+    _flow(ax, [(x_n, y_mid + _NODE_R), (x_n, y_h - _NODE_R)], "value", "value:write")
+    # the reset gate scales the candidate's recurrent part, which then enters the candidate's tanh
+    y_r = y_g + 0.58
+    _node(ax, x_r, y_r, "mul", "mul:r")
+    _flow(ax, [(x_r, y_g + BOX_H / 2), (x_r, y_r - _NODE_R)], "gate", "gate:r")
+    _flow(ax, [(x_nh, y_g + BOX_H / 2), (x_nh, y_r), (x_r - _NODE_R, y_r)], "value", "value:n_h")
+    _flow(ax, [(x_r + _NODE_R, y_r), (x_n - 0.6, y_r), (x_n - 0.6, y_g + 0.1), (x_n - BOX_W / 2, y_g + 0.1)],
+          "value", "value:r*n_h")  # fmt: skip
+    ax.text(x_z - 1.1, y_h + 0.32, "additive path", fontsize=10, color=CELL_FLOW_COLOURS["memory"], gid="label:memory")
     return fig

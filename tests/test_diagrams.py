@@ -281,3 +281,41 @@ def test_condition_errors():
         diagrams.draw_architecture("one-to-many", condition="always")
     with pytest.raises(ValueError, match=r"condition is for kind='one-to-many' only; got kind='many-to-one'"):
         diagrams.draw_architecture("many-to-one", condition="initial")
+
+
+# ---------------------------------------------------------------- the gated cells (chapter 6)
+
+
+def circles(fig: Figure) -> set[str]:
+    from matplotlib.patches import Circle
+
+    return {p.get_gid() for p in fig.axes[0].patches if isinstance(p, Circle) and p.get_gid()}
+
+
+def test_lstm_cell_draws_the_gates_the_nodes_and_the_cell_path():
+    fig = diagrams.draw_lstm_cell()
+    assert boxes(fig) == {"c_prev", "c_t", "h_prev", "x_t", "h_t", "i_t", "f_t", "c_tilde_t", "o_t"}
+    assert circles(fig) == {"mul:f", "mul:i", "add:c", "tanh:c", "mul:o"}
+    memory = {a for a in arrows(fig) if a.startswith("memory:")}
+    assert memory == {"memory:c_prev->mul", "memory:mul->add", "memory:add->c_t"}  # c_{t-1} -> x f -> + -> c_t
+    assert {r"$i_t$", r"$f_t$", r"$\tilde c_t$", r"$o_t$", r"$c_{t-1}$", r"$c_t$"} <= set(texts(fig))
+    assert r"$g_t$" not in texts(fig)  # the candidate is c-tilde (issue 12)
+    colours = {p.get_gid(): to_hex(p.get_edgecolor()) for p in fig.axes[0].patches if isinstance(p, FancyArrowPatch)}
+    assert {colours[a] for a in memory} == {to_hex(diagrams.CELL_FLOW_COLOURS["memory"])}
+    assert png_bytes(fig)[:4] == b"\x89PNG"
+
+
+def test_gru_cell_draws_the_gates_the_nodes_and_the_additive_path():
+    fig = diagrams.draw_gru_cell()
+    assert boxes(fig) == {"h_prev_top", "h_t", "h_prev", "x_t", "r_t", "z_t", "n_t", "n_h_t"}
+    assert circles(fig) == {"mul:z", "add:h", "one_minus:z", "mul:n", "mul:r"}
+    assert {a for a in arrows(fig) if a.startswith("memory:")} == {
+        "memory:h_prev->mul", "memory:mul->add", "memory:add->h_t"}  # fmt: skip
+    assert {r"$r_t$", r"$z_t$", r"$n_t$", r"$n^h_t$"} <= set(texts(fig))
+    assert r"$m_t$" not in texts(fig)  # the candidate's recurrent part is n^h_t (issue 12)
+    # n^h_t = h_{t-1} W_hn + b_hn reads h_{t-1} only: its feed leaves the bus before x_t joins it
+    (ax,) = fig.axes
+    x_join = next(line.get_xdata()[0] for line in ax.lines if line.get_gid() == "line:x_t")
+    n_h = next(p for p in ax.patches if p.get_gid() == "n_h_t")
+    assert n_h.get_x() + n_h.get_width() < x_join
+    assert png_bytes(fig)[:4] == b"\x89PNG"
