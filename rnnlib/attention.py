@@ -25,15 +25,18 @@ neither receive attention nor gradient. A mask of shape (N, T, S) gives every qu
 own positions instead, such as the causal mask of a language model (query t sees 1..t).
 
 Built on these: :class:`AttentionEncoderDecoder`, the encoder-decoder with attention;
-:func:`translation_accuracy`, which scores any encoder-decoder with teacher forcing and
-running free; :func:`source_gradient_norms`, how strongly each output step's loss
+:func:`translation_accuracy` (now in :mod:`rnnlib.metrics`, still importable from here),
+which scores any encoder-decoder with teacher forcing and running free;
+:func:`source_gradient_norms`, how strongly each output step's loss
 reaches each source word; and :func:`sinusoidal_positions`, the position codes of the
 Transformer.
 
 Shapes are batch-first: queries (N, T, Hq), keys (N, S, Hk), mask (N, S), weights
-(N, T, S), context (N, T, Hk). Each ``*_forward`` returns ``(context, weights, cache)``;
-the ``*_backward`` below it takes dL/dcontext (and, optionally, dL/dweights) and
-returns the gradients in the order of the forward's array inputs.
+(N, T, S), context (N, T, Hk). Each ``*_forward`` returns ``(context, cache)``, like every
+other layer in rnnlib; the weights are in the cache, read them with
+:func:`attention_weights` (or ``cache["weights"]``). The ``*_backward`` below it takes
+dL/dcontext (and, optionally, dL/dweights) and returns the gradients in the order of the
+forward's array inputs.
 """
 
 from __future__ import annotations
@@ -45,11 +48,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, _describe, as_float_array, check_bool, check_cache, check_rng, positive_int
-from rnnlib.architectures import check_special_ids, decoder_inputs, sequence_accuracy
+from rnnlib.activations import log_softmax
+from rnnlib.architectures import check_special_ids, decoder_inputs
 from rnnlib.data import one_hot
 from rnnlib.init import normal
 from rnnlib.layers import embedding_backward, embedding_forward, temporal_affine_backward, temporal_affine_forward
 from rnnlib.losses import softmax_cross_entropy
+from rnnlib.metrics import translation_accuracy as translation_accuracy  # moved to rnnlib.metrics
 from rnnlib.recurrent import Recurrent
 
 Array = NDArray[np.floating]
@@ -59,12 +64,12 @@ __all__ = [
     "AttentionEncoderDecoder",
     "additive_attention_backward",
     "additive_attention_forward",
+    "attention_weights",
     "dot_attention_backward",
     "dot_attention_forward",
     "masked_softmax",
     "sinusoidal_positions",
     "source_gradient_norms",
-    "translation_accuracy",
 ]
 
 
@@ -171,7 +176,7 @@ def _check_dweights(dweights: Array | None, weights: Array) -> Array | None:
 
 def additive_attention_forward(
     query: Array, keys: Array, W_q: Array, W_k: Array, v: Array, mask: Mask = None
-) -> tuple[Array, Array, dict[str, Any]]:
+) -> tuple[Array, dict[str, Any]]:
     """Additive attention: score(q_t, h_j) = tanh(q_t W_q + h_j W_k) v.
 
     Parameters
@@ -190,10 +195,10 @@ def additive_attention_forward(
     Returns
     -------
     context : ndarray of shape (N, T, Hk)
-    weights : ndarray of shape (N, T, S)
-        each row summing to 1 over the real positions
     cache : dict
-        for :func:`additive_attention_backward`
+        for :func:`additive_attention_backward`; ``cache["weights"]`` (read it with
+        :func:`attention_weights`) holds the weights, ndarray of shape (N, T, S), each
+        row summing to 1 over the real positions
     """
     s = Shapes()
     query = s.floats("query", query, ("N", "T", "Hq"))
@@ -202,8 +207,8 @@ def additive_attention_forward(
     W_k = s.floats("W_k", W_k, ("Hk", "A"))
     v = s.floats("v", v, ("A",))
     mask = _attention_mask(s, mask)
-    context, weights, cache = _additive_core(query @ W_q, keys @ W_k, keys, v, mask)
-    return context, weights, cache | {"query": query, "W_q": W_q, "W_k": W_k}
+    context, _, cache = _additive_core(query @ W_q, keys @ W_k, keys, v, mask)
+    return context, cache | {"query": query, "W_q": W_q, "W_k": W_k}
 
 
 def _additive_core(pq: Array, pk: Array, keys: Array, v: Array, mask: Mask) -> tuple[Array, Array, dict[str, Any]]:
@@ -267,7 +272,7 @@ def _additive_core_backward(
 
 def dot_attention_forward(
     query: Array, keys: Array, mask: Mask = None, scale: bool = True
-) -> tuple[Array, Array, dict[str, Any]]:
+) -> tuple[Array, dict[str, Any]]:
     """Dot-product attention: score(q_t, h_j) = q_t . h_j / sqrt(H) (without the sqrt if not ``scale``).
 
     The scaling keeps the scores' spread independent of H: for random vectors of
@@ -286,9 +291,9 @@ def dot_attention_forward(
     Returns
     -------
     context : ndarray of shape (N, T, H)
-    weights : ndarray of shape (N, T, S)
     cache : dict
-        for :func:`dot_attention_backward`
+        for :func:`dot_attention_backward`; ``cache["weights"]`` (read it with
+        :func:`attention_weights`) holds the weights, ndarray of shape (N, T, S)
     """
     s = Shapes()
     query = s.floats("query", query, ("N", "T", "H"))
@@ -296,7 +301,30 @@ def dot_attention_forward(
     mask = _attention_mask(s, mask)
     if not isinstance(scale, bool):
         raise TypeError(f"scale must be True or False; got {_describe(scale)}")
-    return _dot_core(query, keys, mask, scale)
+    context, _, cache = _dot_core(query, keys, mask, scale)
+    return context, cache
+
+
+def attention_weights(cache: dict[str, Any]) -> Array:
+    """The attention weights alpha_tj kept in the cache of an attention forward pass.
+
+    Parameters
+    ----------
+    cache : dict
+        from :func:`additive_attention_forward`, :func:`dot_attention_forward` or
+        :meth:`AttentionEncoderDecoder.forward`
+
+    Returns
+    -------
+    weights : ndarray of shape (N, T, S)
+        row (n, t) is how output step t of pair n divides its attention among the
+        source positions: it sums to 1 over the real ones and is 0 at padding
+    """
+    if not isinstance(cache, dict):
+        raise TypeError(f"cache must be the dict returned by an attention forward pass; got {_describe(cache)}")
+    if "weights" not in cache:
+        raise TypeError("cache must be the one returned by an attention forward pass; this one has no 'weights'")
+    return cache["weights"]
 
 
 def _dot_core(query: Array, keys: Array, mask: Mask, scale: bool = True) -> tuple[Array, Array, dict[str, Any]]:
@@ -336,76 +364,6 @@ def _dot_core_backward(dcontext: Array, cache: dict[str, Any], dweights: Array |
     dquery = dscores @ keys
     dkeys = weights.transpose(0, 2, 1) @ dcontext + dscores.transpose(0, 2, 1) @ query
     return dquery, dkeys
-
-
-def translation_accuracy(
-    model: Any,
-    src: NDArray[np.integer],
-    tgt: NDArray[np.integer],
-    src_mask: Mask = None,
-    tgt_mask: Mask = None,
-    groups: NDArray[np.integer] | None = None,
-    max_len: int = 20,
-) -> dict[str, Any]:
-    """Token accuracy of a sequence-to-sequence model, with teacher forcing and running free.
-
-    *Teacher-forced* accuracy is the share of real target steps (``tgt_mask``, including
-    each <eos>) whose most likely word, given the true history, is right. *Free-running*
-    accuracy decodes greedily with ``model.translate`` and compares position by position
-    with :func:`rnnlib.architectures.sequence_accuracy`, so a missing or extra word is an
-    error. The gap between the two is exposure bias.
-
-    Parameters
-    ----------
-    model : AttentionEncoderDecoder or EncoderDecoder
-        an :class:`AttentionEncoderDecoder` or :class:`rnnlib.architectures.EncoderDecoder`
-        (anything with ``forward``, ``translate`` and ``eos_id``)
-    src : ndarray of shape (N, S)
-    tgt : ndarray of shape (N, T)
-        each target ending with <eos>
-    src_mask : optional ndarray of shape (N, S)
-    tgt_mask : optional ndarray of shape (N, T)
-    groups : optional ndarray of shape (N,)
-        ints, e.g. the source lengths; the
-        accuracies are then also reported for each distinct value
-    max_len : int
-        longest greedy translation, in words
-
-    Returns
-    -------
-    dict with floats "forced", "free" and "exact" (the share of translations exactly
-    right) and, with ``groups``: "groups" (K,) the sorted distinct values, and
-    "forced_by_group", "free_by_group", "exact_by_group", each an ndarray of shape (K,)
-    """
-    s = Shapes()
-    src = s.ints("src", src, ("N", "S"))
-    tgt = s.ints("tgt", tgt, ("N", "T"))
-    src_mask = s.mask("src_mask", src_mask, ("N", "S"))
-    tgt_mask = np.ones(tgt.shape, bool) if tgt_mask is None else s.mask("tgt_mask", tgt_mask, ("N", "T"))
-    ends = [row[m][-1] if m.any() else None for row, m in zip(tgt, tgt_mask)]
-    if any(e != model.eos_id for e in ends):
-        bad = next(i for i, e in enumerate(ends) if e != model.eos_id)
-        raise ValueError(
-            f"every target must end with <eos> (id {model.eos_id}) at its last real step; row {bad} does not"
-        )
-    scores, _ = model.forward(src, tgt, src_mask, tgt_mask)
-    right = scores.argmax(axis=2) == tgt  # (N, T): right given the true history
-    outputs = model.translate(src, src_mask, max_len=max_len)
-    targets = [row[m][:-1].tolist() for row, m in zip(tgt, tgt_mask)]  # without <eos>
-    exact, free = sequence_accuracy(outputs, targets)
-    result: dict[str, Any] = {"forced": float(right[tgt_mask].mean()), "free": free, "exact": exact}
-    if groups is not None:
-        g = s.ints("groups", groups, ("N",))
-        values = np.unique(g)
-        rows = [np.flatnonzero(g == v) for v in values]
-        per_group = [sequence_accuracy([outputs[i] for i in r], [targets[i] for i in r]) for r in rows]
-        result |= {
-            "groups": values,
-            "forced_by_group": np.array([right[r][tgt_mask[r]].mean() for r in rows]),
-            "free_by_group": np.array([f for _, f in per_group]),
-            "exact_by_group": np.array([e for e, _ in per_group]),
-        }
-    return result
 
 
 def source_gradient_norms(
@@ -509,8 +467,8 @@ def sinusoidal_positions(length: int, size: int) -> NDArray[np.float64]:
 # ---------------------------------------------------------------------------
 
 #: The decoder cells the attention model supports: it runs the decoder one step at a
-#: time and carries only the hidden state between steps (see the class docstring).
-DECODER_CELLS = ("rnn", "gru")
+#: time, carrying the hidden state (and an LSTM's cell state) between steps.
+DECODER_CELLS = ("rnn", "gru", "lstm")
 
 
 class AttentionEncoderDecoder:
@@ -532,9 +490,8 @@ class AttentionEncoderDecoder:
     Because kappa_t depends on s_{t-1}, which depends on kappa_{t-1}, the decoder cannot run
     over all steps in one call: :meth:`forward` and :meth:`backward` loop over the
     output steps, running the decoder's ``Recurrent`` layer for one step at a time
-    from the carried state. That layer carries only h, so the decoder cell is "rnn"
-    or "gru"; an LSTM decoder would also need its cell state (and that state's
-    gradient) passed between the one-step calls.
+    from the carried state. An LSTM decoder also carries its cell state, which starts
+    at 0, from step to step, and its gradient back (``Recurrent.backward``'s ``dc0``).
 
     Parameter keys: ``enc_E``, ``enc_*`` (encoder), ``W_init``, ``b_init``, ``att_W_q``,
     ``att_W_k``, ``att_v`` (additive) or ``att_W_q`` (dot), ``dec_E``, ``dec_*``
@@ -554,7 +511,7 @@ class AttentionEncoderDecoder:
         the target ids of <bos> and <eos>
     embedding_size : int | None
         D for both embeddings; None feeds one-hot vectors
-    cell : {"rnn", "gru"}
+    cell : {"rnn", "gru", "lstm"}
         the decoder's cell, "gru" by default; the encoder uses the same cell
     bidirectional : bool
         read the source in both directions (default), so every h_j
@@ -587,8 +544,7 @@ class AttentionEncoderDecoder:
         self.bos_id, self.eos_id = check_special_ids(bos_id, eos_id, Vt)
         if cell not in DECODER_CELLS:
             raise ValueError(
-                f"cell must be one of {DECODER_CELLS} for the step-by-step attention decoder; got {cell!r} "
-                "(an LSTM decoder would need its cell state carried between steps)"
+                f"cell must be one of {DECODER_CELLS} for the step-by-step attention decoder; got {cell!r}"
             )
         if score not in ("additive", "dot"):
             raise ValueError(f"score must be 'additive' or 'dot'; got {score!r}")
@@ -659,13 +615,21 @@ class AttentionEncoderDecoder:
         return dq[:, 0] @ W_q.T, dkeys, None, {"att_W_q": s.T @ dq[:, 0]}
 
     def _step(
-        self, e: Array, s: Array, keys: Array, pk: Array | None, src_mask: Mask
+        self, e: Array, s: Array, keys: Array, pk: Array | None, src_mask: Mask, cell: Array | None = None
     ) -> tuple[Array, Array, Array, dict[str, Any]]:
-        """One decoder step: new state (N, H), context (N, He), weights (N, S), cache."""
+        """One decoder step: new state (N, H), context (N, He), weights (N, S), cache.
+
+        For an LSTM decoder ``cell`` is its cell state (N, H) before the step, and the
+        cache's "cell" holds the one after it."""
         c, w, att_cache = self._attend(s, keys, pk, src_mask)
         x = np.concatenate([e, c], axis=1)[:, None]  # (N, 1, D + He)
-        hs, rnn_cache = self.decoder.forward(x, self.params, None, s, prefix="dec_")
-        return hs[:, 0], c, w, {"att": att_cache, "rnn": rnn_cache, "s_prev": s}
+        hs, rnn_cache = self.decoder.forward(x, self.params, None, s, prefix="dec_", c0=cell)
+        new_cell = None if cell is None else rnn_cache["final_c"][0]
+        return hs[:, 0], c, w, {"att": att_cache, "rnn": rnn_cache, "s_prev": s, "cell": new_cell}
+
+    def _initial_cell(self, N: int) -> Array | None:
+        """An LSTM decoder's cell state before its first step (zeros); None for the other cells."""
+        return np.zeros((N, self.hidden_size)) if self.cell == "lstm" else None
 
     # -- training -------------------------------------------------------------
 
@@ -706,10 +670,10 @@ class AttentionEncoderDecoder:
         states = np.empty((N, T, self.hidden_size))
         contexts = np.empty((N, T, self.key_size))
         weights = np.empty((N, T, src.shape[1]))
-        steps = []
+        steps, cell = [], self._initial_cell(N)
         for t in range(T):  # the only loop: kappa_t needs s_{t-1}, which needs kappa_{t-1}
-            state, contexts[:, t], weights[:, t], step_cache = self._step(es[:, t], state, keys, pk, src_mask)
-            states[:, t] = state
+            state, contexts[:, t], weights[:, t], step_cache = self._step(es[:, t], state, keys, pk, src_mask, cell)
+            states[:, t], cell = state, step_cache["cell"]
             steps.append(step_cache)
         out = np.concatenate([states, contexts], axis=2)  # (N, T, H + He)
         scores, out_cache = temporal_affine_forward(out, p["W_hy"], p["b_y"])
@@ -728,10 +692,14 @@ class AttentionEncoderDecoder:
         dpk = np.zeros((N, keys.shape[1], self.attention_size)) if self.score == "additive" else None
         des = np.empty((N, T, De))
         ds_next = np.zeros((N, H))  # dL/ds_t through step t + 1
+        dcell_next = np.zeros((1, N, H)) if self.cell == "lstm" else None  # an LSTM's dL/dc_t through step t + 1
         for t in reversed(range(T)):
             step = cache["steps"][t]
             ds = dout[:, t, :H] + ds_next
-            dx, ds_prev, g = self.decoder.backward(ds[:, None], step["rnn"])
+            back = self.decoder.backward(ds[:, None], step["rnn"], dfinal_c=dcell_next)
+            dx, ds_prev, g = back
+            if dcell_next is not None:
+                dcell_next = back.dc0[None]
             for k, v in g.items():
                 grads[k] += v
             des[:, t] = dx[:, 0, :De]
@@ -809,9 +777,11 @@ class AttentionEncoderDecoder:
         token = np.full(N, self.bos_id)
         tokens, weights = [], []
         done = np.zeros(N, dtype=bool)
+        cell = self._initial_cell(N)
         for _ in range(max_len + 1):  # + 1: room for the <eos> after max_len tokens
             e, _ = self._embed(token[:, None], "dec_E", self.tgt_vocab_size)
-            state, c, w, _ = self._step(e[:, 0], state, keys, pk, src_mask)
+            state, c, w, step_cache = self._step(e[:, 0], state, keys, pk, src_mask, cell)
+            cell = step_cache["cell"]
             token = np.argmax(np.concatenate([state, c], axis=1) @ p["W_hy"] + p["b_y"], axis=1)
             tokens.append(token)
             weights.append(w)
@@ -823,6 +793,61 @@ class AttentionEncoderDecoder:
             end = row.index(self.eos_id) if self.eos_id in row else max_len
             outputs.append(row[: min(end, max_len)])
         return (outputs, np.stack(weights, axis=1)) if return_attention else outputs
+
+    def decode_start(self, src: NDArray[np.integer], src_mask: Mask = None) -> dict[str, Array]:
+        """The decoder's state before its first step, for :func:`rnnlib.decoding.beam_search`.
+
+        Parameters
+        ----------
+        src : ndarray of shape (N, S)
+            source ids
+        src_mask : optional ndarray of shape (N, S)
+
+        Returns
+        -------
+        state : dict
+            of arrays with N rows each: the decoder state "s" (N, H), the encoder states
+            "keys" (N, S, He), the source "mask" (N, S), for the additive score the
+            projected keys "pk" (N, S, A) and, for an LSTM decoder, its cell state "cell" (N, H)
+        """
+        s = Shapes()
+        src = s.ints("src", src, ("N", "S"), high=self.src_vocab_size)
+        src_mask = s.mask("src_mask", src_mask, ("N", "S"))
+        keys, s0, _ = self._encode(src, src_mask)
+        state = {"s": s0, "keys": keys, "mask": np.ones(src.shape, bool) if src_mask is None else src_mask}
+        if self.score == "additive":
+            state["pk"] = self._project_keys(keys)
+        if self.cell == "lstm":
+            state["cell"] = self._initial_cell(src.shape[0])
+        return state
+
+    def decode_step(self, state: dict[str, Array], tokens: NDArray[np.integer]) -> tuple[Array, dict[str, Array]]:
+        """One step of the decoder from ``state``, reading the previous ``tokens``.
+
+        Parameters
+        ----------
+        state : dict
+            from :meth:`decode_start` or an earlier :meth:`decode_step`
+        tokens : ndarray of shape (N,)
+            the previous target token of each row (<bos> at the first step)
+
+        Returns
+        -------
+        log_probs : ndarray of shape (N, V_tgt)
+            log p(next token | history, source) for every token of the vocabulary
+        state : dict
+            the new state, with the attention weights of this step in "weights" (N, S)
+        """
+        tokens = Shapes().ints("tokens", tokens, (state["s"].shape[0],), high=self.tgt_vocab_size)
+        p = self.params
+        e, _ = self._embed(tokens[:, None], "dec_E", self.tgt_vocab_size)
+        s, c, w, step_cache = self._step(e[:, 0], state["s"], state["keys"], state.get("pk"), state["mask"],
+                                         state.get("cell"))  # fmt: skip
+        scores = np.concatenate([s, c], axis=1) @ p["W_hy"] + p["b_y"]
+        new = state | {"s": s, "weights": w}
+        if step_cache["cell"] is not None:
+            new["cell"] = step_cache["cell"]
+        return log_softmax(scores), new
 
     def num_parameters(self) -> int:
         """Total count of trainable numbers."""

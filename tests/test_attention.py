@@ -12,6 +12,7 @@ from rnnlib.attention import (
     AttentionEncoderDecoder,
     additive_attention_backward,
     additive_attention_forward,
+    attention_weights,
     dot_attention_backward,
     dot_attention_forward,
     masked_softmax,
@@ -73,7 +74,8 @@ def test_additive_attention_by_hand():
     # one query, two keys, all sizes 1: score_j = v tanh(q w_q + h_j w_k)
     q, keys = np.array([[[0.5]]]), np.array([[[1.0], [-2.0]]])
     W_q, W_k, v = np.array([[0.8]]), np.array([[0.3]]), np.array([1.5])
-    context, weights, _ = additive_attention_forward(q, keys, W_q, W_k, v)
+    context, _cache = additive_attention_forward(q, keys, W_q, W_k, v)
+    weights = attention_weights(_cache)
     e = 1.5 * np.tanh(0.4 + np.array([0.3, -0.6]))
     a = np.exp(e) / np.exp(e).sum()
     np.testing.assert_allclose(weights[0, 0], a, rtol=1e-15)
@@ -85,13 +87,15 @@ def test_additive_attention_by_hand():
 @pytest.mark.parametrize("with_dweights", [False, True])
 def test_additive_attention_gradients(rng, mask, with_dweights):
     args = additive_problem(rng)
-    context, weights, cache = additive_attention_forward(*args, mask)
+    context, cache = additive_attention_forward(*args, mask)
+    weights = attention_weights(cache)
     dc = rng.standard_normal(context.shape)
     dw = rng.standard_normal(weights.shape) if with_dweights else None
     grads = additive_attention_backward(dc, cache, dw)
 
     def f():
-        c, w, _ = additive_attention_forward(*args, mask)
+        c, _cache = additive_attention_forward(*args, mask)
+        w = attention_weights(_cache)
         return float(np.sum(c * dc) + (np.sum(w * dw) if with_dweights else 0.0))
 
     names = ("query", "keys", "W_q", "W_k", "v")
@@ -100,7 +104,8 @@ def test_additive_attention_gradients(rng, mask, with_dweights):
 
 def test_additive_attention_single_step_batch_of_one(rng):
     args = additive_problem(rng, N=1, T=1, S=1)
-    context, weights, cache = additive_attention_forward(*args)
+    context, cache = additive_attention_forward(*args)
+    weights = attention_weights(cache)
     np.testing.assert_array_equal(weights, 1.0)  # one key takes all the weight ...
     np.testing.assert_allclose(context[0, 0], args[1][0, 0], rtol=1e-15)  # ... so the context is that key
     dc = rng.standard_normal(context.shape)
@@ -111,11 +116,13 @@ def test_additive_attention_single_step_batch_of_one(rng):
 
 def test_additive_attention_ignores_padding(rng):
     query, keys, W_q, W_k, v = additive_problem(rng)
-    context, weights, cache = additive_attention_forward(query, keys, W_q, W_k, v, MASK)
+    context, cache = additive_attention_forward(query, keys, W_q, W_k, v, MASK)
+    weights = attention_weights(cache)
     assert (weights[1, :, 2:] == 0).all() and (weights[2, :, 1:] == 0).all()
     keys2 = keys.copy()
     keys2[~MASK] = 1e3 * rng.standard_normal(((~MASK).sum(), keys.shape[2]))  # change only padded keys
-    context2, weights2, _ = additive_attention_forward(query, keys2, W_q, W_k, v, MASK)
+    context2, _cache = additive_attention_forward(query, keys2, W_q, W_k, v, MASK)
+    weights2 = attention_weights(_cache)
     np.testing.assert_array_equal(weights2, weights)
     np.testing.assert_array_equal(context2, context)
     _, dkeys, *_ = additive_attention_backward(rng.standard_normal(context.shape), cache)
@@ -132,7 +139,7 @@ def test_additive_attention_errors(rng):
         additive_attention_forward(query, keys, W_q, W_k, v, MASK[:, :3])
     with pytest.raises(ValueError, match=r"every row of mask needs at least one real .* rows \[2\] are all 0"):
         additive_attention_forward(query, keys, W_q, W_k, v, np.array([[1, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]]))
-    _, _, cache = additive_attention_forward(query, keys, W_q, W_k, v)
+    _, cache = additive_attention_forward(query, keys, W_q, W_k, v)
     with pytest.raises(ValueError, match=r"dcontext must have shape \(3, 2, 5\); got \(3, 2, 4\)"):
         additive_attention_backward(np.zeros((3, 2, 4)), cache)
     with pytest.raises(ValueError, match=r"dweights must have 3 dimensions, shape \(3, 2, 4\); got 2"):
@@ -146,7 +153,8 @@ def test_dot_attention_by_hand_and_scaling():
     q = np.array([[[1.0, 2.0]]])
     keys = np.array([[[1.0, 0.0], [0.0, 1.0], [3.0, 3.0]]])
     for scale, c in ((True, 1 / np.sqrt(2)), (False, 1.0)):
-        context, weights, _ = dot_attention_forward(q, keys, np.array([[1, 1, 0]]), scale=scale)
+        context, _cache = dot_attention_forward(q, keys, np.array([[1, 1, 0]]), scale=scale)
+        weights = attention_weights(_cache)
         e = np.exp(c * np.array([1.0, 2.0]))
         np.testing.assert_allclose(weights[0, 0], [e[0] / e.sum(), e[1] / e.sum(), 0.0], rtol=1e-15)
         np.testing.assert_allclose(context[0, 0], weights[0, 0, :2], rtol=1e-15)  # keys 1, 2 are e_1, e_2
@@ -156,12 +164,14 @@ def test_dot_attention_by_hand_and_scaling():
 @pytest.mark.parametrize("scale", [True, False])
 def test_dot_attention_gradients(rng, mask, scale):
     query, keys = rng.standard_normal((3, 2, 5)), rng.standard_normal((3, 4, 5))
-    context, weights, cache = dot_attention_forward(query, keys, mask, scale)
+    context, cache = dot_attention_forward(query, keys, mask, scale)
+    weights = attention_weights(cache)
     dc, dw = rng.standard_normal(context.shape), rng.standard_normal(weights.shape)
     grads = dot_attention_backward(dc, cache, dw)
 
     def f():
-        c, w, _ = dot_attention_forward(query, keys, mask, scale)
+        c, _cache = dot_attention_forward(query, keys, mask, scale)
+        w = attention_weights(_cache)
         return float(np.sum(c * dc) + np.sum(w * dw))
 
     check_gradients(f, {"query": query, "keys": keys}, dict(zip(("query", "keys"), grads)))
@@ -175,7 +185,7 @@ def test_dot_attention_errors(rng):
         dot_attention_forward(np.zeros((1, 1, 3)), np.zeros((1, 2, 4)))
     with pytest.raises(TypeError, match="scale must be True or False; got int 1"):
         dot_attention_forward(np.zeros((1, 1, 3)), np.zeros((1, 2, 3)), scale=1)
-    _, _, cache = dot_attention_forward(np.zeros((1, 1, 3)), np.zeros((1, 2, 3)))
+    _, cache = dot_attention_forward(np.zeros((1, 1, 3)), np.zeros((1, 2, 3)))
     with pytest.raises(ValueError, match=r"dcontext must have 3 dimensions, shape \(1, 1, 3\); got 2"):
         dot_attention_backward(np.zeros((1, 3)), cache)
 
@@ -194,7 +204,8 @@ def test_attention_matches_torch_autograd(rng):
     th = import_torch()
     query, keys, W_q, W_k, v = additive_problem(rng)
     dc = rng.standard_normal((3, 2, 5))
-    context, weights, cache = additive_attention_forward(query, keys, W_q, W_k, v, MASK)
+    context, cache = additive_attention_forward(query, keys, W_q, W_k, v, MASK)
+    weights = attention_weights(cache)
     grads = additive_attention_backward(dc, cache)
     t = [th.from_numpy(a).requires_grad_() for a in (query, keys, W_q, W_k, v)]
     scores = th.tanh((t[0] @ t[2])[:, :, None] + (t[1] @ t[3])[:, None]) @ t[4]
@@ -208,7 +219,7 @@ def test_attention_matches_torch_autograd(rng):
         np.testing.assert_allclose(g, ta.grad.numpy(), atol=1e-12)
     # scaled dot product: torch's own function
     q2 = rng.standard_normal((3, 2, 5))
-    c2, _, cache2 = dot_attention_forward(q2, keys, MASK)
+    c2, cache2 = dot_attention_forward(q2, keys, MASK)
     tq, tk = th.from_numpy(q2).requires_grad_(), th.from_numpy(keys).requires_grad_()
     tc2 = th.nn.functional.scaled_dot_product_attention(tq, tk, tk, attn_mask=th.from_numpy(MASK)[:, None, :])
     tc2.backward(th.from_numpy(dc))
@@ -238,7 +249,7 @@ def assert_model_gradients(model, data, rng, tol=1e-7):
         assert np.abs(grads[k]).max() > 0, k
 
 
-@pytest.mark.parametrize("cell", ["rnn", "gru"])
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("score", ["additive", "dot"])
 def test_attention_model_gradients_every_parameter(rng, cell, bidirectional, score):
@@ -335,8 +346,8 @@ def test_attention_model_learns_to_reverse():
 
 
 def test_attention_model_errors_and_repr(rng):
-    with pytest.raises(ValueError, match=r"cell must be one of \('rnn', 'gru'\) .*; got 'lstm'"):
-        AttentionEncoderDecoder(4, 5, 2, rng, bos_id=2, eos_id=3, cell="lstm")
+    with pytest.raises(ValueError, match=r"cell must be one of \('rnn', 'gru', 'lstm'\) .*; got 'tanh'"):
+        AttentionEncoderDecoder(4, 5, 2, rng, bos_id=2, eos_id=3, cell="tanh")
     with pytest.raises(ValueError, match="score must be 'additive' or 'dot'; got 'cosine'"):
         AttentionEncoderDecoder(4, 5, 2, rng, bos_id=2, eos_id=3, score="cosine")
     with pytest.raises(ValueError, match=r"eos_id must be a target id in \[0, 5\); got int 5"):
@@ -370,7 +381,8 @@ def test_causal_mask_per_query(rng):
     N, T, H = 2, 4, 3
     q, k = rng.standard_normal((N, T, H)), rng.standard_normal((N, T, H))
     causal = np.broadcast_to(np.tril(np.ones((T, T), bool)), (N, T, T))
-    context, weights, cache = dot_attention_forward(q, k, causal)
+    context, cache = dot_attention_forward(q, k, causal)
+    weights = attention_weights(cache)
     upper = np.triu(np.ones((T, T), bool), 1)
     assert (weights[:, upper] == 0).all()  # no peeking ahead
     np.testing.assert_allclose(context[:, 0], k[:, 0], rtol=1e-15)  # the first query sees only the first key
@@ -380,7 +392,8 @@ def test_causal_mask_per_query(rng):
     dc = rng.standard_normal(context.shape)
     check_layer_gradients(lambda: dot_attention_forward(q, k, causal)[0], [q, k], dot_attention_backward(dc, cache), dc)
     args = additive_problem(rng, N=2, T=4, S=4)
-    context, weights, cache = additive_attention_forward(*args, causal)
+    context, cache = additive_attention_forward(*args, causal)
+    weights = attention_weights(cache)
     assert (weights[~causal] == 0).all()
     dc = rng.standard_normal(context.shape)
     grads = additive_attention_backward(dc, cache)
@@ -408,13 +421,13 @@ def test_self_attention_is_order_blind_until_positions_are_added(rng):
 
     x = rng.standard_normal((1, 6, 8))
     perm = np.array([3, 0, 5, 1, 4, 2])
-    context, _, _ = dot_attention_forward(x, x)
-    shuffled, _, _ = dot_attention_forward(x[:, perm], x[:, perm])
+    context, _ = dot_attention_forward(x, x)
+    shuffled, _ = dot_attention_forward(x[:, perm], x[:, perm])
     np.testing.assert_allclose(shuffled, context[:, perm], atol=1e-14)  # permuting the input permutes the output
     xp = x + sinusoidal_positions(6, 8)
     xs = x[:, perm] + sinusoidal_positions(6, 8)
-    context_p, _, _ = dot_attention_forward(xp, xp)
-    shuffled_p, _, _ = dot_attention_forward(xs, xs)
+    context_p, _ = dot_attention_forward(xp, xp)
+    shuffled_p, _ = dot_attention_forward(xs, xs)
     assert not np.allclose(shuffled_p, context_p[:, perm], atol=1e-3)
 
 
@@ -510,3 +523,37 @@ def test_source_gradient_norms_errors(rng):
     model = AttentionEncoderDecoder(6, 7, 3, rng, bos_id=2, eos_id=3, embedding_size=2)
     with pytest.raises(ValueError, match="src"):
         source_gradient_norms(model, np.array([[4, 9]]), data[1])
+
+
+def test_lstm_decoder_carries_its_cell_state_between_steps(rng):
+    model = perturbed(AttentionEncoderDecoder(6, 7, 3, rng, bos_id=2, eos_id=3, embedding_size=2, cell="lstm"), rng)
+    scores, cache = model.forward(*DATA)
+    # the one-step calls chain the cell state: step t starts from the cell state step t - 1 ended with
+    for prev, step in zip(cache["steps"], cache["steps"][1:]):
+        np.testing.assert_array_equal(step["rnn"]["caches"][0]["c0"], prev["cell"])
+    # greedy decoding and the teacher-forced pass agree on the path greedy decoding takes
+    src, _, sm, _ = DATA
+    outputs = model.translate(src, sm, max_len=4)
+    for n, out in enumerate(outputs):
+        if len(out) < 4:  # ended with <eos>: its teacher-forced argmax reproduces every token
+            tgt = np.array([out + [3]])
+            forced, _ = model.forward(src[n : n + 1], tgt, sm[n : n + 1])
+            assert forced[0].argmax(axis=1).tolist() == out + [3]
+
+
+def test_attention_forward_returns_output_and_cache_like_every_layer(rng):
+    from rnnlib.attention import attention_weights
+
+    args = additive_problem(rng)
+    out = additive_attention_forward(*args, MASK)
+    assert len(out) == 2 and isinstance(out[1], dict)
+    np.testing.assert_allclose(attention_weights(out[1]).sum(axis=2), 1.0, rtol=1e-14)
+    out = dot_attention_forward(args[1], args[1], MASK)
+    assert len(out) == 2 and attention_weights(out[1]).shape == (3, 4, 4)
+    model = AttentionEncoderDecoder(6, 7, 3, rng, bos_id=2, eos_id=3)
+    _, cache = model.forward(*DATA)
+    assert attention_weights(cache).shape == (3, 5, 3)
+    with pytest.raises(TypeError, match="cache must be the dict returned by an attention forward pass; got list"):
+        attention_weights([1])
+    with pytest.raises(TypeError, match="this one has no 'weights'"):
+        attention_weights({"query": 1})

@@ -1,0 +1,212 @@
+"""Decoding a sequence-to-sequence model: greedy search and beam search (chapter 8).
+
+A trained decoder gives, at every step, a distribution over the next token given the
+source and the tokens written so far. The probability of a whole output y_1 .. y_T
+(the last one <eos>) is the product of those, so its log-probability is the sum
+
+    log p(y | x) = sum_t log p(y_t | y_1 .. y_(t-1), x).
+
+*Greedy decoding* takes the most likely token at every step. *Beam search* keeps the
+``beam_width`` best partial outputs (the *beam*) instead: at every step it extends each
+of them by every token, and keeps the ``beam_width`` best of all those extensions. A
+finished output (one that has written <eos>) stays in the beam as it is and competes
+with the longer ones still growing. Longer outputs collect more negative log-probability
+terms, so beam search is biased towards short outputs; *length normalisation* ranks by
+
+    score(y) = log p(y | x) / |y| ** alpha
+
+instead, where |y| counts the tokens written, <eos> included (alpha = 0: no
+normalisation; alpha = 1: the mean log-probability per token). With a beam of width 1
+only the extensions of a single output compete, all of the same length, so beam search
+is exactly greedy decoding whatever alpha.
+
+:func:`beam_search` decodes a whole batch at once, ``beam_width`` rows per source. It
+works with any model that offers two methods (as :class:`rnnlib.attention.AttentionEncoderDecoder`
+does), and with :class:`rnnlib.architectures.EncoderDecoder` through an adapter:
+
+    decode_start(src, src_mask) -> state             a dict of arrays, each with N rows
+    decode_step(state, tokens)  -> (log_probs, state) log_probs (N, V), tokens (N,)
+
+together with the attributes ``bos_id`` and ``eos_id``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnnlib._checks import Shapes, _describe, positive_int
+from rnnlib.activations import log_softmax
+from rnnlib.data import one_hot
+
+Array = NDArray[np.floating]
+
+__all__ = ["beam_search", "sequence_log_probs"]
+
+
+class _PlainSteps:
+    """The two decoding methods for :class:`rnnlib.architectures.EncoderDecoder`, which
+    decodes only greedily itself: the decoder starts from the encoder's final state."""
+
+    def __init__(self, model: Any) -> None:
+        self.model, self.bos_id, self.eos_id = model, model.bos_id, model.eos_id
+
+    def decode_start(self, src: NDArray[np.integer], src_mask: Any = None) -> dict[str, Array]:
+        h, _ = self.model.encode(src, src_mask)
+        state = {"h": h}
+        if self.model.cell == "lstm":  # the decoder's cell state starts at 0, as in translate
+            state["c"] = np.zeros_like(h)
+        return state
+
+    def decode_step(self, state: dict[str, Array], tokens: NDArray[np.integer]) -> tuple[Array, dict[str, Array]]:
+        m, p = self.model, self.model.params
+        ids = np.asarray(tokens)[:, None]
+        x = p["dec_E"][ids] if "dec_E" in p else one_hot(ids, m.tgt_vocab_size)
+        ss, cache = m.decoder.forward(x, p, None, state["h"], prefix="dec_", c0=state.get("c"))
+        new = {"h": cache["final"][0]}
+        if "c" in state:
+            new["c"] = cache["final_c"][0]
+        return log_softmax(ss[:, -1] @ p["W_hy"] + p["b_y"]), new
+
+
+def _steps(model: Any) -> Any:
+    if hasattr(model, "decode_start") and hasattr(model, "decode_step"):
+        return model
+    if hasattr(model, "encode") and hasattr(model, "decoder") and hasattr(model, "params"):
+        return _PlainSteps(model)
+    raise TypeError(
+        "model must have decode_start and decode_step methods (like AttentionEncoderDecoder) "
+        f"or be an EncoderDecoder; got {_describe(model)}"
+    )
+
+
+def beam_search(
+    model: Any,
+    src: NDArray[np.integer],
+    src_mask: Any = None,
+    beam_width: int = 4,
+    max_len: int = 20,
+    alpha: float = 1.0,
+) -> tuple[list[list[int]], NDArray[np.float64]]:
+    """Beam search with length normalisation, for a whole batch of sources at once.
+
+    Every step extends each unfinished output of the beam by every token, keeps each
+    finished one as it is, and keeps the ``beam_width`` candidates of highest
+    log p(y | x) / |y| ** alpha (|y|: tokens written, <eos> included). Decoding stops
+    when every output in every beam has written <eos>, or after ``max_len`` tokens
+    (an output cut there has no <eos>, as in ``translate``). The answer is the best
+    output of the final beam by the same score. ``beam_width=1`` is greedy decoding.
+    With ``alpha=0`` the search also stops once every source's best finished output
+    scores at least as high as all its unfinished ones, which can only fall further.
+
+    Parameters
+    ----------
+    model : AttentionEncoderDecoder or EncoderDecoder
+        anything with ``decode_start``, ``decode_step``, ``bos_id`` and ``eos_id``
+        (see the module docstring), or an :class:`rnnlib.architectures.EncoderDecoder`
+    src : ndarray of shape (N, S)
+        source ids
+    src_mask : optional ndarray of shape (N, S)
+    beam_width : int
+        k, the number of outputs kept per source
+    max_len : int
+        at most this many tokens per output (not counting <eos>)
+    alpha : float
+        the length-normalisation exponent, >= 0; 0 ranks by log-probability alone
+
+    Returns
+    -------
+    outputs : list
+        of N lists of target ids, without <bos> and <eos>
+    log_probs : ndarray of shape (N,)
+        log p(y | x) of each output, its <eos> included when it has one
+    """
+    steps = _steps(model)
+    k, max_len = positive_int("beam_width", beam_width), positive_int("max_len", max_len)
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not np.isfinite(alpha) or alpha < 0:
+        raise ValueError(f"alpha must be a finite number >= 0; got {alpha!r}")
+    src = Shapes().ints("src", src, ("N", "S"))
+    N, eos = src.shape[0], steps.eos_id
+    state = steps.decode_start(src, src_mask)
+    state = {key: np.repeat(a, k, axis=0) for key, a in state.items()}  # row n * k + b: beam b of source n
+    logp = np.full((N, k), -np.inf)
+    logp[:, 0] = 0.0  # one start per source; the copies are dead until they are replaced
+    tokens = np.zeros((N, k, 0), dtype=np.int64)
+    length = np.zeros((N, k))
+    done = np.zeros((N, k), dtype=bool)
+    last = np.full(N * k, steps.bos_id)
+    for _ in range(max_len):
+        lp, new_state = steps.decode_step(state, last)  # (N k, V)
+        V = lp.shape[1]
+        grown = logp[:, :, None] + lp.reshape(N, k, V)  # extend every output by every token ...
+        grown[done] = -np.inf  # ... except the finished ones,
+        kept = np.where(done, logp, -np.inf)[:, :, None]  # which stay as they are
+        cand = np.concatenate([grown, kept], axis=2)  # (N, k, V + 1); column V: "keep as it is"
+        cand_len = np.concatenate([np.broadcast_to(length[:, :, None] + 1, grown.shape), length[:, :, None]], axis=2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            score = np.where(np.isfinite(cand), cand / np.maximum(cand_len, 1) ** alpha, -np.inf)
+        best = np.argsort(-score.reshape(N, -1), axis=1, kind="stable")[:, :k]  # (N, k), ties to the lowest index
+        parent, token = best // (V + 1), best % (V + 1)
+        rows = np.arange(N)[:, None]
+        keep = token == V
+        logp = cand.reshape(N, -1)[rows, best]
+        length = cand_len.reshape(N, -1)[rows, best]
+        tokens = np.concatenate([tokens[rows, parent], np.where(keep, -1, token)[:, :, None]], axis=2)
+        done = done[rows, parent] | (token == eos)
+        flat = (rows * k + parent).ravel()
+        state = {key: a[flat] for key, a in new_state.items()}
+        last = np.where(keep, eos, token).ravel()
+        if done.all():
+            break
+        if alpha == 0:  # log p only falls as an output grows: a finished best cannot be overtaken
+            best_done = np.where(done, logp, -np.inf).max(axis=1)
+            if (best_done >= np.where(done, -np.inf, logp).max(axis=1)).all():
+                break
+    with np.errstate(divide="ignore", invalid="ignore"):
+        final = np.where(np.isfinite(logp), logp / np.maximum(length, 1) ** alpha, -np.inf)
+    choice = np.argmax(final, axis=1)
+    outputs = []
+    for n, b in enumerate(choice):
+        row = [t for t in tokens[n, b].tolist() if t >= 0]
+        outputs.append(row[: row.index(eos)] if eos in row else row)
+    return outputs, logp[np.arange(N), choice]
+
+
+def sequence_log_probs(
+    model: Any, src: NDArray[np.integer], outputs: list[list[int]], src_mask: Any = None
+) -> NDArray[np.float64]:
+    """log p(y | x) of given outputs, each followed by <eos>, under a model's decoder.
+
+    Parameters
+    ----------
+    model : AttentionEncoderDecoder or EncoderDecoder
+        as for :func:`beam_search`
+    src : ndarray of shape (N, S)
+        source ids
+    outputs : list
+        of N lists of target ids, without <bos> and <eos> (e.g. references)
+    src_mask : optional ndarray of shape (N, S)
+
+    Returns
+    -------
+    log_probs : ndarray of shape (N,)
+        the sum over the output's tokens and its <eos> of log p(token | history, x)
+    """
+    steps = _steps(model)
+    src = Shapes().ints("src", src, ("N", "S"))
+    if not isinstance(outputs, (list, tuple)) or len(outputs) != src.shape[0]:
+        raise ValueError(f"outputs must be a list of N = {src.shape[0]} lists of ids; got {_describe(outputs)}")
+    seqs = [list(o) + [steps.eos_id] for o in outputs]
+    T = max(len(o) for o in seqs)
+    state = steps.decode_start(src, src_mask)
+    last = np.full(src.shape[0], steps.bos_id)
+    total = np.zeros(src.shape[0])
+    for t in range(T):
+        lp, state = steps.decode_step(state, last)
+        nxt = np.array([o[t] if t < len(o) else steps.eos_id for o in seqs])
+        live = np.array([t < len(o) for o in seqs])
+        total += np.where(live, lp[np.arange(len(seqs)), nxt], 0.0)
+        last = nxt
+    return total

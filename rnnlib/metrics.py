@@ -1,0 +1,241 @@
+"""Metrics for generated sequences (chapter 8): token accuracy and BLEU.
+
+:func:`translation_accuracy` scores a sequence-to-sequence model position by position,
+with teacher forcing and running free. It moved here from :mod:`rnnlib.attention`,
+which still exports it under the same name.
+
+BLEU (Papineni, Roukos, Ward and Zhu, 2002) scores outputs against references by the
+n-grams they share, so a word that is right but one position off still counts. For
+n = 1 .. 4 the *modified n-gram precision* p_n is the share of the outputs' n-grams that
+also occur in the references, where an n-gram is counted at most as many times as it
+occurs in its reference (*clipping*: "the the the" earns one "the" against "the cat"):
+
+    p_n = sum over outputs of sum over its n-grams g of min(#_out(g), #_ref(g))
+          / sum over outputs of its number of n-grams.
+
+Precision alone rewards short outputs, so a *brevity penalty* multiplies the geometric
+mean of the precisions, with c the total length of the outputs and r that of the
+references:
+
+    BP = 1 if c > r, else exp(1 - r / c),      BLEU = BP * exp(sum_n log(p_n) / 4).
+
+Counts are summed over the whole corpus before dividing (corpus BLEU), as in the paper;
+BLEU is 0 as soon as one p_n is 0. This module uses one reference per output.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnnlib._checks import Shapes, _describe, positive_int
+from rnnlib.architectures import sequence_accuracy
+
+Mask = NDArray[np.bool_] | None
+
+__all__ = ["bleu", "brevity_penalty", "modified_precision", "ngrams", "translation_accuracy"]
+
+
+def ngrams(tokens: Sequence[Any], n: int) -> Counter[tuple[Any, ...]]:
+    """The n-grams of a sequence with their counts.
+
+    Parameters
+    ----------
+    tokens : sequence
+        of tokens (words or ids)
+    n : int
+        the length of the n-grams, >= 1
+
+    Returns
+    -------
+    counts : Counter
+        n-gram (a tuple of n tokens) -> number of times it occurs; empty if
+        ``len(tokens) < n``
+
+    >>> sorted(ngrams(["a", "b", "a", "b"], 2).items())
+    [(('a', 'b'), 2), (('b', 'a'), 1)]
+    """
+    n = positive_int("n", n)
+    tokens = list(tokens)
+    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+
+
+def _check_pairs(outputs: object, references: object) -> tuple[list[list[Any]], list[list[Any]]]:
+    for name, x in (("outputs", outputs), ("references", references)):
+        if isinstance(x, str) or not isinstance(x, Sequence) or any(isinstance(s, str) for s in x):
+            raise TypeError(f"{name} must be a list of token sequences (lists of words or ids); got {_describe(x)}")
+    if len(outputs) != len(references):  # type: ignore[arg-type]
+        raise ValueError(
+            f"outputs and references must pair up, one reference per output; got {len(outputs)} and "  # type: ignore[arg-type]
+            f"{len(references)}"  # type: ignore[arg-type]
+        )
+    if len(outputs) == 0:  # type: ignore[arg-type]
+        raise ValueError("outputs must hold at least one sequence")
+    return [list(s) for s in outputs], [list(s) for s in references]  # type: ignore[union-attr]
+
+
+def modified_precision(
+    outputs: Sequence[Sequence[Any]], references: Sequence[Sequence[Any]], n: int
+) -> tuple[int, int]:
+    """The clipped n-gram matches and the n-gram count of a corpus, whose ratio is p_n.
+
+    Parameters
+    ----------
+    outputs : list
+        of N token sequences
+    references : list
+        of N token sequences, one per output
+    n : int
+        the n-gram length
+
+    Returns
+    -------
+    matches : int
+        sum over outputs of min(count in the output, count in its reference) over its n-grams
+    total : int
+        the number of n-grams in the outputs (0 if every output is shorter than n)
+    """
+    outputs, references = _check_pairs(outputs, references)
+    n = positive_int("n", n)
+    matches = total = 0
+    for out, ref in zip(outputs, references):
+        got, allowed = ngrams(out, n), ngrams(ref, n)
+        matches += sum(min(c, allowed[g]) for g, c in got.items())
+        total += sum(got.values())
+    return matches, total
+
+
+def brevity_penalty(output_length: int, reference_length: int) -> float:
+    """BLEU's penalty for outputs shorter than their references: 1 if c > r, else exp(1 - r / c).
+
+    Parameters
+    ----------
+    output_length : int
+        c, the total length of the outputs, >= 0 (0 gives a penalty of 0)
+    reference_length : int
+        r, the total length of the references, >= 0
+
+    Returns
+    -------
+    bp : float
+        in [0, 1]
+    """
+    for name, v in (("output_length", output_length), ("reference_length", reference_length)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+            raise ValueError(f"{name} must be an int >= 0; got {v!r}")
+    if output_length > reference_length:
+        return 1.0
+    if output_length == 0:
+        return 0.0
+    return float(np.exp(1 - reference_length / output_length))
+
+
+def bleu(outputs: Sequence[Sequence[Any]], references: Sequence[Sequence[Any]], max_n: int = 4) -> float:
+    """Corpus BLEU of outputs against one reference each (Papineni et al., 2002).
+
+    Parameters
+    ----------
+    outputs : list
+        of N token sequences (lists of words or ids), e.g. translations
+    references : list
+        of N token sequences, the reference of each output
+    max_n : int
+        the longest n-gram, 4 in the paper
+
+    Returns
+    -------
+    score : float
+        BP * exp(mean over n = 1 .. max_n of log p_n), in [0, 1]; 1 when every output
+        equals its reference (and has at least ``max_n`` tokens in total), 0 if some
+        p_n is 0
+
+    >>> round(bleu([["the", "cat", "sat", "on", "the", "mat"]], [["the", "cat", "sat", "on", "a", "mat"]]), 4)
+    0.5373
+    >>> round(bleu([["the", "cat", "sat", "on", "the", "mat"]], [["the", "cat", "sat", "on", "a", "mat"]], max_n=2), 4)
+    0.7071
+    """
+    outputs, references = _check_pairs(outputs, references)
+    max_n = positive_int("max_n", max_n)
+    log_p = 0.0
+    for n in range(1, max_n + 1):
+        matches, total = modified_precision(outputs, references, n)
+        if matches == 0:
+            return 0.0
+        log_p += np.log(matches / total) / max_n
+    bp = brevity_penalty(sum(map(len, outputs)), sum(map(len, references)))
+    return float(bp * np.exp(log_p))
+
+
+def translation_accuracy(
+    model: Any,
+    src: NDArray[np.integer],
+    tgt: NDArray[np.integer],
+    src_mask: Mask = None,
+    tgt_mask: Mask = None,
+    groups: NDArray[np.integer] | None = None,
+    max_len: int = 20,
+) -> dict[str, Any]:
+    """Token accuracy of a sequence-to-sequence model, with teacher forcing and running free.
+
+    *Teacher-forced* accuracy is the share of real target steps (``tgt_mask``, including
+    each <eos>) whose most likely word, given the true history, is right. *Free-running*
+    accuracy decodes greedily with ``model.translate`` and compares position by position
+    with :func:`rnnlib.architectures.sequence_accuracy`, so a missing or extra word is an
+    error. The gap between the two is exposure bias.
+
+    Parameters
+    ----------
+    model : AttentionEncoderDecoder or EncoderDecoder
+        an :class:`rnnlib.attention.AttentionEncoderDecoder` or
+        :class:`rnnlib.architectures.EncoderDecoder` (anything with ``forward``,
+        ``translate`` and ``eos_id``)
+    src : ndarray of shape (N, S)
+    tgt : ndarray of shape (N, T)
+        each target ending with <eos>
+    src_mask : optional ndarray of shape (N, S)
+    tgt_mask : optional ndarray of shape (N, T)
+    groups : optional ndarray of shape (N,)
+        ints, e.g. the source lengths; the
+        accuracies are then also reported for each distinct value
+    max_len : int
+        longest greedy translation, in words
+
+    Returns
+    -------
+    dict with floats "forced", "free" and "exact" (the share of translations exactly
+    right) and, with ``groups``: "groups" (K,) the sorted distinct values, and
+    "forced_by_group", "free_by_group", "exact_by_group", each an ndarray of shape (K,)
+    """
+    s = Shapes()
+    src = s.ints("src", src, ("N", "S"))
+    tgt = s.ints("tgt", tgt, ("N", "T"))
+    src_mask = s.mask("src_mask", src_mask, ("N", "S"))
+    tgt_mask = np.ones(tgt.shape, bool) if tgt_mask is None else s.mask("tgt_mask", tgt_mask, ("N", "T"))
+    ends = [row[m][-1] if m.any() else None for row, m in zip(tgt, tgt_mask)]
+    if any(e != model.eos_id for e in ends):
+        bad = next(i for i, e in enumerate(ends) if e != model.eos_id)
+        raise ValueError(
+            f"every target must end with <eos> (id {model.eos_id}) at its last real step; row {bad} does not"
+        )
+    scores, _ = model.forward(src, tgt, src_mask, tgt_mask)
+    right = scores.argmax(axis=2) == tgt  # (N, T): right given the true history
+    outputs = model.translate(src, src_mask, max_len=max_len)
+    targets = [row[m][:-1].tolist() for row, m in zip(tgt, tgt_mask)]  # without <eos>
+    exact, free = sequence_accuracy(outputs, targets)
+    result: dict[str, Any] = {"forced": float(right[tgt_mask].mean()), "free": free, "exact": exact}
+    if groups is not None:
+        g = s.ints("groups", groups, ("N",))
+        values = np.unique(g)
+        rows = [np.flatnonzero(g == v) for v in values]
+        per_group = [sequence_accuracy([outputs[i] for i in r], [targets[i] for i in r]) for r in rows]
+        result |= {
+            "groups": values,
+            "forced_by_group": np.array([right[r][tgt_mask[r]].mean() for r in rows]),
+            "free_by_group": np.array([f for _, f in per_group]),
+            "exact_by_group": np.array([e for e, _ in per_group]),
+        }
+    return result

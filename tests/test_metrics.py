@@ -1,0 +1,67 @@
+"""BLEU (n-grams, clipped precision, brevity penalty) checked by hand, and the move of
+translation_accuracy into rnnlib.metrics."""
+
+import numpy as np
+import pytest
+
+from rnnlib.metrics import bleu, brevity_penalty, modified_precision, ngrams, translation_accuracy
+
+
+def test_ngrams_counts():
+    assert ngrams("a b a b".split(), 2) == {("a", "b"): 2, ("b", "a"): 1}
+    assert ngrams([1, 2], 3) == {}
+    assert ngrams([7], 1) == {(7,): 1}
+
+
+def test_modified_precision_clips_to_the_reference_count():
+    # Papineni et al.'s example: seven "the" against a reference with two
+    assert modified_precision([["the"] * 7], [["the", "cat", "is", "on", "the", "mat"]], 1) == (2, 7)
+    assert modified_precision([["the"] * 7], [["the", "cat", "is", "on", "the", "mat"]], 2) == (0, 6)
+    # counts are summed over the corpus before dividing
+    assert modified_precision([["a", "b"], ["c"]], [["a", "x"], ["c"]], 1) == (2, 3)
+    assert modified_precision([["a"]], [["a"]], 2) == (0, 0)
+
+
+def test_brevity_penalty_by_hand():
+    assert brevity_penalty(7, 6) == 1.0
+    assert brevity_penalty(6, 6) == 1.0
+    np.testing.assert_allclose(brevity_penalty(4, 6), np.exp(1 - 6 / 4), rtol=1e-15)
+    assert brevity_penalty(0, 3) == 0.0
+    with pytest.raises(ValueError, match="output_length must be an int >= 0; got -1"):
+        brevity_penalty(-1, 3)
+    with pytest.raises(ValueError, match="reference_length must be an int >= 0; got 2.5"):
+        brevity_penalty(1, 2.5)
+
+
+def test_bleu_by_hand():
+    out, ref = ["the", "cat", "sat", "on", "the", "mat"], ["the", "cat", "sat", "on", "a", "mat"]
+    # p1 = 5/6, p2 = 3/5, p3 = 2/4, p4 = 1/3, equal lengths: BP = 1
+    np.testing.assert_allclose(bleu([out], [ref]), (5 / 6 * 3 / 5 * 2 / 4 * 1 / 3) ** 0.25, rtol=1e-14)
+    np.testing.assert_allclose(bleu([out], [ref], max_n=2), (5 / 6 * 3 / 5) ** 0.5, rtol=1e-14)
+    # a short output: every n-gram right, but penalised for its length (c = 4, r = 6)
+    np.testing.assert_allclose(bleu([ref[:4]], [ref]), np.exp(1 - 6 / 4), rtol=1e-14)
+    assert bleu([ref, ref[:5]], [ref, ref[:5]]) == 1.0
+    assert bleu([["x", "y", "z", "w"]], [ref]) == 0.0  # no shared word
+    assert bleu([ref[:3]], [ref[:3]]) == 0.0  # no 4-gram at all: p4 = 0/0 counts as 0
+    # order matters only through n >= 2: the same words shuffled keep p1 = 1
+    assert bleu([ref[::-1]], [ref], max_n=1) == 1.0 and bleu([ref[::-1]], [ref]) == 0.0
+    assert bleu([[1, 2, 3, 4]], [[1, 2, 3, 4]]) == 1.0  # ids work as tokens
+
+
+def test_bleu_errors():
+    with pytest.raises(ValueError, match="one reference per output; got 2 and 1"):
+        bleu([["a"], ["b"]], [["a"]])
+    with pytest.raises(TypeError, match="outputs must be a list of token sequences"):
+        bleu("a b", ["a b"])
+    with pytest.raises(TypeError, match="references must be a list of token sequences"):
+        bleu([["a"]], ["a"])
+    with pytest.raises(ValueError, match="outputs must hold at least one sequence"):
+        bleu([], [])
+    with pytest.raises(ValueError, match="max_n"):
+        bleu([["a"]], [["a"]], max_n=0)
+
+
+def test_translation_accuracy_still_importable_from_attention():
+    from rnnlib import attention
+
+    assert attention.translation_accuracy is translation_accuracy
