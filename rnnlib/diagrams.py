@@ -347,12 +347,15 @@ def draw_rolled_and_unrolled(T: int = 3, show_weights: bool = True) -> Figure:
 
 
 def _draw_conditioned_generator(ax: Axes, x0: float, steps: int, condition: str) -> None:
-    """One-to-many as chapter 3 trains it: v sets h_0; every step reads the previous output (and v)."""
-    _box(ax, x0 - COL, 0, r"$v$", "input", "v")
+    """One-to-many as chapter 3 trains it: phi sets h_0; every step reads the previous output (and phi).
+
+    The element ids keep the letter v ("v", "W_vh") that tests and older figures use; the labels show phi.
+    """
+    _box(ax, x0 - COL, 0, r"$\phi$", "input", "v")
     _box(ax, x0 - COL, ROW, r"$h_0$", "initial", "h_0", dashed=True)
     v_to_h0 = ((x0 - COL, BOX_H / 2), (x0 - COL, ROW - BOX_H / 2))
-    _arrow(ax, *v_to_h0, ARROW_COLOURS["W_xh"], "W_vh", r"$W_{vh}$", label_offset=(0.3, 0.0))
-    with_v = ",\\ v" if condition == "every step" else ""
+    _arrow(ax, *v_to_h0, ARROW_COLOURS["W_xh"], "W_vh", r"$W_{\phi h}$", label_offset=(0.3, 0.0))
+    with_v = ",\\ \\phi" if condition == "every step" else ""
     for t in range(1, steps + 1):
         x = x0 + COL * (t - 1)
         _box(ax, x, 0, rf"$x_{{{t}}}$", "input", f"x_{t}")
@@ -445,9 +448,10 @@ def draw_architecture(
     condition : {"initial", "every step"} | None
         for "one-to-many" only. None draws the textbook form (one input x at the first
         step, each output fed back into the next state). "initial" draws the generator of
-        chapter 3: a condition v sets the initial state h_0 through W_vh, the first input is
-        0 and input t is the previous output's embedding e(y_(t-1)). "every step" adds v to
-        every input, as ``OneToManyGenerator(..., feed_condition=True)`` does.
+        chapter 3: a condition phi (labelled $\\phi$) sets the initial state h_0 through
+        W_phi_h, the first input is 0 and input t is the previous output's embedding
+        e(y_(t-1)). "every step" adds phi to every input, as
+        ``OneToManyGenerator(..., feed_condition=True)`` does.
 
     Returns
     -------
@@ -456,7 +460,8 @@ def draw_architecture(
         weights of their own). Arrows: "W_xh:t", "W_hh:(t-1)->t", "W_hy:t", dashed
         "feedback:(t-1)->t" where an output is fed back as the next input, and "context"
         where the encoder hands its last state to the decoder. With a ``condition``: boxes
-        "v" and "h_0", the arrow "W_vh", and each input's content written below it.
+        "v" (the condition phi) and "h_0", the arrow "W_vh", and each input's content
+        written below it.
     """
     if kind not in ARCHITECTURES:
         raise ValueError(f"kind must be one of {list(ARCHITECTURES)}; got {kind!r}")

@@ -271,8 +271,11 @@ def test_one_to_many_as_trained_in_chapter_3(condition, with_v):
         "W_hy:1", "W_hy:2", "W_hy:3", "feedback:1->2", "feedback:2->3",
     }  # fmt: skip
     contents = {t.get_gid(): t.get_text() for t in fig.axes[0].texts if str(t.get_gid()).startswith("content:")}
-    assert contents["content:x_1"] == (r"$[0,\ v]$" if with_v else "$[0]$")
-    assert contents["content:x_3"] == (r"$[e(y_{2}),\ v]$" if with_v else "$[e(y_{2})]$")
+    assert contents["content:x_1"] == (r"$[0,\ \phi]$" if with_v else "$[0]$")
+    assert contents["content:x_3"] == (r"$[e(y_{2}),\ \phi]$" if with_v else "$[e(y_{2})]$")
+    # the condition is written phi (notation page), while the element ids keep "v" and "W_vh"
+    labels = {t.get_gid(): t.get_text() for t in fig.axes[0].texts if t.get_gid() in ("text:v", "label:W_vh")}
+    assert labels == {"text:v": r"$\phi$", "label:W_vh": r"$W_{\phi h}$"}
     assert png_bytes(fig)[:8] == b"\x89PNG\r\n\x1a\n"
 
 
