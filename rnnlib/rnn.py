@@ -189,7 +189,7 @@ def rnn_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False)
         delta = dhs[:, t] + dh_next  # total dL/dh_t: from step t's own output and from step t+1
         deltas[:, t] = delta
         h_prev = h0 if t == 0 else hs[:, t - 1]
-        step_cache = {
+        step_cache = {  # what rnn_step_forward kept at step t
             "x": x[:, t],
             "h_prev": h_prev,
             "W_xh": W_xh,
