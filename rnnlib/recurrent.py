@@ -58,26 +58,16 @@ def _gated_init(G: int, forget_block: int | None, extra_bias: bool) -> Callable[
 class Cell:
     """A recurrent cell: everything :class:`Recurrent` needs to know about it.
 
-    Attributes
-    ----------
-    name : str
-        "rnn", "lstm" or "gru"
-    param_names : tuple of str
-        the forward function's parameters, in order
-    gates : int
-        how many H-wide blocks the packed matrices hold
-    forward : callable
-        ``(x, h0, *params, mask, **options) -> (hs, cache)``
-    backward : callable
-        ``(dhs, cache, **options) -> (dx, dh0, *dparams[, dc0])``
-    draw : callable
-        ``(rng, D, H) -> list of initial parameter arrays``, in ``param_names`` order
-    has_activation : bool
-        the forward function takes ``activation=`` (the vanilla RNN)
-    cell_states : callable or None
-        for a cell that carries a cell state c beside h (the LSTM), ``cache -> cs``
-        of shape (N, T, H); then forward takes ``c0=``, backward takes
-        ``dc_final=`` and returns dc0 after the parameter gradients
+    ``name`` is "rnn", "lstm" or "gru"; ``param_names`` names the forward function's
+    parameters, in order; ``gates`` is how many H-wide blocks the packed matrices hold.
+    ``forward`` is ``(x, h0, *params, mask, **options) -> (hs, cache)`` and ``backward``
+    is ``(dhs, cache, **options) -> (dx, dh0, *dparams[, dc0])``; ``draw`` is
+    ``(rng, D, H) -> [initial parameter arrays]``, in ``param_names`` order.  The two
+    options: ``has_activation`` says the forward function takes ``activation=`` (the
+    vanilla RNN); ``cell_states`` is None, or, for a cell that carries a cell state c
+    beside h (the LSTM), ``cache -> cs`` of shape (N, T, H), and then forward takes
+    ``c0=`` and backward takes ``dc_final=`` and returns dc0 after the parameter
+    gradients.
     """
 
     name: str
@@ -158,17 +148,10 @@ class RecurrentGrads(tuple):
     unpacks into three names as every layer's backward does, and the LSTM's ``dc0``
     as an attribute.
 
-    Attributes
-    ----------
-    dx : ndarray of shape (N, T, D)
-        dL/dx
-    dh0 : ndarray or None
-        dL/dh0 in the shape h0 was given; None if h0 was None
-    grads : dict
-        dL/d(parameter), keyed like the parameters
-    dc0 : ndarray or None
-        dL/dc0 in the shape c0 was given; None if c0 was None or the cell has no
-        cell state
+    ``dx`` is dL/dx, shape (N, T, D); ``dh0`` is dL/dh0 in the shape h0 was given (None
+    if h0 was None); ``grads`` holds dL/d(parameter), keyed like the parameters; ``dc0``
+    is dL/dc0 in the shape c0 was given (None if c0 was None, and for a cell without a
+    cell state).
     """
 
     dc0: Array | None
