@@ -1,4 +1,4 @@
-"""Forecasting a univariate series: windows split in time, two baselines, recursive multi-step forecasts.
+"""Forecasting a univariate series: windows split in time, baselines, recursive and direct multi-step forecasts.
 
 Chapter 4 forecasts the monthly Nino 1+2 sea-surface temperature with a small RNN and holds it to
 the forecasts an expert would try first.  The pieces here work on a 1-D ``series`` indexed by time
@@ -9,10 +9,13 @@ forecast of horizon k predicts ``series[o + k]``.
   RNN (choose the targets from one period only, to keep a later test period out of training);
 - :func:`seasonal_naive`: the value one season (12 months) before the target;
 - :func:`climatology`: the mean of the fitting period at the target's phase of the season;
+- :func:`anomaly_persistence`: climatology plus the origin's departure from its own phase's mean;
 - :func:`fit_linear_ar` and :func:`linear_ar_predict`: a linear autoregressive model,
   y_t = series[t - p .. t - 1] . coef + intercept, fitted by least squares;
 - :func:`recursive_forecast`: any one-step model run k steps ahead by feeding it its own
   predictions;
+- :func:`fit_direct_ar` and :func:`direct_ar_predict`: one linear AR model per horizon, each fitted
+  by least squares to predict k steps ahead from observed values only;
 - :func:`rmse`: the root mean squared error per horizon.
 """
 
@@ -99,6 +102,13 @@ def seasonal_naive(series: Array, origins: NDArray[np.integer], horizon: int, se
     return s[o[:, None] + k - back]
 
 
+def _phase_means(s: Array, fit_until: int, season: int) -> Array:
+    n = positive_int("fit_until", fit_until)
+    if not season <= n <= len(s):
+        raise ValueError(f"fit_until must be between season = {season} and len(series) = {len(s)}; got {n}")
+    return np.array([s[:n][phase::season].mean() for phase in range(season)])
+
+
 def climatology(series: Array, origins: NDArray[np.integer], horizon: int, fit_until: int, season: int = 12) -> Array:
     """Forecast every step by the mean of ``series[:fit_until]`` at the same phase of the season.
 
@@ -124,12 +134,43 @@ def climatology(series: Array, origins: NDArray[np.integer], horizon: int, fit_u
     """
     s = _series(series)
     K, m = positive_int("horizon", horizon), positive_int("season", season)
-    n = positive_int("fit_until", fit_until)
-    if not m <= n <= len(s):
-        raise ValueError(f"fit_until must be between season = {m} and len(series) = {len(s)}; got {n}")
+    means = _phase_means(s, fit_until, m)
     o = _indices("origins", origins, 0, len(s) - 1, "steps of the series")
-    means = np.array([s[:n][phase::m].mean() for phase in range(m)])
     return means[(o[:, None] + np.arange(1, K + 1)) % m]
+
+
+def anomaly_persistence(
+    series: Array, origins: NDArray[np.integer], horizon: int, fit_until: int, season: int = 12
+) -> Array:
+    """Forecast the target's climatology plus the origin's departure from its own phase's mean.
+
+    With ``c[phase]`` the mean of ``series[:fit_until]`` at each phase, the forecast of step
+    o + k is ``c[(o + k) mod season] + (series[o] - c[o mod season])``: the anomaly observed at
+    the origin is assumed to persist, unchanged, at every horizon.
+
+    Parameters
+    ----------
+    series : ndarray of shape (T,)
+    origins : ndarray of shape (N,)
+        the last step each forecast may read, 0 <= o < T
+    horizon : int
+        K, forecasts for o + 1, ..., o + K
+    fit_until : int
+        the means use steps 0 .. fit_until - 1 only (the training period);
+        at least one season of them
+    season : int
+        the period, 12 for monthly data
+
+    Returns
+    -------
+    forecast : ndarray of shape (N, K)
+    """
+    s = _series(series)
+    K, m = positive_int("horizon", horizon), positive_int("season", season)
+    means = _phase_means(s, fit_until, m)
+    o = _indices("origins", origins, 0, len(s) - 1, "steps of the series")
+    anomaly = s[o] - means[o % m]
+    return means[(o[:, None] + np.arange(1, K + 1)) % m] + anomaly[:, None]
 
 
 def fit_linear_ar(X: Array, y: Array) -> tuple[Array, float]:
@@ -211,6 +252,71 @@ def recursive_forecast(predict: Callable[[Array], Array], windows: Array, horizo
         out[:, k] = y_hat
         w = np.column_stack([w[:, 1:], y_hat])
     return out
+
+
+def fit_direct_ar(series: Array, window: int, horizon: int, fit_until: int) -> tuple[Array, Array]:
+    """Fit one linear AR model per horizon k = 1..K, each predicting ``series[o + k]`` from observed values.
+
+    The model for horizon k is ``series[o + k] ~ series[o - p + 1 .. o] . coef[k - 1] + intercept[k - 1]``,
+    fitted by least squares (:func:`fit_linear_ar`) on every origin whose window and target lie
+    before ``fit_until``. Unlike :func:`recursive_forecast`, no model ever reads a prediction.
+    The model for k = 1 is the one-step model of :func:`fit_linear_ar`.
+
+    Parameters
+    ----------
+    series : ndarray of shape (T,)
+    window : int
+        p, how many past values each forecast reads
+    horizon : int
+        K, one model for each of 1, ..., K steps ahead
+    fit_until : int
+        targets (and so windows) use steps 0 .. fit_until - 1 only
+
+    Returns
+    -------
+    coef : ndarray of shape (K, p)
+        row k - 1 holds the weights of the horizon-k model, oldest lag first
+    intercept : ndarray of shape (K,)
+    """
+    s = _series(series)
+    p, K = positive_int("window", window), positive_int("horizon", horizon)
+    n = positive_int("fit_until", fit_until)
+    if n > len(s):
+        raise ValueError(f"fit_until must be at most len(series) = {len(s)}; got {n}")
+    coef, intercept = np.empty((K, p)), np.empty(K)
+    for k in range(1, K + 1):
+        origins = np.arange(p - 1, n - k)  # the window ends at o, the target is o + k < fit_until
+        if len(origins) <= p:
+            raise ValueError(
+                f"need more than window = {p} origins for horizon {k} before fit_until = {n}; got {len(origins)}"
+            )
+        X = s[origins[:, None] - p + 1 + np.arange(p)]
+        coef[k - 1], intercept[k - 1] = fit_linear_ar(X, s[origins + k])
+    return coef, intercept
+
+
+def direct_ar_predict(windows: Array, coef: Array, intercept: Array) -> Array:
+    """Forecasts of the direct AR models of :func:`fit_direct_ar`, every horizon from the observed window.
+
+    Parameters
+    ----------
+    windows : ndarray of shape (N, p)
+        the observed values up to each origin, oldest first
+    coef : ndarray of shape (K, p)
+    intercept : ndarray of shape (K,)
+
+    Returns
+    -------
+    forecast : ndarray of shape (N, K)
+        column k - 1 is the forecast k steps ahead
+    """
+    w, c = np.asarray(windows, dtype=float), np.asarray(coef, dtype=float)
+    b = np.asarray(intercept, dtype=float)
+    if w.ndim != 2 or c.ndim != 2 or c.shape[1] != w.shape[1] or b.shape != (c.shape[0],):
+        raise ValueError(
+            f"windows must have shape (N, p), coef (K, p) and intercept (K,); got {w.shape}, {c.shape} and {b.shape}"
+        )
+    return w @ c.T + b
 
 
 def rmse(forecast: Array, actual: Array, axis: int | None = 0) -> Array | float:
