@@ -102,8 +102,10 @@ book: $(STAMP)
 pdf-check: $(STAMP)
 	$(OFFLINE) $(BIN)/python -m pytest -q -p no:cacheprovider tests/publishing/test_pdf.py
 
+# The website in Chromium: pages, links, interactive figures (test_site.py), then the axe-core
+# accessibility audit of every page and the figures in dark mode (test_accessibility.py).
 browser: $(STAMP)
-	$(OFFLINE) $(BIN)/python -m pytest -q -p no:cacheprovider tests/publishing/test_site.py
+	$(OFFLINE) $(BIN)/python -m pytest -q -p no:cacheprovider tests/publishing/test_site.py tests/publishing/test_accessibility.py
 
 # The reader edition of every chapter (scripts/reader_edition.py), into _build/reader/chapters/.
 .PHONY: reader jupyterlab

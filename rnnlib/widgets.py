@@ -18,14 +18,26 @@ The pattern, once for the module and for every widget added to it:
    data can be inspected), ``w.image.value`` (the PNG) or ``w.status.value`` (the
    message shown when the arguments cannot be drawn).
 
+4. **Pages without a kernel.** When a notebook shows the widget, it also stores, in the
+   output's metadata, the figure drawn ahead of time for a small grid of control values
+   (:meth:`InteractiveFigure.figure_states`: every option of a menu, every step of a short
+   integer slider, a few values of a float slider, prepared inputs for a text box; see
+   :func:`static_grid`). The book's build turns them into a figure whose controls work on
+   the website with no kernel, and into small multiples in the PDF. A widget chooses its
+   grid with ``interactive_figure(..., static_grid={...})``; each state costs one drawing
+   when the notebook runs, so keep the grid to a few dozen states.
+
 Adding a widget: write ``plot_xxx`` and ``xxx_widget`` at the end of this file, with
 a test in ``tests/test_widgets.py`` that sets a control and checks what was redrawn.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import io
+import itertools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -50,6 +62,141 @@ def figure_to_png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+#: The key of the precomputed states in a widget output's metadata (see :meth:`InteractiveFigure.figure_states`).
+FIGURE_STATES_MIMETYPE = "application/vnd.rnnlib.figure-states+json"
+#: Resolution of the precomputed states: readable on a page, light to send.
+STATE_DPI = 72
+#: How many values a slider offers on a page without a kernel when no grid is given.
+DEFAULT_STEPS = 7
+_SLIDERS = (widgets.IntSlider, widgets.FloatSlider, widgets.FloatLogSlider)
+
+
+def _nice(x: float) -> float:
+    return float(f"{x:.2g}")
+
+
+def static_grid(control: widgets.ValueWidget, values: Sequence[Any] | None = None) -> list[Any]:
+    """The values of one control for which a figure is drawn ahead of time, current value included.
+
+    Parameters
+    ----------
+    control : ValueWidget
+        the control
+    values : sequence, optional
+        the values to offer; by default: every option of a drop-down, both states of a check
+        box, every step of an integer slider of at most 25 steps (else ``DEFAULT_STEPS`` evenly
+        spaced ones), ``DEFAULT_STEPS`` evenly spaced values of a float slider (evenly spaced
+        exponents for a log slider), and the current text of a text box (pass prepared inputs
+        to offer a menu)
+
+    Returns
+    -------
+    values : list
+        sorted for a slider, in the given order otherwise, without repeats
+    """
+    current = control.value
+    if values is not None:
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+            raise ValueError(f"the grid of a control must be a non-empty list of values; got {_describe(values)}")
+        grid = list(values)
+    elif isinstance(control, (widgets.Dropdown, widgets.Select, widgets.RadioButtons, widgets.ToggleButtons)):
+        grid = [value for _, value in control._options_full] if hasattr(control, "_options_full") else []
+        grid = grid or list(control.options)
+    elif isinstance(control, widgets.Checkbox):
+        grid = [False, True]
+    elif isinstance(control, widgets.IntSlider):
+        lo, hi, step = control.min, control.max, control.step or 1
+        n = (hi - lo) // step + 1
+        spaced = {round(v) for v in np.linspace(lo, hi, DEFAULT_STEPS)}
+        grid = list(range(lo, hi + 1, step)) if n <= 25 else sorted(spaced)
+    elif isinstance(control, widgets.FloatLogSlider):
+        grid = [_nice(control.base**e) for e in np.linspace(control.min, control.max, DEFAULT_STEPS)]
+    elif isinstance(control, widgets.FloatSlider):
+        grid = [_nice(v) for v in np.linspace(control.min, control.max, DEFAULT_STEPS)]
+    else:
+        grid = []
+    if current not in grid:
+        grid.append(current)
+    if isinstance(control, _SLIDERS):
+        grid = sorted(grid)
+    return list(dict.fromkeys(grid))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    return value if isinstance(value, str) else str(value)
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.3g}"
+    return str(value)
+
+
+_MATH = re.compile(r"\$|\\|\{|\}")
+
+
+def describe_figure(fig: Figure) -> str:
+    """A plain-text description of a figure from its own text: its title, then each panel's
+    title and axis labels (TeX markup removed). Used as the alt text of precomputed states."""
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure; got {_describe(fig)}")
+    parts = []
+    if fig._suptitle is not None and fig._suptitle.get_text():
+        parts.append(fig._suptitle.get_text())
+    for ax in fig.axes:
+        if ax.get_label() == "<colorbar>":
+            continue
+        title = ax.get_title() or ax.get_title("left")
+        x, y = ax.get_xlabel(), ax.get_ylabel()
+        panel = ", ".join(p for p in (title, f"{y} against {x}" if x and y else y or x) if p)
+        if panel:
+            parts.append(panel)
+    text = "; ".join(parts) or "a figure"
+    text = _MATH.sub("", text.replace("\\hat{y}", "y hat").replace("\\n", " "))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _small_png(fig: Figure, dpi: int) -> bytes:
+    """PNG bytes at ``dpi``, in a 256-colour palette (about a third of the full-colour size)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image  # matplotlib's own dependency
+
+    fig.set_dpi(dpi)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    rgb = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])
+    out = io.BytesIO()
+    rgb.quantize(colors=256, method=Image.Quantize.FASTOCTREE).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _highlights(controls: list[dict[str, Any]], states: Mapping[str, int], n: int = 4) -> list[str]:
+    """Up to ``n`` telling states for print: the first control with a choice, across its range
+    (first, last and evenly between), every other control at its starting value."""
+    start = [c["start"] for c in controls]
+    for k, c in enumerate(controls):
+        m = len(c["values"])
+        if m < 2:
+            continue
+        picks = sorted({round(i) for i in np.linspace(0, m - 1, min(n, m))})
+        keys = []
+        for i in picks:
+            combo = list(start)
+            combo[k] = i
+            key = ",".join(map(str, combo))
+            if key in states:
+                keys.append(key)
+        if len(keys) >= 2:
+            return keys
+    return [next(iter(states))]
+
+
 class InteractiveFigure(widgets.VBox):
     """Controls above an image that is redrawn by ``plot(**fixed, **control values)``.
 
@@ -63,14 +210,22 @@ class InteractiveFigure(widgets.VBox):
         empty, or the error message when ``plot`` refused the values
     figure : Figure | None
         the last Figure drawn (None if the first drawing failed)
+    grid : dict of str -> list
+        the values of each control for which :meth:`figure_states` draws the figure ahead
+        of time, for pages with no kernel (see :func:`static_grid`)
     """
 
     def __init__(
-        self, plot: Callable[..., Figure], controls: Mapping[str, widgets.ValueWidget], fixed: Mapping[str, Any]
+        self,
+        plot: Callable[..., Figure],
+        controls: Mapping[str, widgets.ValueWidget],
+        fixed: Mapping[str, Any],
+        grid: Mapping[str, Sequence[Any]] | None = None,
     ) -> None:
         self._plot = plot
         self._fixed = dict(fixed)
         self.controls = dict(controls)
+        self.grid = {name: static_grid(c, (grid or {}).get(name)) for name, c in self.controls.items()}
         self.image = widgets.Image(format="png")
         self.status = widgets.HTML(value="")
         self.figure: Figure | None = None
@@ -98,6 +253,99 @@ class InteractiveFigure(widgets.VBox):
     def _on_change(self, change: Mapping[str, Any]) -> None:
         self.redraw()
 
+    def figure_states(self, dpi: int = STATE_DPI) -> dict[str, Any]:
+        """The figure drawn ahead of time for every combination of the values in ``grid``.
+
+        This is what a page without a kernel shows (the website, the PDF): the controls
+        with the values of the grid, and one PNG per combination that ``plot`` can draw
+        (combinations it refuses, such as a step beyond the end of a shorter sentence,
+        are left out). It is stored with the widget's output in the notebook (see
+        :meth:`_repr_mimebundle_`) and drawn by the same plain function as the live figure.
+
+        Parameters
+        ----------
+        dpi : int
+            resolution of the PNGs (modest, to keep the page light)
+
+        Returns
+        -------
+        dict with
+            controls : list of dict, one per control in display order, with ``name``,
+            ``label`` (the control's description), ``kind`` ("range" for a slider,
+            "select" otherwise), ``values`` (JSON values), ``labels`` (how each value is
+            shown) and ``start`` (the index of the control's current value)
+            states : dict of str -> int, ``"i,j,..."`` (an index into each control's
+            values) -> index into ``images``
+            images : list of str, base64 PNG
+            alt : list of str, alt text of each image (what its figure shows)
+            highlights : list of str, keys of the states a printed page shows side by side
+        """
+        dpi = positive_int("dpi", dpi)
+        names = list(self.controls)
+        grids = [self.grid[n] for n in names]
+        start_values = self.control_values()
+        images: list[str] = []
+        alts: list[str] = []
+        seen: dict[str, int] = {}
+        states: dict[str, int] = {}
+        for combo in itertools.product(*(range(len(g)) for g in grids)):
+            values = {n: g[i] for n, g, i in zip(names, grids, combo, strict=True)}
+            try:
+                fig = self._plot(**self._fixed, **values)
+            except (ValueError, TypeError):
+                continue  # not a combination the plot draws: the page moves to the nearest one that is
+            png = base64.b64encode(_small_png(fig, dpi)).decode("ascii")
+            if png not in seen:
+                seen[png] = len(images)
+                images.append(png)
+                alts.append(describe_figure(fig))
+            states[",".join(map(str, combo))] = seen[png]
+        if not states:
+            raise ValueError("no combination of the grid values could be drawn")
+        controls = []
+        for name, g in zip(names, grids, strict=True):
+            c = self.controls[name]
+            start = g.index(start_values[name]) if start_values[name] in g else 0
+            controls.append(
+                {
+                    "name": name,
+                    "label": c.description or name,
+                    "kind": "range" if isinstance(c, _SLIDERS) else "select",
+                    "values": [_jsonable(v) for v in g],
+                    "labels": [_format_value(v) for v in g],
+                    "start": start,
+                }
+            )
+        start_key = ",".join(str(c["start"]) for c in controls)
+        return {
+            "version": 1,
+            "controls": controls,
+            "start": start_key if start_key in states else next(iter(states)),
+            "states": states,
+            "images": images,
+            "alt": alts,
+            "highlights": _highlights(controls, states),
+        }
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The live widget's bundle, with :meth:`figure_states` in the output's metadata.
+
+        JupyterLab shows the widget and ignores the metadata; the book's build
+        (``scripts/course_publishing.py``) turns the states into a figure whose controls
+        work without a kernel. In the metadata, not the data, because nbval compares
+        the data of every output with a fresh run, and PNG bytes are not a result.
+        """
+        data = super()._repr_mimebundle_(**kwargs)
+        if isinstance(data, tuple):  # pragma: no cover - a future ipywidgets returning metadata too
+            data, metadata = data
+        else:
+            metadata = {}
+        try:
+            metadata[FIGURE_STATES_MIMETYPE] = self.figure_states()
+        except ValueError:
+            pass  # nothing drawable ahead of time; the page falls back to a note
+        return data, metadata
+
     def __repr__(self) -> str:
         # Short and free of the PNG bytes, so a notebook's text output stays small and reproducible.
         values = ", ".join(f"{name}={value!r}" for name, value in self.control_values().items())
@@ -105,7 +353,11 @@ class InteractiveFigure(widgets.VBox):
 
 
 def interactive_figure(
-    plot: Callable[..., Figure], controls: Mapping[str, widgets.ValueWidget], **fixed: Any
+    plot: Callable[..., Figure],
+    controls: Mapping[str, widgets.ValueWidget],
+    *,
+    static_grid: Mapping[str, Sequence[Any]] | None = None,
+    **fixed: Any,
 ) -> InteractiveFigure:
     """Wrap a plain plotting function in controls; see the module docstring for the pattern.
 
@@ -115,6 +367,9 @@ def interactive_figure(
         function returning a Figure; it is called as ``plot(**fixed, **values)``
     controls : dict of str -> ValueWidget
         argument name -> ipywidgets control (e.g. IntSlider) whose ``value`` is passed
+    static_grid : dict of str -> sequence, optional
+        for some controls, the values a page without a kernel offers (see
+        :func:`rnnlib.widgets.static_grid` for the default of each kind of control)
     **fixed : object
         arguments passed unchanged on every call (data, a model, ...)
 
@@ -130,7 +385,12 @@ def interactive_figure(
     clash = set(controls) & set(fixed)
     if clash:
         raise ValueError(f"an argument is either a control or fixed, not both; got both for {sorted(clash)}")
-    return InteractiveFigure(plot, controls, fixed)
+    if static_grid is not None:
+        if not isinstance(static_grid, Mapping) or set(static_grid) - set(controls):
+            raise ValueError(
+                f"static_grid must map control names {sorted(controls)} to values; got {_describe(static_grid)}"
+            )
+    return InteractiveFigure(plot, controls, fixed, static_grid)
 
 
 # ---------------------------------------------------------------------------
@@ -244,8 +504,16 @@ def plot_step_through(model: Any, vocab: Vocabulary, sentence: str | Sequence[st
     return fig
 
 
+#: The sentences a page without a kernel offers besides the widget's own (chapter 2's exercise).
+STEP_THROUGH_EXAMPLES = ("The film was not good, actually awful.",)
+
+
 def step_through_widget(
-    model: Any, vocab: Vocabulary, sentence: str | Sequence[str], t: int | None = None
+    model: Any,
+    vocab: Vocabulary,
+    sentence: str | Sequence[str],
+    t: int | None = None,
+    examples: Sequence[str] = STEP_THROUGH_EXAMPLES,
 ) -> InteractiveFigure:
     """A slider over the steps of a sentence (and a box to type another), redrawing :func:`plot_step_through`.
 
@@ -253,6 +521,9 @@ def step_through_widget(
     ----------
     model, vocab, sentence, t : object
         as for :func:`plot_step_through`; ``t`` is where the slider starts
+    examples : sequence of str
+        sentences that a page without a kernel offers in a menu instead of the text box,
+        after ``sentence``; each step of each is drawn ahead of time
 
     Returns
     -------
@@ -289,7 +560,12 @@ def step_through_widget(
     def plot(sentence: str, t: int) -> Figure:
         return plot_step_through(model, vocab, sentence, t)
 
-    return interactive_figure(plot, {"t": slider, "sentence": text})
+    if isinstance(examples, str) or not all(isinstance(e, str) for e in examples):
+        raise TypeError(f"examples must be a list of str sentences; got {_describe(examples)}")
+    menu = list(dict.fromkeys([text.value, *examples]))
+    longest = max(len(step_through_data(model, vocab, e)["tokens"]) for e in menu)
+    grid = {"t": list(range(1, longest + 1)), "sentence": menu}
+    return interactive_figure(plot, {"t": slider, "sentence": text}, static_grid=grid)
 
 
 # ---------------------------------------------------------------------------
@@ -354,4 +630,7 @@ def gradient_explorer_widget(
     def plot(scale: float, activation: str, T: int, kind: str) -> Figure:
         return plot_gradient_norms(scales=(scale,), activation=activation, T=T, kind=kind, seed=seed)
 
-    return interactive_figure(plot, controls)
+    # Ahead of time (pages without a kernel): sigma_max below, at and above 1 for each
+    # activation; T and the kind of matrix stay where they start.
+    scales = sorted({0.5, 1.0, 2.0, scale})
+    return interactive_figure(plot, controls, static_grid={"scale": scales, "T": [T], "kind": [kind]})

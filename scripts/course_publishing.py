@@ -1,14 +1,19 @@
 """Sphinx extension for the course's three outputs (website, Binder links, PDF).
 
-Loaded through ``sphinx.local_extensions`` in ``_config.yml``.  It does five things:
+Loaded through ``sphinx.local_extensions`` in ``_config.yml``.  It does six things:
 
-1. **Interactive figures degrade gracefully.**  A stored notebook output that holds an
+1. **Interactive figures work without a kernel.**  A stored notebook output that holds an
    ipywidgets view cannot work on a static page or on paper: there is no kernel to move
    the sliders.  When a page is read, before myst-nb picks a MIME type for each output,
-   every widget view is replaced by a short note that says where the sliders live (a Binder link built from
-   the same ``repository`` and ``launch_buttons`` settings as the launch button, or a
-   local Jupyter).  The chapter shows the widget's default, static figure above it.
-   In the PDF the same note appears, so no widget ``repr`` text reaches LaTeX.
+   every widget view is replaced by a short note that says where the live sliders are (a
+   Binder link built from the same ``repository`` and ``launch_buttons`` settings as the
+   launch button, or a local Jupyter).  When the output also carries the figure's states,
+   drawn ahead of time when the notebook ran (``rnnlib.widgets.InteractiveFigure.figure_states``,
+   in the output's metadata), the note is followed by the figure itself: on the website,
+   controls over those states, which ``_static/figure-states.js`` swaps as the reader moves
+   them (nothing is computed in the browser, nothing is fetched from outside); in the PDF,
+   a small-multiples figure of the most telling states, captioned.  No widget ``repr``
+   text reaches a page.
 
 2. **Nothing is fetched from outside the site, and pages load without console errors.**
    Every page's scripts and style sheets must be served with the site, so the book
@@ -39,6 +44,10 @@ Loaded through ``sphinx.local_extensions`` in ``_config.yml``.  It does five thi
    numbers and figures to the text, and the ``plt.close`` of a glued figure, are left out
    of the code cells the website and the PDF show (``reader_edition.book_code``); the
    notebooks keep them, and nbval runs them as they are.
+
+6. **Pages pass an accessibility audit** (tests/publishing/test_accessibility.py): the
+   bibliography's entries get the ARIA role their list requires.  The course's CSS
+   (_static/course.css) and one template (_templates/) do the rest.
 """
 
 from __future__ import annotations
@@ -63,6 +72,10 @@ from sphinx.util.docutils import SphinxDirective
 logger = logging.getLogger(__name__)
 
 WIDGET_VIEW_MIMETYPE = "application/vnd.jupyter.widget-view+json"
+#: rnnlib.widgets.FIGURE_STATES_MIMETYPE (not imported, so the extension loads without rnnlib).
+FIGURE_STATES_KEY = "application/vnd.rnnlib.figure-states+json"
+#: Where the website's state images go, under the HTML output directory.
+STATES_DIR = "_figure_states"
 
 #: The _toc.yml caption whose pages become the PDF's appendices (lettered A, B, ...).
 APPENDIX_CAPTION = "Reference"
@@ -91,15 +104,22 @@ def binder_url(theme_options: dict[str, Any], docname: str) -> str | None:
     return f"{hub}/v2/gh/{owner}/{repo}/{branch}?urlpath={ui}/{path}"
 
 
-def _widget_note(url: str | None, docname: str) -> nodes.admonition:
+def _widget_note(url: str | None, docname: str, has_states: bool = False) -> nodes.admonition:
     note = nodes.admonition(classes=["note", "interactive-figure"])
     note += nodes.title(text="Interactive figure")
     para = nodes.paragraph()
-    para += nodes.Text(
-        "This cell builds sliders, and sliders need a running Python kernel, which a web page or a "
-        "printed book does not have. The figure drawn with the default settings is shown in this "
-        "section. To move the sliders, "
-    )
+    if has_states:
+        para += nodes.Text(
+            "This cell builds sliders. The figure below was drawn, when the chapter ran, for a few values "
+            "of each control, which you can pick here; in a running notebook the controls take any value. "
+            "For that, "
+        )
+    else:
+        para += nodes.Text(
+            "This cell builds sliders, and sliders need a running Python kernel, which a web page or a "
+            "printed book does not have. The figure drawn with the default settings is shown in this "
+            "section. To move the sliders, "
+        )
     if url:
         para += nodes.reference("", "open this chapter on Binder", refuri=url, internal=False)
         para += nodes.Text(" (the rocket icon at the top of the web page does the same) or ")
@@ -116,20 +136,178 @@ def _is_widget_bundle(node: nodes.Node) -> bool:
     )
 
 
+def _stored_states(app: Sphinx, docname: str, bundle: nodes.Node, seen: dict[int, int]) -> dict[str, Any] | None:
+    """The figure states stored with this widget output in the notebook, or None."""
+    cell = bundle.parent
+    while cell is not None and cell.get("nb_element") != "cell_code":
+        cell = cell.parent
+    path = Path(app.env.doc2path(docname))
+    if cell is None or path.suffix != ".ipynb":
+        return None
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    index = cell["cell_index"]
+    widget_outputs = [out for out in nb.cells[index].get("outputs", []) if WIDGET_VIEW_MIMETYPE in out.get("data", {})]
+    k = seen.get(index, 0)
+    seen[index] = k + 1
+    if k >= len(widget_outputs):
+        return None
+    return widget_outputs[k].get("metadata", {}).get(FIGURE_STATES_KEY)
+
+
 def replace_widget_views(app: Sphinx, doctree: nodes.document) -> None:
-    """Swap each widget-view output bundle for a note, whatever the builder.
+    """Swap each widget-view output bundle for a note, and its stored states if any, whatever the builder.
 
     This runs when a page is read, while its own name is known (the LaTeX builder later
     merges every page into one document).  myst-nb's ``SelectMimeType`` post-transform
     would otherwise pick the widget's script tag for HTML, which shows nothing without
-    the widget manager, and the widget's ``repr`` text for LaTeX.
+    the widget manager, and the widget's ``repr`` text for LaTeX.  The states are kept in
+    a placeholder node that ``render_figure_states`` turns into HTML or LaTeX when a page
+    is written.
     """
     docname = app.env.docname
     url = binder_url(app.config.html_theme_options, docname)
-    for bundle in list(doctree.findall(_is_widget_bundle)):
+    seen: dict[int, int] = {}
+    for k, bundle in enumerate(list(doctree.findall(_is_widget_bundle))):
+        states = _stored_states(app, docname, bundle, seen)
         # In the PDF, start the note on a new page rather than split its title from its text.
         keep_together = nodes.raw("", "\\needspace{8\\baselineskip}\n", format="latex")
-        bundle.replace_self([keep_together, _widget_note(url, docname)])
+        new = [keep_together, _widget_note(url, docname, has_states=states is not None)]
+        if states is not None:
+            slug = re.sub(r"[^A-Za-z0-9_-]+", "-", docname) + f"-{k}"
+            new.append(nodes.container(classes=["rnnlib-figure-states"], figure_states=states, states_slug=slug))
+        bundle.replace_self(new)
+
+
+def _is_states_placeholder(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.container) and "figure_states" in node.attributes
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def states_html(states: dict[str, Any], slug: str, image_dir: str) -> str:
+    """The website's figure: one labelled control per control with a choice (a range input for
+    a slider, a menu otherwise), the image of the starting state, a live status line naming the
+    state shown, and the states' table as JSON for ``_static/figure-states.js``."""
+    import base64
+    import html
+    import json
+
+    esc = html.escape
+    start = [int(i) for i in states["start"].split(",")]
+    rows = []
+    for j, c in enumerate(states["controls"]):
+        ident = f"{slug}-{c['name']}"
+        value = c["labels"][start[j]]
+        if len(c["values"]) < 2:
+            rows.append(
+                f'<div class="rnnlib-control rnnlib-control-fixed"><span class="rnnlib-control-label">'
+                f'{esc(c["label"])}</span> <span>{esc(value)}</span> <span class="rnnlib-fixed-note">'
+                "(fixed here)</span></div>"
+            )
+        elif c["kind"] == "range":
+            rows.append(
+                f'<div class="rnnlib-control"><label for="{ident}">{esc(c["label"])}</label> '
+                f'<input type="range" id="{ident}" data-control="{j}" min="0" max="{len(c["values"]) - 1}" '
+                f'step="1" value="{start[j]}" aria-valuetext="{esc(value)}"> '
+                f'<output for="{ident}" id="{ident}-value">{esc(value)}</output></div>'
+            )
+        else:
+            options = "".join(
+                f'<option value="{i}"{" selected" if i == start[j] else ""}>{esc(label)}</option>'
+                for i, label in enumerate(c["labels"])
+            )
+            rows.append(
+                f'<div class="rnnlib-control"><label for="{ident}">{esc(c["label"])}</label> '
+                f'<select id="{ident}" data-control="{j}">{options}</select></div>'
+            )
+    first = states["states"][states["start"]]
+    width, height = _png_size(base64.b64decode(states["images"][first]))
+    table = {
+        "controls": [{"label": c["label"], "labels": c["labels"], "kind": c["kind"]} for c in states["controls"]],
+        "start": states["start"],
+        "states": states["states"],
+        "images": [f"{image_dir}/{i}.png" for i in range(len(states["images"]))],
+        "alt": states["alt"],
+    }
+    data = json.dumps(table, ensure_ascii=True).replace("</", "<\\/")
+    return (
+        f'<figure class="rnnlib-states" id="{slug}" data-state="{states["start"]}">'
+        f'<div class="rnnlib-states-controls" role="group" aria-label="Controls of the figure">{"".join(rows)}</div>'
+        f'<img class="rnnlib-states-image" src="{image_dir}/{first}.png" width="{width}" height="{height}" '
+        f'alt="{esc(states["alt"][first])}">'
+        f'<figcaption class="rnnlib-states-status" aria-live="polite"></figcaption>'
+        f'<script type="application/json" class="rnnlib-states-data">{data}</script></figure>'
+    )
+
+
+_GREEK = {"σ": r"$\sigma$", "τ": r"$\tau$", "γ": r"$\gamma$", "η": r"$\eta$", "λ": r"$\lambda$"}
+
+
+def _latex_text(text: str) -> str:
+    from sphinx.util.texescape import escape
+
+    out = escape(text, "xelatex")
+    for letter, math in _GREEK.items():
+        out = out.replace(letter, math)
+    return out
+
+
+def states_latex(states: dict[str, Any], slug: str, outdir: Path) -> str:
+    """The PDF's figure: the highlighted states side by side, each with its setting, captioned."""
+    import base64
+
+    keys = states["highlights"]
+    cols = 2 if len(keys) in (2, 4) else min(3, len(keys))
+    width = 0.98 / cols - 0.02
+    panels = []
+    for n, key in enumerate(keys):
+        image = states["states"][key]
+        name = f"{slug}-{image}.png"
+        (outdir / name).write_bytes(base64.b64decode(states["images"][image]))
+        idx = [int(i) for i in key.split(",")]
+        setting = ", ".join(
+            f"{c['label']} = {c['labels'][i]}"
+            for c, i in zip(states["controls"], idx, strict=True)
+            if len(c["values"]) > 1
+        )
+        panels.append(
+            f"\\begin{{minipage}}[t]{{{width:.2f}\\linewidth}}\\centering"
+            f"\\sphinxincludegraphics[width=\\linewidth]{{{{{name}}}}}\\\\[2pt]"
+            f"{{\\small ({chr(97 + n)}) {_latex_text(setting)}}}\\end{{minipage}}"
+            + ("\\par\\medskip\n" if (n + 1) % cols == 0 else "\\hfill\n")
+        )
+    varied = [c["label"] for c in states["controls"] if len(c["values"]) > 1]
+    caption = (
+        f"The interactive figure of this section at {len(keys)} settings of "
+        f"{_latex_text(', '.join(varied))}. In the notebook the controls take any value."
+    )
+    return "\\begin{figure}[htbp]\n\\centering\n" + "".join(panels) + f"\\caption{{{caption}}}\n\\end{{figure}}\n"
+
+
+def render_figure_states(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Turn each states placeholder into the website's figure (its images written under
+    ``_figure_states/``) or the PDF's small multiples; other builders drop it."""
+    import base64
+
+    for node in list(doctree.findall(_is_states_placeholder)):
+        states, slug = node["figure_states"], node["states_slug"]
+        outdir = Path(app.outdir)
+        if app.builder.format == "html":
+            folder = outdir / STATES_DIR / slug
+            folder.mkdir(parents=True, exist_ok=True)
+            for i, png in enumerate(states["images"]):
+                (folder / f"{i}.png").write_bytes(base64.b64decode(png))
+            up = "../" * docname.count("/")
+            html = states_html(states, slug, f"{up}{STATES_DIR}/{slug}")
+            node.replace_self(nodes.raw("", html, format="html"))
+        elif app.builder.format == "latex":
+            node.replace_self(nodes.raw("", states_latex(states, slug, outdir), format="latex"))
+        else:
+            node.parent.remove(node)
 
 
 def _is_cell_input(node: nodes.Node) -> bool:
@@ -557,6 +735,20 @@ def write_reader_editions(app: Sphinx, exception: Exception | None) -> None:
             target.write_text(reader_edition.nbformat.writes(edition) + "\n", encoding="utf-8")
 
 
+def accessible_citations(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    """Give each entry of a citation list the ARIA role its list requires.
+
+    Sphinx writes the bibliography as ``<div role="list">`` holding entries with
+    ``role="doc-biblioentry"``, a role that DPUB-ARIA 1.1 deprecated and that a list may not
+    hold (axe rules "aria-required-children", critical, and "aria-deprecated-role"). Each
+    entry becomes a ``listitem``, which is what it is; its id and class stay, so links and
+    styles are unchanged.
+    """
+    body = context.get("body")
+    if isinstance(body, str) and 'role="doc-biblioentry"' in body:
+        context["body"] = body.replace(' role="doc-biblioentry"', ' role="listitem"')
+
+
 def check_mathjax(app: Sphinx) -> None:
     if app.builder.format == "html" and _is_external(app.config.mathjax_path or ""):
         logger.warning("mathjax_path %s is external; MathJax must be served with the site", app.config.mathjax_path)
@@ -566,10 +758,12 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("sphinx.ext.autodoc")
     app.setup_extension("sphinx.ext.napoleon")
     app.connect("doctree-read", replace_widget_views)
+    app.connect("doctree-resolved", render_figure_states)
     app.connect("doctree-read", note_bibliography_pages)
     app.connect("doctree-read", hide_bookkeeping)
     app.add_post_transform(LatexBackMatter)
     app.connect("html-page-context", tidy_page_assets, priority=900)
+    app.connect("html-page-context", accessible_citations)
     app.connect("builder-inited", check_mathjax)
     app.connect("build-finished", write_reader_editions)
     app.connect("missing-reference", resolve_rnnlib_reference)

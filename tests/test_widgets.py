@@ -1,5 +1,7 @@
 """Widgets, headless: set a control as a reader would, then check what was redrawn."""
 
+import base64
+
 import ipywidgets
 import numpy as np
 import pytest
@@ -74,7 +76,10 @@ def test_interactive_figure_repr_is_short_and_names_the_controls():
         {"k": ipywidgets.IntSlider(value=2), "name": ipywidgets.Text(value="not bad")},
     )
     assert repr(w) == "InteractiveFigure(k=2, name='not bad')"
-    assert w._repr_mimebundle_()["text/plain"] == repr(w)
+    data, metadata = w._repr_mimebundle_()
+    assert data["text/plain"] == repr(w)
+    assert widgets.FIGURE_STATES_MIMETYPE not in data  # nbval compares data; the states go in the metadata
+    assert widgets.FIGURE_STATES_MIMETYPE in metadata
 
 
 def test_interactive_figure_argument_errors():
@@ -91,6 +96,129 @@ def test_figure_to_png():
     assert widgets.figure_to_png(Figure(figsize=(1, 1)))[:8] == PNG
     with pytest.raises(TypeError, match="fig must be a matplotlib Figure; got str"):
         widgets.figure_to_png("figure.png")
+
+
+# --- states drawn ahead of time, for pages with no kernel --------------------------------------
+
+
+def _line_plot(k, name="a"):
+    if k > 2 and name == "short":
+        raise ValueError(f"k must be at most 2 for the short one; got {k}")
+    fig = Figure(figsize=(2, 1.5))
+    fig.suptitle(f"k = {k}, {name}")
+    ax = fig.add_subplot()
+    ax.plot(np.arange(4) * k)
+    ax.set(xlabel="step $t$", ylabel=r"$\|h_t\|$")
+    return fig
+
+
+def test_static_grid_defaults_for_each_kind_of_control():
+    grid = widgets.static_grid
+    assert grid(ipywidgets.IntSlider(value=3, min=1, max=5)) == [1, 2, 3, 4, 5]  # every step
+    assert grid(ipywidgets.IntSlider(value=60, min=2, max=200)) == [2, 35, 60, 68, 101, 134, 167, 200]
+    assert grid(ipywidgets.FloatSlider(value=1.0, min=0.0, max=3.0)) == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
+    assert grid(ipywidgets.FloatLogSlider(value=0.5, base=10, min=-2, max=1)) == [
+        0.01,
+        0.032,
+        0.1,
+        0.32,
+        0.5,
+        1.0,
+        3.2,
+        10.0,
+    ]
+    assert grid(ipywidgets.Dropdown(options=["tanh", "relu"], value="relu")) == ["tanh", "relu"]
+    assert grid(ipywidgets.Checkbox(value=True)) == [False, True]
+    assert grid(ipywidgets.Text(value="said the ")) == ["said the "]  # a free box offers its own text
+    assert grid(ipywidgets.Text(value="b"), ["a", "b", "a"]) == ["a", "b"]
+    assert grid(ipywidgets.FloatSlider(value=0.7), [2.0, 0.5]) == [0.5, 0.7, 2.0]  # sorted, start included
+    with pytest.raises(ValueError, match="the grid of a control must be a non-empty list of values; got str"):
+        grid(ipywidgets.Text(value="a"), "abc")
+    with pytest.raises(ValueError, match="non-empty list"):
+        grid(ipywidgets.IntSlider(), [])
+
+
+def test_figure_states_draw_every_combination_the_plot_accepts():
+    w = widgets.interactive_figure(
+        _line_plot,
+        {"k": ipywidgets.IntSlider(value=2, min=1, max=4, description="k"), "name": ipywidgets.Text(value="long")},
+        static_grid={"name": ["long", "short"]},
+    )
+    st = w.figure_states()
+    assert [c["name"] for c in st["controls"]] == ["k", "name"]
+    assert st["controls"][0] == {
+        "name": "k",
+        "label": "k",
+        "kind": "range",
+        "values": [1, 2, 3, 4],
+        "labels": ["1", "2", "3", "4"],
+        "start": 1,
+    }
+    assert st["controls"][1]["kind"] == "select" and st["controls"][1]["values"] == ["long", "short"]
+    # k = 3, 4 with "short" raise: those states are left out, every other one is drawn once
+    assert sorted(st["states"]) == ["0,0", "0,1", "1,0", "1,1", "2,0", "3,0"]
+    assert st["start"] == "1,0"
+    assert len(st["images"]) == len(st["alt"]) == 6
+    png = base64.b64decode(st["images"][st["states"]["2,0"]])
+    assert png[:8] == PNG and (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == (144, 108)
+    assert st["alt"][st["states"]["2,0"]] == "k = 3, long; |h_t| against step t"
+    assert st["highlights"] == ["0,0", "1,0", "2,0", "3,0"]  # the first control across its range
+    assert w.control_values() == {"k": 2, "name": "long"}  # drawing the states moved nothing
+
+
+def test_figure_states_share_identical_images_and_fail_when_nothing_draws():
+    w = widgets.interactive_figure(lambda k: Figure(figsize=(1, 1)), {"k": ipywidgets.IntSlider(value=1, min=0, max=3)})
+    st = w.figure_states()
+    assert len(st["states"]) == 4 and len(st["images"]) == 1 and set(st["states"].values()) == {0}
+
+    calls = []
+
+    def once(k):  # draws the live figure, then refuses everything
+        calls.append(k)
+        if len(calls) > 1:
+            raise ValueError("drawn once only")
+        return Figure(figsize=(1, 1))
+
+    w = widgets.interactive_figure(once, {"k": ipywidgets.IntSlider(value=1, min=0, max=3)})
+    with pytest.raises(ValueError, match="no combination of the grid values could be drawn"):
+        w.figure_states()
+    data, metadata = w._repr_mimebundle_()
+    assert "text/plain" in data and widgets.FIGURE_STATES_MIMETYPE not in metadata  # the page falls back to a note
+    with pytest.raises(ValueError, match="static_grid must map control names"):
+        widgets.interactive_figure(once, {"k": ipywidgets.IntSlider()}, static_grid={"j": [1]})
+
+
+def test_describe_figure_reads_the_figure_text():
+    fig = _line_plot(2)
+    assert widgets.describe_figure(fig) == "k = 2, a; |h_t| against step t"
+    assert widgets.describe_figure(Figure()) == "a figure"
+    with pytest.raises(TypeError, match="fig must be a matplotlib Figure; got str"):
+        widgets.describe_figure("fig")
+
+
+def test_step_through_widget_states_cover_every_step_of_every_offered_sentence(model, vocab):
+    w = widgets.step_through_widget(model, vocab, "not good", t=1, examples=["the film was bad , actually"])
+    assert w.grid == {"t": [1, 2, 3, 4, 5, 6], "sentence": ["not good", "the film was bad , actually"]}
+    st = w.figure_states()
+    assert len(st["states"]) == 2 + 6  # two steps of the first sentence, six of the second
+    assert st["start"] == "0,0"
+    assert w.figure_states.__doc__ and widgets.step_through_widget(model, vocab, "not good").grid["sentence"] == [
+        "not good",
+        *widgets.STEP_THROUGH_EXAMPLES,
+    ]
+    with pytest.raises(TypeError, match="examples must be a list of str sentences; got str"):
+        widgets.step_through_widget(model, vocab, "not good", examples="bad")
+
+
+def test_gradient_explorer_states_vary_the_scale_and_the_activation():
+    w = widgets.gradient_explorer_widget(scale=1.0, activation="tanh", T=20)
+    assert w.grid == {
+        "scale": [0.5, 1.0, 2.0],
+        "activation": ["tanh", "relu", "linear", "sigmoid"],
+        "T": [20],
+        "kind": ["orthogonal"],
+    }
+    assert widgets.gradient_explorer_widget(scale=1.5, T=20).grid["scale"] == [0.5, 1.0, 1.5, 2.0]
 
 
 # --- step-through ---------------------------------------------------------------------------

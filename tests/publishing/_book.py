@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -21,6 +21,8 @@ ROOT = Path(os.environ.get("COURSE_BOOK_ROOT", Path(__file__).resolve().parents[
 HTML_DIR = ROOT / "_build" / "html"
 LATEX_DIR = ROOT / "_build" / "latex"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# rnnlib.widgets.FIGURE_STATES_MIMETYPE: the figure's states, stored in a widget output's metadata.
+FIGURE_STATES = "application/vnd.rnnlib.figure-states+json"
 # Cell tags with which myst-nb leaves a cell's outputs out of the book altogether.
 REMOVED = {"remove-output", "remove-cell"}
 
@@ -70,7 +72,11 @@ class Page:
     title: str
     markdown: str  # all Markdown text of the page
     widget_outputs: int  # stored outputs that hold an ipywidgets view and are shown in the book
+    figure_states: tuple[dict, ...] = field(
+        hash=False, compare=False
+    )  # the states stored with those outputs (rnnlib.widgets), in page order
     code_sources: tuple[str, ...]  # code cells (empty for a Markdown page)
+    code_cells_tags: tuple[tuple[str, frozenset[str]], ...] = ()  # each code cell with its tags
 
     @property
     def is_notebook(self) -> bool:
@@ -93,15 +99,23 @@ def page(name: str) -> Page:
         cells = nb["cells"]
         text = "\n\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
         code = tuple("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-        widgets = sum(
-            WIDGET_VIEW in out.get("data", {})
+        shown = [
+            out
             for c in cells
             if c["cell_type"] == "code" and not REMOVED & set(c.get("metadata", {}).get("tags", []))
             for out in c.get("outputs", [])
+            if WIDGET_VIEW in out.get("data", {})
+        ]
+        widgets = len(shown)
+        states = tuple(out["metadata"][FIGURE_STATES] for out in shown if FIGURE_STATES in out.get("metadata", {}))
+        tagged = tuple(
+            ("".join(c["source"]), frozenset(c.get("metadata", {}).get("tags", [])))
+            for c in cells
+            if c["cell_type"] == "code"
         )
     else:
-        text, code, widgets = path.read_text(encoding="utf-8"), (), 0
-    return Page(name, path, _title(text, name), text, widgets, code)
+        text, code, widgets, states, tagged = path.read_text(encoding="utf-8"), (), 0, (), ()
+    return Page(name, path, _title(text, name), text, widgets, states, code, tagged)
 
 
 def pages() -> list[Page]:

@@ -6,7 +6,10 @@ those builds (targets pdf-check, browser and binder-env), not with the unit test
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -42,3 +45,33 @@ def browser() -> Iterator[object]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def site_url(html_dir: Path) -> Iterator[str]:
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(html_dir)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def visit(browser: object, site_url: str) -> Iterator[object]:
+    """``visit(path, dark=False)`` opens a page of the site in a fresh browser context (test_site.Visit)."""
+    from test_site import Visit
+
+    opened: list[object] = []
+
+    def open_page(path: str, dark: bool = False) -> object:
+        opened.append(Visit(browser, f"{site_url}/{path}", dark=dark))
+        return opened[-1]
+
+    yield open_page
+    for v in opened:
+        v.close()

@@ -5,7 +5,9 @@ Playwright, over a server on 127.0.0.1, and block every request that would leave
 machine, so a page that needs the network fails.  For every page in _toc.yml they check
 that it loads with no console errors, that its math is typeset (by the MathJax copy
 served with the site), that every image loads, that a chapter's Binder button opens that
-chapter's notebook, and that search finds a chapter by a word of its title.
+chapter's notebook, that search finds a chapter by a word of its title, and that every
+interactive figure's controls work without a kernel, fast, on a light page.
+(tests/publishing/test_accessibility.py audits the same pages with axe-core.)
 """
 
 from __future__ import annotations
@@ -15,10 +17,7 @@ import importlib
 import inspect
 import os
 import re
-import threading
-from collections.abc import Iterator
 from html.parser import HTMLParser
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -277,25 +276,13 @@ def test_api_reference_covers_every_public_module(html_dir: Path) -> None:
 # ---------------------------------------------------------------- in the browser
 
 
-@pytest.fixture(scope="session")
-def site_url(html_dir: Path) -> Iterator[str]:
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(html_dir)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
 class Visit:
     """One page opened in a fresh browser context, with everything that went wrong recorded."""
 
-    def __init__(self, browser: object, url: str) -> None:
+    def __init__(self, browser: object, url: str, dark: bool = False) -> None:
         self.context = browser.new_context()
+        if dark:  # the theme's colour mode, as its mode button stores it
+            self.context.add_init_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');")
         self.outside: list[str] = []
         self.failed: list[str] = []
         self.errors: list[str] = []
@@ -319,19 +306,6 @@ class Visit:
 
     def close(self) -> None:
         self.context.close()
-
-
-@pytest.fixture
-def visit(browser: object, site_url: str) -> Iterator[object]:
-    opened: list[Visit] = []
-
-    def open_page(path: str) -> Visit:
-        opened.append(Visit(browser, f"{site_url}/{path}"))
-        return opened[-1]
-
-    yield open_page
-    for v in opened:
-        v.close()
 
 
 TYPESET = """async () => {
@@ -393,3 +367,110 @@ def test_search_finds_a_chapter_by_a_word_of_its_title(visit: object) -> None:
     hits = v.page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.href)")
     assert any(f"{first.name}.html" in h for h in hits), f"searching {word!r} found {hits}"
     assert not v.errors and not v.outside
+
+
+# ---------------------------------------------------------------- interactive figures without a kernel
+
+#: A reader should see the figure follow the control at once (issue #15).
+MAX_RESPONSE_MS = 100
+#: What the states of one page's interactive figures may add to it (images, their table, script, style).
+MAX_ADDED_BYTES = 3_000_000
+
+MOVE = """async ([id, j, target]) => {
+  const figure = document.getElementById(id);
+  const input = figure.querySelector(`[data-control="${j}"]`);
+  const image = figure.querySelector("img.rnnlib-states-image");
+  const start = performance.now();
+  input.value = String(target);
+  input.dispatchEvent(new Event("input", {bubbles: true}));
+  await image.decode();
+  return {
+    ms: performance.now() - start,
+    src: image.getAttribute("src"),
+    state: figure.dataset.state,
+    status: figure.querySelector(".rnnlib-states-status").textContent,
+    alt: image.alt,
+    valuetext: input.getAttribute("aria-valuetext"),
+  };
+}"""
+
+ADDED_BYTES = """() => {
+  const ours = performance.getEntriesByType("resource").filter(
+    r => ["/_figure_states/", "/_static/figure-states.js", "/_static/course.css"].some(part => r.name.includes(part)));
+  const tables = Array.from(document.querySelectorAll("script.rnnlib-states-data"));
+  return ours.reduce((n, r) => n + (r.encodedBodySize || r.transferSize), 0)
+    + tables.reduce((n, t) => n + t.textContent.length, 0);
+}"""
+
+
+def _moves(n_values: int, start: int) -> list[int]:
+    """Every value of a control of a few values; else the ends, the middle and back to the start."""
+    if n_values <= 6:
+        return [i for i in range(n_values) if i != start] + [start]
+    return [0, n_values - 1, n_values // 2, start]
+
+
+@pytest.mark.parametrize("chapter", chapters(), ids=lambda c: c.name)
+def test_every_interactive_figure_is_in_the_book_with_its_states(chapter: Page) -> None:
+    """A widget cell's output reaches the page (no remove-output tag), and it stores the states
+    that make its controls work there: rnnlib.widgets draws them when the notebook runs."""
+    hidden = [
+        code.splitlines()[-1]
+        for code, tags in chapter.code_cells_tags
+        if re.search(r"\b\w+_widget\(", code) and {"remove-output", "remove-cell"} & tags
+    ]
+    assert not hidden, f"{chapter.name}: interactive figures hidden from the book by a remove tag: {hidden}"
+    assert len(chapter.figure_states) == chapter.widget_outputs, (
+        f"{chapter.name}: {chapter.widget_outputs} widget outputs, {len(chapter.figure_states)} with stored states; "
+        "re-execute the chapter (make execute) so that rnnlib.widgets stores them"
+    )
+
+
+@pytest.mark.parametrize("chapter", chapters(), ids=lambda c: c.name)
+def test_interactive_figures_have_working_controls_without_a_kernel(visit: object, chapter: Page) -> None:
+    if not chapter.figure_states:
+        pytest.skip(f"{chapter.name} has no interactive figure with stored states")
+    v = visit(f"{chapter.name}.html")
+    v.page.wait_for_load_state("networkidle")
+    figures = v.page.eval_on_selector_all("figure.rnnlib-states.rnnlib-states-ready", "els => els.map(e => e.id)")
+    assert len(figures) == len(chapter.figure_states), "every stored interactive figure is on the page, set up"
+    slowest = 0.0
+    for figure_id, states in zip(figures, chapter.figure_states, strict=True):
+        state = [int(i) for i in states["start"].split(",")]
+        for j, control in enumerate(states["controls"]):
+            if len(control["values"]) < 2:
+                continue  # shown as a fixed value, nothing to move
+            images_seen = set()
+            for target in _moves(len(control["values"]), state[j]):
+                got = v.page.evaluate(MOVE, [figure_id, j, target])
+                slowest = max(slowest, got["ms"])
+                shown = [int(i) for i in got["state"].split(",")]
+                assert got["state"] in states["states"], f"{figure_id} shows a state that was never drawn: {got}"
+                assert got["src"].endswith(f"/{states['states'][got['state']]}.png"), got
+                label = control["labels"][shown[j]]
+                assert f"{control['label']} = {label}" in got["status"], got  # the matching state is named
+                assert f"{control['label']} = {label}" in got["alt"], got
+                if control["kind"] == "range":
+                    assert got["valuetext"] == label, got
+                images_seen.add(got["src"])
+                state = shown
+            assert len(images_seen) > 1, f"moving {control['label']!r} of {figure_id} never changed the figure"
+    assert slowest < MAX_RESPONSE_MS, f"slowest response to a control: {slowest:.0f} ms"
+    added = v.page.evaluate(ADDED_BYTES)
+    assert added < MAX_ADDED_BYTES, f"the interactive figures add {added / 1e6:.2f} MB to {chapter.name}"
+    assert not v.errors and not v.outside and not v.failed and not v.bad_status, v.errors + v.failed + v.bad_status
+
+
+@pytest.mark.parametrize("chapter", chapters(), ids=lambda c: c.name)
+def test_interactive_figures_fall_back_to_their_image_without_script(html_dir: Path, chapter: Page) -> None:
+    """Before the script runs (or without it) a figure shows its starting state, with alt text."""
+    if not chapter.figure_states:
+        pytest.skip(f"{chapter.name} has no interactive figure with stored states")
+    text = html_of(html_dir, chapter.name).read_text(encoding="utf-8")
+    figures = re.findall(r'<figure class="rnnlib-states".*?</figure>', text, flags=re.DOTALL)
+    assert len(figures) == len(chapter.figure_states)
+    for markup, states in zip(figures, chapter.figure_states, strict=True):
+        image = re.search(r'<img class="rnnlib-states-image" src="([^"]+)"[^>]* alt="([^"]+)"', markup)
+        assert image, markup[:300]
+        assert image.group(1).endswith(f"/{states['states'][states['start']]}.png")
+        assert (html_of(html_dir, chapter.name).parent / unquote(image.group(1))).resolve().is_file()
