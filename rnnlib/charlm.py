@@ -3,9 +3,9 @@
 The model predicts the next character of a text from the characters before it,
 the task a phone keyboard solves when it suggests how a word goes on:
 
-    x_t     = one-hot(c_t) or E[c_t]                       (N, D)
+    x_t     = one-hot(w_t) or E[w_t]                       (N, D)
     h_t     = recurrent cell(x_t, h_{t-1})                 (N, H), any cell, any depth
-    y_hat_t = softmax(h_t W_hy + b_y)                      (N, V), P(c_{t+1} | c_1..c_t)
+    y_hat_t = softmax(h_t W_hy + b_y)                      (N, V), P(w_{t+1} | w_1..w_t)
 
 and is trained to minimise the mean cross-entropy of the true next characters;
 ``exp`` of that mean is the *perplexity*, equal to V for a model that guesses
@@ -13,13 +13,18 @@ uniformly and to 1 for a model that is always certain and right.
 
 A long text is not cut into separate sentences.  :func:`text_streams` splits it
 into N contiguous streams that are read in parallel, and :func:`stream_chunks`
-walks along them k characters at a time.  :func:`train_tbptt` carries the
+walks along them ell characters at a time.  :func:`train_tbptt` carries the
 hidden state from one chunk to the next, so the model reads the whole text as one
 sequence, but backpropagates only within a chunk: truncated BPTT, whose memory
-and cost per update are O(k), not O(length of the text).
+and cost per update are O(ell), not O(length of the text).  With validation
+streams, :func:`train_tbptt` also measures the validation loss as it goes and can
+put back the best parameters at the end (early stopping); during training it can
+apply dropout to the connections that are not recurrent (:mod:`rnnlib.regularisation`).
 
 :func:`sample` writes text by feeding each drawn character back in, at a
-temperature (:func:`temperature_probabilities`); :func:`perplexity` scores held-out
+temperature (:func:`temperature_probabilities`), optionally cut to the top k
+(:func:`top_k_probabilities`) or to the nucleus (:func:`nucleus_probabilities`);
+:func:`perplexity` scores held-out
 text; :func:`carried_state_norms` reads the streams with no update and reports how
 large the carried state grows; :func:`save_char_lm` and :func:`load_char_lm` store
 a trained model with its sizes and characters in a pickle-free ``.npz`` file
@@ -42,7 +47,7 @@ from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
 from rnnlib import init
-from rnnlib._checks import Shapes, _describe, as_int_array, check_rng, positive_float, positive_int
+from rnnlib._checks import Shapes, _describe, as_float_array, as_int_array, check_rng, positive_float, positive_int
 from rnnlib.activations import softmax
 from rnnlib.data import Vocabulary, one_hot
 from rnnlib.io import load_into, load_params, save_params
@@ -51,6 +56,7 @@ from rnnlib.losses import softmax_cross_entropy
 from rnnlib.optim import Optimizer, clip_grad_norm, global_norm
 from rnnlib.plots import plot_distributions
 from rnnlib.recurrent import Recurrent
+from rnnlib.regularisation import check_dropout_rate, dropout_backward, dropout_forward
 from rnnlib.widgets import InteractiveFigure, interactive_figure
 
 Array = NDArray[np.floating]
@@ -65,15 +71,19 @@ __all__ = [
     "evaluate",
     "load_char_lm",
     "next_character_probabilities",
+    "nucleus_probabilities",
     "num_chunks",
     "perplexity",
     "plot_next_character",
+    "plot_overfitting",
+    "plot_truncation",
     "sample",
     "save_char_lm",
     "stream_chunks",
     "temperature_probabilities",
     "temperature_widget",
     "text_streams",
+    "top_k_probabilities",
     "train_tbptt",
 ]
 
@@ -304,7 +314,15 @@ class CharLM:
 
     # -- forward and backward --------------------------------------------------
 
-    def forward(self, ids: NDArray[np.integer], state: State | None = None) -> tuple[Array, dict[str, Any]]:
+    def forward(
+        self,
+        ids: NDArray[np.integer],
+        state: State | None = None,
+        dropout: float = 0.0,
+        variational: bool = False,
+        rng: np.random.Generator | None = None,
+        input_dropout: float = 0.0,
+    ) -> tuple[Array, dict[str, Any]]:
         """Scores for the next character after every input character.
 
         Parameters
@@ -315,6 +333,19 @@ class CharLM:
             the state to start from (default zeros), e.g. ``cache["state"]`` of
             the previous chunk; it is treated as a constant, so no gradient flows
             back into the chunk that produced it
+        dropout : float
+            for training only: the rate of (inverted) dropout on the states h_t
+            that the output layer reads, a connection that is not recurrent
+            (:mod:`rnnlib.regularisation`); the recurrence h_{t-1} -> h_t is never
+            dropped.  0 (the default) is off
+        variational : bool
+            one mask per stream shared by all T steps of the chunk (Gal and
+            Ghahramani) instead of a fresh mask at every step
+        rng : np.random.Generator | None
+            the source of the masks; required when a dropout rate is above 0
+        input_dropout : float
+            for training only: the dropout rate on the inputs x_t of the recurrent
+            layer (with one-hot inputs this drops whole characters); 0 is off
 
         Returns
         -------
@@ -326,17 +357,29 @@ class CharLM:
         ids = Shapes().ints("ids", ids, ("N", "T"), high=self.vocab_size)
         N = ids.shape[0]
         state = self._check_state(state, N)
+        rate = check_dropout_rate(dropout)
+        if rate > 0 and rng is None:
+            raise ValueError("dropout > 0 needs rng, a numpy Generator that draws the masks")
         p = self.params
         if self.embedding_size is None:
             x, emb_cache = one_hot(ids, self.vocab_size, dtype=self.dtype), None
         else:
             x, emb_cache = embedding_forward(ids, p["E"])
+        rate_in = check_dropout_rate(input_dropout)
+        if rate_in > 0 and rng is None:
+            raise ValueError("input_dropout > 0 needs rng, a numpy Generator that draws the masks")
+        mask_in = mask_out = None
+        if rate_in > 0:
+            x, mask_in = dropout_forward(x, rate_in, rng, variational)
         hs, rnn_cache = self.rnn.forward(x, p, h0=state["h"], c0=state.get("c"))
+        if rate > 0:
+            hs, mask_out = dropout_forward(hs, rate, rng, variational)
+        masks = None if mask_in is None and mask_out is None else (mask_in, mask_out)
         scores, out_cache = temporal_affine_forward(hs, p["W_hy"], p["b_y"])
         new_state = {"h": rnn_cache["final"].copy()}
         if self.cell == "lstm":
             new_state["c"] = rnn_cache["final_c"].copy()
-        return scores, {"emb": emb_cache, "rnn": rnn_cache, "out": out_cache, "state": new_state}
+        return scores, {"emb": emb_cache, "rnn": rnn_cache, "out": out_cache, "state": new_state, "dropout": masks}
 
     def backward(self, dscores: Array, cache: dict[str, Any]) -> dict[str, Array]:
         """Gradients of every parameter from dL/dscores of shape (N, T, V).
@@ -345,14 +388,26 @@ class CharLM:
         BPTT cuts the graph.
         """
         dhs, dW_hy, db_y = temporal_affine_backward(dscores, cache["out"])
+        masks = cache.get("dropout")
+        if masks is not None and masks[1] is not None:
+            dhs = dropout_backward(dhs, masks[1])
         dx, _, grads = self.rnn.backward(dhs, cache["rnn"])
         grads |= {"W_hy": dW_hy, "b_y": db_y}
+        if masks is not None and masks[0] is not None and cache["emb"] is not None:
+            dx = dropout_backward(dx, masks[0])
         if cache["emb"] is not None:
             grads["E"] = embedding_backward(dx, cache["emb"])
         return {k: grads[k] for k in self.params}
 
     def loss_and_state(
-        self, ids: NDArray[np.integer], targets: NDArray[np.integer], state: State | None = None
+        self,
+        ids: NDArray[np.integer],
+        targets: NDArray[np.integer],
+        state: State | None = None,
+        dropout: float = 0.0,
+        variational: bool = False,
+        rng: np.random.Generator | None = None,
+        input_dropout: float = 0.0,
     ) -> tuple[float, dict[str, Array], State]:
         """Mean cross-entropy of the next characters, its gradients, and the state to carry on.
 
@@ -364,6 +419,14 @@ class CharLM:
             the character after each input
         state : dict | None
             state to start from (default zeros)
+        dropout : float
+            training-time dropout rate on the non-recurrent connections (see :meth:`forward`)
+        variational : bool
+            one dropout mask per stream for the whole chunk (see :meth:`forward`)
+        rng : np.random.Generator | None
+            draws the dropout masks; required when a dropout rate is above 0
+        input_dropout : float
+            training-time dropout rate on the inputs x_t (see :meth:`forward`)
 
         Returns
         -------
@@ -374,7 +437,7 @@ class CharLM:
         state : dict
             the state after the last step
         """
-        scores, cache = self.forward(ids, state)
+        scores, cache = self.forward(ids, state, dropout, variational, rng, input_dropout)
         loss, dscores = softmax_cross_entropy(scores, targets)
         return loss, self.backward(dscores, cache), cache["state"]
 
@@ -427,6 +490,13 @@ def train_tbptt(
     clip_norm: float | None = None,
     lr_schedule: Callable[[int], float] | None = None,
     frozen: tuple[str, ...] = (),
+    dropout: float = 0.0,
+    variational: bool = False,
+    rng: np.random.Generator | None = None,
+    validation: NDArray[np.integer] | None = None,
+    eval_every: int = 50,
+    keep_best: bool = False,
+    input_dropout: float = 0.0,
 ) -> dict[str, NDArray[np.float64]]:
     """Train on parallel streams with truncated BPTT, carrying the state across chunks.
 
@@ -459,6 +529,24 @@ def train_tbptt(
         names of parameters kept at their starting values (e.g. ``("W_hh",)``);
         their gradients are set to zero before clipping, so they neither move nor
         count in the gradient norm
+    dropout : float
+        rate of dropout on the states h_t the output layer reads, during training
+        (see :meth:`CharLM.forward`); 0, the default, is off.  Evaluation never drops
+    variational : bool
+        with dropout, one mask per stream and chunk, shared by the chunk's steps
+    rng : np.random.Generator | None
+        draws the dropout masks; required when a dropout rate is above 0
+    validation : ndarray of shape (N_val, S_val) | None
+        validation streams (from :func:`text_streams`); if given, the mean
+        cross-entropy on them (:func:`evaluate`, chunks of ``chunk_length``) is
+        measured before the first update and after every ``eval_every`` updates
+    eval_every : int
+        updates between two validation measurements
+    keep_best : bool
+        early stopping: at the end, put back the parameters of the measurement with
+        the lowest validation loss (needs ``validation``)
+    input_dropout : float
+        rate of dropout on the inputs x_t during training; 0, the default, is off
 
     Returns
     -------
@@ -466,7 +554,10 @@ def train_tbptt(
         ndarrays of shape (updates,): ``"loss"`` (training cross-entropy of
         each chunk, before its update), ``"grad_norm"`` (global gradient norm before
         clipping), ``"lr"`` (the learning rate used) and ``"state_norm"`` (the mean over
-        streams of the norm of the top layer's state carried out of the chunk)
+        streams of the norm of the top layer's state carried out of the chunk).  With
+        ``validation``, also ``"val_step"`` and ``"val_loss"`` of shape (measurements,),
+        the number of updates made before each measurement and its loss, and
+        ``"best_step"``, the ``val_step`` of the lowest one (an array of shape ())
     """
     model = _check_model(model)
     if not isinstance(optimizer, Optimizer):
@@ -483,13 +574,40 @@ def train_tbptt(
         raise TypeError(f"lr_schedule must be a function of the step, or None; got {_describe(lr_schedule)}")
     if isinstance(frozen, str) or not all(name in model.params for name in frozen):
         raise ValueError(f"frozen must be a tuple of parameter names from {sorted(model.params)}; got {frozen!r}")
+    rate, rate_in = check_dropout_rate(dropout), check_dropout_rate(input_dropout)
+    if rate > 0 or rate_in > 0:
+        rng = check_rng(rng)
+    if validation is not None:
+        validation = Shapes().ints("validation", validation, ("N", "S"), high=model.vocab_size)
+        if validation.shape[1] - 1 < k:
+            raise ValueError(
+                f"validation streams must hold more than chunk_length = {k} characters each; "
+                f"got shape {validation.shape}. Use fewer validation streams."
+            )
+    eval_every = positive_int("eval_every", eval_every)
+    if keep_best and validation is None:
+        raise ValueError("keep_best needs validation streams to choose the best parameters from")
+    val_steps: list[int] = []
+    val_losses: list[float] = []
+    best: tuple[float, dict[str, Array]] | None = None
+
+    def measure() -> None:
+        nonlocal best
+        v = evaluate(model, validation, k)
+        val_steps.append(len(losses))
+        val_losses.append(v)
+        if keep_best and (best is None or v < best[0]):
+            best = (v, {name: a.copy() for name, a in model.params.items()})
+
     losses, norms, lrs, state_norms = [], [], [], []
+    if validation is not None:
+        measure()
     while len(losses) < total:
         state = model.initial_state(streams.shape[0])
         for x, y in stream_chunks(streams, k):
             if lr_schedule is not None:
                 optimizer.lr = float(lr_schedule(len(losses)))
-            loss, grads, state = model.loss_and_state(x, y, state)
+            loss, grads, state = model.loss_and_state(x, y, state, rate, variational, rng, rate_in)
             for name in frozen:
                 grads[name] = np.zeros_like(grads[name])
             if clip_norm is not None:
@@ -501,14 +619,23 @@ def train_tbptt(
             norms.append(norm)
             lrs.append(optimizer.lr)
             state_norms.append(_state_norm(state))
+            if validation is not None and (len(losses) % eval_every == 0 or len(losses) == total):
+                measure()
             if len(losses) == total:
                 break
-    return {
+    log = {
         "loss": np.array(losses),
         "grad_norm": np.array(norms),
         "lr": np.array(lrs),
         "state_norm": np.array(state_norms),
     }
+    if validation is not None:
+        log |= {"val_step": np.array(val_steps), "val_loss": np.array(val_losses)}
+        log["best_step"] = np.array(val_steps[int(np.argmin(val_losses))])
+    if best is not None:
+        for name, a in best[1].items():
+            model.params[name][...] = a
+    return log
 
 
 def evaluate(model: CharLM, streams: NDArray[np.integer], chunk_length: int) -> float:
@@ -643,6 +770,83 @@ def temperature_probabilities(scores: Array, temperature: float = 1.0, exclude: 
     return softmax(z)
 
 
+def _check_probabilities(probs: object) -> NDArray[np.float64]:
+    p = np.array(as_float_array("probs", probs), dtype=np.float64)
+    if p.ndim == 0 or p.shape[-1] == 0:
+        raise ValueError(f"probs must have shape (..., V) with V >= 1; got shape {p.shape}")
+    if (p < 0).any() or not np.allclose(p.sum(axis=-1), 1, atol=1e-6):
+        raise ValueError("probs must be non-negative and each row must sum to 1 (a distribution over the V ids)")
+    return p
+
+
+def top_k_probabilities(probs: Array, k: int) -> NDArray[np.float64]:
+    """Keep the k likeliest ids of each distribution, set the rest to 0 and renormalise.
+
+    Ties are broken by the lower id, so exactly k ids keep their probability.
+
+    Parameters
+    ----------
+    probs : ndarray of shape (..., V)
+        distributions over V ids, each row summing to 1 (e.g. from
+        :func:`temperature_probabilities`)
+    k : int
+        how many ids to keep, 1 <= k <= V (k = 1 is greedy decoding, k = V changes nothing)
+
+    Returns
+    -------
+    probs : float64 ndarray of shape (..., V)
+        the kept ids' probabilities divided by their sum; 0 elsewhere
+    """
+    p = _check_probabilities(probs)
+    V = p.shape[-1]
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"k must be an int between 1 and V = {V}; got {_describe(k)}")
+    if not 1 <= k <= V:
+        raise ValueError(f"k must be between 1 and V = {V} (how many ids to keep); got {k}")
+    order = np.argsort(-p, axis=-1, kind="stable")
+    keep = np.zeros(p.shape, dtype=bool)
+    np.put_along_axis(keep, order[..., :k], True, axis=-1)
+    out = np.where(keep, p, 0.0)
+    return out / out.sum(axis=-1, keepdims=True)
+
+
+def nucleus_probabilities(probs: Array, top_p: float) -> NDArray[np.float64]:
+    """Nucleus (top-p) filtering: keep the smallest set of likeliest ids whose total reaches top_p.
+
+    The ids are taken in order of decreasing probability (ties by the lower id) until
+    their probabilities add up to at least ``top_p``; the rest are set to 0 and the
+    kept ones renormalised (Holtzman et al., 2020).  How many ids survive depends on
+    the distribution: few where the model is sure, many where it is not.
+
+    Parameters
+    ----------
+    probs : ndarray of shape (..., V)
+        distributions over V ids, each row summing to 1
+    top_p : float
+        in (0, 1]; 1 keeps every id with a non-zero probability
+
+    Returns
+    -------
+    probs : float64 ndarray of shape (..., V)
+        the nucleus's probabilities divided by their sum; 0 elsewhere
+    """
+    p = _check_probabilities(probs)
+    if isinstance(top_p, bool) or not isinstance(top_p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"top_p must be a number in (0, 1]; got {_describe(top_p)}")
+    if not 0 < float(top_p) <= 1:
+        raise ValueError(f"top_p must be in (0, 1] (the probability mass to keep); got {top_p}")
+    order = np.argsort(-p, axis=-1, kind="stable")
+    sorted_p = np.take_along_axis(p, order, axis=-1)
+    before = np.cumsum(sorted_p, axis=-1) - sorted_p  # mass of the likelier ids
+    # an id is kept while the likelier ones have not yet reached top_p (a little slack for rounding)
+    kept_sorted = (before < float(top_p) - 1e-12) & (sorted_p > 0)
+    kept_sorted[..., 0] = True
+    keep = np.zeros(p.shape, dtype=bool)
+    np.put_along_axis(keep, order, kept_sorted, axis=-1)
+    out = np.where(keep, p, 0.0)
+    return out / out.sum(axis=-1, keepdims=True)
+
+
 def sample(
     model: CharLM,
     vocab: Vocabulary,
@@ -650,12 +854,17 @@ def sample(
     length: int,
     rng: np.random.Generator,
     temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
 ) -> str:
     """Generate ``length`` characters that continue ``prime``, one at a time.
 
     The model first reads the prime; then each drawn character is fed back as the
     next input, with the state carried from step to step.  Characters are drawn from
-    ``softmax(scores / temperature)``; ``<pad>`` and ``<unk>`` are never drawn.
+    ``softmax(scores / temperature)``, cut to its ``top_k`` likeliest characters
+    (:func:`top_k_probabilities`) and then to its nucleus of mass ``top_p``
+    (:func:`nucleus_probabilities`) when those are given; ``<pad>`` and ``<unk>`` are
+    never drawn.
 
     Parameters
     ----------
@@ -671,6 +880,10 @@ def sample(
         the same generator state gives the same text
     temperature : float
         positive float; 1 samples the model's own distribution
+    top_k : int | None
+        if given, draw only from the k likeliest characters at each step
+    top_p : float | None
+        if given, in (0, 1]: draw only from the nucleus of mass top_p at each step
 
     Returns
     -------
@@ -691,10 +904,18 @@ def sample(
     n = positive_int("length", length)
     rng = check_rng(rng)
     t = _check_temperature(temperature)
+    if top_k is not None:  # check the arguments once, before any work
+        top_k_probabilities(np.full(model.vocab_size, 1 / model.vocab_size), top_k)
+    if top_p is not None:
+        nucleus_probabilities(np.full(model.vocab_size, 1 / model.vocab_size), top_p)
     scores, cache = model.forward(encode_text(prime, vocab)[None])
     out = []
     for _ in range(n):
         p = temperature_probabilities(scores[0, -1], t, exclude=(vocab.pad_id, vocab.unk_id))
+        if top_k is not None:
+            p = top_k_probabilities(p, top_k)
+        if top_p is not None:
+            p = nucleus_probabilities(p, top_p)
         c = np.cumsum(p)
         i = min(int(np.searchsorted(c, rng.random() * c[-1], side="right")), len(p) - 1)
         out.append(i)
@@ -735,6 +956,124 @@ def plot_next_character(
     probs = {f"τ = {t:g}": next_character_probabilities(model, vocab, prime, t)[2:] for t in temperatures}
     fig = plot_distributions(vocab.id_to_token[2:], probs, top=top)
     fig.axes[0].set_title(f"next character after {prime!r}", fontsize=10)
+    return fig
+
+
+def plot_truncation(probs: Array, filtered: dict[str, Array], vocab: Vocabulary, top: int = 16) -> Figure:
+    """What sampling rules keep of one next-character distribution, one panel per rule.
+
+    Each panel shows the ``top`` likeliest characters of ``probs`` (most likely
+    first) as light outlined bars, and on top of them, in colour, the distribution
+    a rule actually samples from (e.g. a lower temperature, top-k, nucleus); a
+    character the rule cuts keeps only its outline.  The panel's title says how many
+    characters the rule keeps and what share of the original probability they held.
+
+    Parameters
+    ----------
+    probs : ndarray of shape (V,)
+        the model's own distribution (temperature 1)
+    filtered : dict
+        panel title -> ndarray of shape (V,), the distribution the rule samples from
+    vocab : Vocabulary
+        the character vocabulary, for the tick labels
+    top : int
+        how many of the likeliest characters to show
+
+    Returns
+    -------
+    fig : Figure
+        with one Axes per entry of ``filtered``, sharing the y-axis
+    """
+    import matplotlib.pyplot as plt
+
+    from rnnlib.plots import PALETTE
+
+    p = _check_probabilities(probs)
+    if p.ndim != 1 or not isinstance(vocab, Vocabulary) or len(vocab) != p.size:
+        raise ValueError(f"probs must have shape (V,) with V = len(vocab); got {p.shape}")
+    if not isinstance(filtered, dict) or not filtered:
+        raise TypeError(f"filtered must be a non-empty dict of title -> distribution; got {_describe(filtered)}")
+    dists = {name: _check_probabilities(q) for name, q in filtered.items()}
+    order = np.argsort(-p, kind="stable")[: positive_int("top", top)]
+    shown = {" ": "␣", "\n": "↵", "\t": "⇥"}
+    labels = [shown.get(vocab.id_to_token[i], vocab.id_to_token[i]) for i in order]
+    x = np.arange(len(order))
+    fig, axes = plt.subplots(1, len(dists), figsize=(3.1 * len(dists) + 0.6, 3.0), sharey=True, squeeze=False)
+    for m, (ax, (name, q)) in enumerate(zip(axes[0], dists.items(), strict=True)):
+        kept = q > 0
+        ax.bar(x, p[order], width=0.8, facecolor="none", edgecolor="0.55", lw=0.8, label="model, τ = 1")
+        ax.bar(x, q[order], width=0.55, color=PALETTE[(m + 1) % len(PALETTE)], label="sampled from")
+        ax.set_xticks(x, labels, fontsize=9)
+        ax.set_title(f"{name}\nkeeps {kept.sum()} of {p.size}, {p[kept].sum():.0%} of the mass", fontsize=9)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0, 0].set_ylabel("probability")
+    axes[0, 0].legend(frameon=False, fontsize=8, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_overfitting(
+    runs: dict[str, list[dict[str, NDArray[np.float64]]]], reference: dict[str, float] | None = None, smooth: int = 20
+) -> Figure:
+    """Training against validation loss over updates (left), and the validation loss of several runs (right).
+
+    Parameters
+    ----------
+    runs : dict
+        name -> list of logs of :func:`train_tbptt` with ``validation`` (one per
+        seed); the first entry is drawn on the left: each seed's training loss as a
+        running mean over ``smooth`` updates, and its validation loss
+    reference : dict | None
+        label -> a loss drawn as a horizontal dotted line on both panels
+    smooth : int
+        window of the running mean of the training loss
+
+    Returns
+    -------
+    fig : Figure
+        two Axes; on the right, each run's median validation loss over its seeds
+        (the thin band spans the lowest and highest seed), with a dot at the
+        update where the median is lowest
+    """
+    import matplotlib.pyplot as plt
+
+    from rnnlib.plots import PALETTE
+
+    if not isinstance(runs, dict) or not runs or not all(isinstance(v, list) and v for v in runs.values()):
+        raise TypeError(f"runs must be a non-empty dict of name -> list of training logs; got {_describe(runs)}")
+    for name, logs in runs.items():
+        if not all(isinstance(g, dict) and "val_loss" in g for g in logs):
+            raise ValueError(f"runs[{name!r}] must hold logs of train_tbptt run with validation streams")
+    w = positive_int("smooth", smooth)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    first, logs = next(iter(runs.items()))
+    for i, g in enumerate(logs):
+        loss = g["loss"]
+        running = np.convolve(loss, np.ones(w) / w, mode="valid")
+        kw = {"label": "training (running mean)"} if i == 0 else {}
+        left.plot(np.arange(w, len(loss) + 1), running, color=PALETTE[0], lw=1, alpha=0.8, **kw)
+        kw = {"label": "validation"} if i == 0 else {}
+        left.plot(g["val_step"], g["val_loss"], color=PALETTE[1], lw=1.2, marker=".", ms=3, **kw)
+    left.set(title=f"{first}: {len(logs)} seeds", xlabel="update", ylabel="loss (nats per character)")
+    for m, (name, logs) in enumerate(runs.items()):
+        steps = logs[0]["val_step"]
+        vals = np.array([g["val_loss"] for g in logs])
+        med = np.median(vals, axis=0)
+        colour = PALETTE[m % len(PALETTE)]
+        right.fill_between(steps, vals.min(axis=0), vals.max(axis=0), color=colour, alpha=0.15, lw=0)
+        right.plot(steps, med, color=colour, lw=1.5, ls=("-", "--", "-.", ":")[m % 4], label=name)
+        b = int(np.argmin(med))
+        right.plot(steps[b], med[b], "o", color=colour, ms=5)
+    right.set(title="validation loss, median of the seeds", xlabel="update")
+    for label, value in (reference or {}).items():
+        for ax in (left, right):
+            ax.axhline(value, color="0.4", lw=1, ls=":", label=label if ax is right else None)
+    low = min(min(g["val_loss"].min() for g in v) for v in runs.values())
+    right.set_ylim(low - 0.1, low + 0.6)
+    for ax in (left, right):
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
     return fig
 
 

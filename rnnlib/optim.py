@@ -61,19 +61,26 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent, optionally with (heavy-ball) momentum.
+    """Stochastic gradient descent, optionally with (heavy-ball) momentum and weight decay.
 
-    v <- momentum * v - lr * g;   p <- p + v
+    p <- (1 - lr * weight_decay) p;   v <- momentum * v - lr * g;   p <- p + v
+
+    With ``weight_decay`` > 0 every parameter also shrinks towards zero by the
+    fraction lr * weight_decay per step, which for SGD is the same as adding
+    (weight_decay / 2) ||p||^2 to the loss; 0 (the default) is off.
     """
 
-    def __init__(self, lr: float = 0.1, momentum: float = 0.0) -> None:
+    def __init__(self, lr: float = 0.1, momentum: float = 0.0, weight_decay: float = 0.0) -> None:
         super().__init__(lr)
         self.momentum = positive_float("momentum", momentum, allow_zero=True)
         if self.momentum >= 1:
             raise ValueError(f"momentum must be in [0, 1); got {momentum}")
+        self.weight_decay = positive_float("weight_decay", weight_decay, allow_zero=True)
         self.velocity: Params = {}
 
     def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
+        if self.weight_decay:
+            p -= (self.lr * self.weight_decay) * p
         if self.momentum == 0:
             p -= self.lr * g
             return
@@ -83,14 +90,26 @@ class SGD(Optimizer):
         p += v
 
     def __repr__(self) -> str:
-        return f"SGD(lr={self.lr}, momentum={self.momentum})"
+        wd = f", weight_decay={self.weight_decay}" if self.weight_decay else ""
+        return f"SGD(lr={self.lr}, momentum={self.momentum}{wd})"
 
 
 class Adam(Optimizer):
-    """Adam (Kingma and Ba, 2015) with bias-corrected first and second moments."""
+    """Adam (Kingma and Ba, 2015) with bias-corrected first and second moments.
 
-    def __init__(self, lr: float = 0.01, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+    With ``weight_decay`` > 0 the decay is *decoupled* from the adaptive step, as in
+    AdamW (Loshchilov and Hutter, 2019): each step first shrinks every parameter,
+    p <- (1 - lr * weight_decay) p, then takes the usual Adam step.  (Adding an L2
+    term to the loss instead would be divided by sqrt(v_hat) like the rest of the
+    gradient, so parameters with large gradients would hardly be decayed.)
+    0, the default, is plain Adam.
+    """
+
+    def __init__(
+        self, lr: float = 0.01, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0
+    ) -> None:
         super().__init__(lr)
+        self.weight_decay = positive_float("weight_decay", weight_decay, allow_zero=True)
         for name, b in (("beta1", beta1), ("beta2", beta2)):
             if not 0 <= positive_float(name, b, allow_zero=True) < 1:
                 raise ValueError(f"{name} must be in [0, 1); got {b}")
@@ -103,6 +122,8 @@ class Adam(Optimizer):
         m = self.m.setdefault(name, np.zeros_like(p))
         v = self.v.setdefault(name, np.zeros_like(p))
         t = self.t[name] = self.t.get(name, 0) + 1
+        if self.weight_decay:
+            p -= (self.lr * self.weight_decay) * p
         m *= self.beta1
         m += (1 - self.beta1) * g
         v *= self.beta2
@@ -112,7 +133,8 @@ class Adam(Optimizer):
         p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
     def __repr__(self) -> str:
-        return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2})"
+        wd = f", weight_decay={self.weight_decay}" if self.weight_decay else ""
+        return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}{wd})"
 
 
 def global_norm(grads: Params) -> float:

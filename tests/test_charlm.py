@@ -23,15 +23,19 @@ from rnnlib.charlm import (
     evaluate,
     load_char_lm,
     next_character_probabilities,
+    nucleus_probabilities,
     num_chunks,
     perplexity,
     plot_next_character,
+    plot_overfitting,
+    plot_truncation,
     sample,
     save_char_lm,
     stream_chunks,
     temperature_probabilities,
     temperature_widget,
     text_streams,
+    top_k_probabilities,
     train_tbptt,
 )
 
@@ -499,3 +503,155 @@ def test_load_errors(tmp_path, rng, vocab):
         load_char_lm(tmp_path / "missing.npz")
     with pytest.raises(ValueError, match="vocab must be the model's vocabulary of"):
         save_char_lm(tmp_path / "x.npz", model, char_vocabulary("ab"))
+
+
+# -- top-k and nucleus sampling ------------------------------------------------
+
+
+def test_top_k_pinned():
+    p = np.array([0.1, 0.4, 0.2, 0.3])
+    np.testing.assert_allclose(top_k_probabilities(p, 2), [0, 4 / 7, 0, 3 / 7])
+    np.testing.assert_allclose(top_k_probabilities(p, 1), [0, 1, 0, 0])
+    np.testing.assert_array_equal(top_k_probabilities(p, 4), p)
+    ties = top_k_probabilities(np.array([0.25, 0.25, 0.25, 0.25]), 3)  # ties go to the lower ids
+    np.testing.assert_allclose(ties, [1 / 3, 1 / 3, 1 / 3, 0])
+    rows = top_k_probabilities(np.array([[0.1, 0.4, 0.2, 0.3], [0.7, 0.1, 0.1, 0.1]]), 2)
+    np.testing.assert_allclose(rows, [[0, 4 / 7, 0, 3 / 7], [7 / 8, 1 / 8, 0, 0]])
+
+
+def test_nucleus_pinned():
+    p = np.array([0.1, 0.4, 0.2, 0.3])
+    np.testing.assert_allclose(nucleus_probabilities(p, 0.7), [0, 4 / 7, 0, 3 / 7])  # 0.4 + 0.3 reaches 0.7
+    np.testing.assert_allclose(nucleus_probabilities(p, 0.71), [0, 0.4, 0.2, 0.3] / np.float64(0.9))
+    np.testing.assert_allclose(nucleus_probabilities(p, 0.3), [0, 1, 0, 0])  # the likeliest is always kept
+    np.testing.assert_array_equal(nucleus_probabilities(p, 1.0), p)
+    np.testing.assert_allclose(nucleus_probabilities(np.array([0.7, 0.1, 0.2, 0.0]), 1.0), [0.7, 0.1, 0.2, 0])
+    sure, unsure = np.array([0.95, 0.03, 0.02]), np.array([0.4, 0.35, 0.25])
+    assert (nucleus_probabilities(sure, 0.9) > 0).sum() == 1 and (nucleus_probabilities(unsure, 0.9) > 0).sum() == 3
+
+
+def test_truncation_errors():
+    p = np.array([0.5, 0.5])
+    with pytest.raises(ValueError, match="k must be between 1 and V = 2"):
+        top_k_probabilities(p, 0)
+    with pytest.raises(ValueError, match="k must be between 1 and V = 2"):
+        top_k_probabilities(p, 3)
+    with pytest.raises(TypeError, match="k must be an int"):
+        top_k_probabilities(p, 1.5)
+    with pytest.raises(ValueError, match=r"top_p must be in \(0, 1\]"):
+        nucleus_probabilities(p, 0.0)
+    with pytest.raises(ValueError, match=r"top_p must be in \(0, 1\]"):
+        nucleus_probabilities(p, 1.2)
+    with pytest.raises(TypeError, match="top_p must be a number"):
+        nucleus_probabilities(p, "0.9")
+    with pytest.raises(ValueError, match="probs must be non-negative and each row must sum to 1"):
+        top_k_probabilities(np.array([0.5, 0.6]), 1)
+
+
+def test_sampling_with_top_k_and_nucleus(trained, vocab):
+    greedy = sample(trained, vocab, "the ", 30, np.random.default_rng(0), temperature=1e-3)
+    for seed in (0, 1):
+        assert sample(trained, vocab, "the ", 30, np.random.default_rng(seed), top_k=1) == greedy
+        assert sample(trained, vocab, "the ", 30, np.random.default_rng(seed), top_p=1e-9) == greedy
+    # with no cut, the same draws as plain sampling
+    assert sample(trained, vocab, "the ", 30, np.random.default_rng(3), top_k=len(vocab), top_p=1.0) == sample(
+        trained, vocab, "the ", 30, np.random.default_rng(3)
+    )
+    # every character drawn with top_k = 2 is one of the two likeliest at its step
+    text = sample(trained, vocab, "the ", 20, np.random.default_rng(4), top_k=2)
+    ids = encode_text("the " + text, vocab)
+    scores, _ = trained.forward(ids[None, :-1])
+    p = temperature_probabilities(scores[0, 3:], 1.0, exclude=(0, 1))
+    assert all(i in np.argsort(-row)[:2] for row, i in zip(p, ids[4:], strict=True))
+    with pytest.raises(ValueError, match="k must be between 1 and V"):
+        sample(trained, vocab, "the ", 5, np.random.default_rng(0), top_k=0)
+    with pytest.raises(ValueError, match=r"top_p must be in \(0, 1\]"):
+        sample(trained, vocab, "the ", 5, np.random.default_rng(0), top_p=1.5)
+
+
+def test_plot_truncation(trained, vocab):
+    import matplotlib.pyplot as plt
+
+    p = next_character_probabilities(trained, vocab, "the c", 1.0)
+    fig = plot_truncation(p, {"top-2": top_k_probabilities(p, 2), "nucleus 0.9": nucleus_probabilities(p, 0.9)}, vocab)
+    assert len(fig.axes) == 2 and "keeps 2 of" in fig.axes[0].get_title()
+    plt.close(fig)
+    with pytest.raises(ValueError, match="probs must have shape"):
+        plot_truncation(p[:-1] / p[:-1].sum(), {"a": p}, vocab)
+
+
+# -- dropout, validation and early stopping ---------------------------------------
+
+
+@pytest.mark.parametrize("variational", [False, True])
+@pytest.mark.parametrize("emb", [None, 3])
+def test_dropout_gradients(rng, variational, emb):
+    V = 6
+    model = CharLM(V, 5, rng, embedding_size=emb)
+    ids, targets = rng.integers(2, V, (2, 4)), rng.integers(2, V, (2, 4))
+
+    def loss():
+        r = np.random.default_rng(9)  # the same masks at every call
+        return model.loss_and_state(ids, targets, None, 0.4, variational, r, input_dropout=0.3)[:2]
+
+    _, grads = loss()
+    for name in model.params:
+        num = numerical_gradient(lambda: loss()[0], model.params[name])
+        assert rel_error(grads[name], num) < 1e-7, name
+
+
+def test_dropout_changes_training_only(rng):
+    model = CharLM(6, 5, rng)
+    ids = rng.integers(2, 6, (3, 4))
+    plain, _ = model.forward(ids)
+    dropped, cache = model.forward(ids, dropout=0.5, rng=np.random.default_rng(0))
+    variational, vcache = model.forward(ids, dropout=0.5, variational=True, rng=np.random.default_rng(0))
+    assert not np.allclose(plain, dropped) and cache["dropout"][1].shape == (3, 4, 5)
+    assert vcache["dropout"][1].shape == (3, 1, 5) and vcache["dropout"][0] is None
+    np.testing.assert_array_equal(model.forward(ids)[0], plain)  # no rng, no dropout: deterministic
+    with pytest.raises(ValueError, match="dropout > 0 needs rng"):
+        model.forward(ids, dropout=0.5)
+    with pytest.raises(ValueError, match="input_dropout > 0 needs rng"):
+        model.forward(ids, input_dropout=0.5)
+    with pytest.raises(ValueError, match=r"rate must be in \[0, 1\)"):
+        model.forward(ids, dropout=1.0, rng=np.random.default_rng(0))
+
+
+def test_validation_log_and_early_stopping(vocab):
+    ids = encode_text(TEXT * 6, vocab)
+    train, val = text_streams(ids[:200], 4), text_streams(ids[200:], 2)
+    model = CharLM(len(vocab), 16, np.random.default_rng(0))
+    log = train_tbptt(model, train, Adam(0.05), 8, steps=30, validation=val, eval_every=10, keep_best=True)
+    np.testing.assert_array_equal(log["val_step"], [0, 10, 20, 30])
+    assert log["val_loss"][0] == pytest.approx(np.log(len(vocab)), abs=0.3)  # before training: near uniform
+    assert int(log["best_step"]) == log["val_step"][np.argmin(log["val_loss"])]
+    assert evaluate(model, val, 8) == pytest.approx(log["val_loss"].min())  # the best parameters are back
+    again = CharLM(len(vocab), 16, np.random.default_rng(0))
+    log2 = train_tbptt(again, train, Adam(0.05), 8, steps=30, validation=val, eval_every=10)
+    np.testing.assert_array_equal(log2["val_loss"], log["val_loss"])  # measuring changes nothing
+    assert evaluate(again, val, 8) == pytest.approx(log["val_loss"][-1])  # without keep_best: the last
+    plain = CharLM(len(vocab), 16, np.random.default_rng(0))
+    np.testing.assert_array_equal(train_tbptt(plain, train, Adam(0.05), 8, steps=30)["loss"], log["loss"])
+    dropped = train_tbptt(CharLM(len(vocab), 16, np.random.default_rng(0)), train, Adam(0.05), 8, steps=5,
+                          dropout=0.5, variational=True, rng=np.random.default_rng(1))  # fmt: skip
+    assert not np.allclose(dropped["loss"], log["loss"][:5])
+    import matplotlib.pyplot as plt
+
+    fig = plot_overfitting({"plain": [log, log2]}, reference={"uniform": np.log(len(vocab))})
+    assert len(fig.axes) == 2
+    plt.close(fig)
+
+
+def test_validation_errors(vocab):
+    ids = encode_text(TEXT * 6, vocab)
+    train, model = text_streams(ids[:200], 4), CharLM(len(vocab), 8, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="keep_best needs validation streams"):
+        train_tbptt(model, train, Adam(0.05), 8, steps=2, keep_best=True)
+    with pytest.raises(ValueError, match="validation streams must hold more than chunk_length = 8"):
+        train_tbptt(model, train, Adam(0.05), 8, steps=2, validation=text_streams(ids[:16], 2))
+    with pytest.raises(TypeError, match="rng must be a numpy Generator"):
+        train_tbptt(model, train, Adam(0.05), 8, steps=2, dropout=0.5)
+    with pytest.raises(ValueError, match="eval_every must be a positive int"):
+        train_tbptt(model, train, Adam(0.05), 8, steps=2, validation=train, eval_every=0)
+    with pytest.raises(ValueError, match="must hold logs of train_tbptt"):
+        plot_overfitting({"a": [{"loss": np.zeros(3)}]})

@@ -120,3 +120,23 @@ def test_fit_checks_clip_norm_under_its_own_name_before_training():
     with pytest.raises(ValueError, match="clip_norm must be a positive finite number; got -1"):
         fit(model, data, Adam(0.1), rng, epochs=1, clip_norm=-1)
     assert all(np.array_equal(before[k], model.params[k]) for k in before)
+
+
+def test_weight_decay_by_hand():
+    p = {"w": np.array([1.0, -2.0])}
+    SGD(lr=0.1, weight_decay=0.5).step(p, {"w": np.zeros(2)})
+    np.testing.assert_allclose(p["w"], [0.95, -1.9])  # shrinks by lr * weight_decay
+    p = {"w": np.array([1.0, -2.0])}
+    SGD(lr=0.1, weight_decay=0.5).step(p, {"w": np.array([1.0, 1.0])})
+    np.testing.assert_allclose(p["w"], [0.95 - 0.1, -1.9 - 0.1])
+    p = {"w": np.array([1.0, 1.0])}
+    Adam(lr=0.01, weight_decay=0.1).step(p, {"w": np.array([3.0, 0.0])})  # decoupled: decay, then the Adam step
+    np.testing.assert_allclose(p["w"], [0.999 - 0.01, 0.999], atol=1e-7)
+    q = {"w": np.array([1.0, 1.0])}
+    Adam(lr=0.01).step(q, {"w": np.array([3.0, 0.0])})
+    np.testing.assert_allclose(q["w"], [0.99, 1.0], atol=1e-7)  # without decay the zero-gradient entry stays
+    assert "weight_decay=0.1" in repr(Adam(weight_decay=0.1)) and "weight_decay" not in repr(Adam())
+    with pytest.raises(ValueError, match="weight_decay must be a non-negative finite number; got -1"):
+        Adam(weight_decay=-1)
+    with pytest.raises(TypeError, match="weight_decay must be a non-negative number"):
+        SGD(weight_decay="lots")
