@@ -257,7 +257,7 @@ def _latex_text(text: str) -> str:
 
 
 def states_latex(states: dict[str, Any], slug: str, outdir: Path) -> str:
-    """The PDF's figure: the highlighted states side by side, each with its setting, captioned."""
+    """The PDF's figure: the highlighted states side by side, each with its setting, and a line saying what they are."""
     import base64
 
     keys = states["highlights"]
@@ -285,7 +285,9 @@ def states_latex(states: dict[str, Any], slug: str, outdir: Path) -> str:
         f"The interactive figure of this section at {len(keys)} settings of "
         f"{_latex_text(', '.join(varied))}. In the notebook the controls take any value."
     )
-    return "\\begin{figure}[htbp]\n\\centering\n" + "".join(panels) + f"\\caption{{{caption}}}\n\\end{{figure}}\n"
+    # A float keeps the panels together; its caption is a plain line, not \\caption, so that the
+    # figures numbered in the text keep the same numbers in the PDF as on the website.
+    return "\\begin{figure}[htbp]\n\\centering\n" + "".join(panels) + f"{{\\small {caption}\\par}}\n\\end{{figure}}\n"
 
 
 def render_figure_states(app: Sphinx, doctree: nodes.document, docname: str) -> None:

@@ -56,7 +56,7 @@ def test_page_passes_the_axe_audit(visit: object, name: str, mode: str) -> None:
 
 
 class _Images(HTMLParser):
-    """The images of a page's article (inside <main>), with their alt text."""
+    """The figures of a page (images inside <main>, other than the theme's icons), with their alt text."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -67,7 +67,7 @@ class _Images(HTMLParser):
         a = dict(attrs)
         if tag == "main":
             self.depth += 1
-        elif tag == "img" and self.depth:
+        elif tag == "img" and self.depth and "_static/" not in (a.get("src") or ""):  # not the theme's icons
             self.images.append((a.get("src") or "", a.get("alt")))
 
     def handle_endtag(self, tag: str) -> None:
