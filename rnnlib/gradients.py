@@ -81,10 +81,10 @@ def spectral_radius(W: Array) -> float:
 
 
 def power_norms(W: Array, steps: int) -> Array:
-    """||W^k|| (the spectral norm) for k = 0, 1, ..., steps: how a matrix acts when applied again and again.
+    """||W^p|| (the spectral norm) for p = 0, 1, ..., steps: how a matrix acts when applied again and again.
 
     A linear RNN's Jacobian dh_T/dh_t is (W_hh^T)^(T - t), which has the same norm as W_hh^(T - t).
-    The norms are at most sigma_max(W) ** k, and ||W^k|| ** (1 / k) tends to the spectral radius
+    The norms are at most sigma_max(W) ** p, and ||W^p|| ** (1 / p) tends to the spectral radius
     (the appendix on linear algebra shows both).
 
     Parameters
@@ -96,7 +96,7 @@ def power_norms(W: Array, steps: int) -> Array:
     Returns
     -------
     norms : ndarray of shape (P,)
-        with P = steps + 1: norms[k] = ||W^k||, and norms[0] = 1, the norm of the identity
+        with P = steps + 1: norms[p] = ||W^p||, and norms[0] = 1, the norm of the identity
     """
     W = _square("W", W)
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):

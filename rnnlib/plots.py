@@ -14,6 +14,7 @@ Contract, once for the module:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -719,9 +720,9 @@ def plot_clipping(
 def plot_unit_circle_map(W: NDArray[np.floating]) -> Figure:
     """The unit circle of row vectors x and its image x W, an ellipse, with the singular values marked.
 
-    With the SVD W = U diag(sigma) V^T, the row vector u_i (column i of U) is mapped to
-    sigma_i v_i (v_i = row i of V^T): the ellipse's semi-axes. The arrow of u_i and that of
-    sigma_i v_i have the same colour.
+    With the SVD W = U diag(sigma) R^T (the book's letters: V is the vocabulary size), the
+    row vector u_i (column i of U) is mapped to sigma_i r_i (r_i = column i of R): the
+    ellipse's semi-axes. The arrow of u_i and that of sigma_i r_i have the same colour.
 
     Parameters
     ----------
@@ -751,7 +752,7 @@ def plot_unit_circle_map(W: NDArray[np.floating]) -> Figure:
     for i in range(2):
         colour = PALETTE[i]
         start, end = U[:, i], sigma[i] * Vt[i]
-        for ax, tip, label in ((left, start, f"$u_{i + 1}$"), (right, end, f"$\\sigma_{i + 1} v_{i + 1}$")):
+        for ax, tip, label in ((left, start, f"$u_{i + 1}$"), (right, end, f"$\\sigma_{i + 1} r_{i + 1}$")):
             arrow = ax.annotate("", xy=tip, xytext=(0, 0), arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 2})
             arrow.set_gid("singular")
             at = tip + 0.18 * tip / np.linalg.norm(tip)  # just beyond the arrow's tip
@@ -768,20 +769,21 @@ def plot_unit_circle_map(W: NDArray[np.floating]) -> Figure:
 
 
 def plot_power_norms(norms: Mapping[str, NDArray[np.floating]], radii: Mapping[str, float] | None = None) -> Figure:
-    """||W^k|| against k on a log scale for several matrices, with rho^k for comparison.
+    """||W^p|| against the power p on a log scale for several matrices, with rho^p for comparison.
 
     Parameters
     ----------
     norms : Mapping[str, ndarray]
-        matrix name -> ndarray of shape (K + 1,), the norms of W^0, ..., W^K, as from
+        matrix name -> ndarray of shape (P + 1,), the norms of W^0, ..., W^P, as from
         :func:`rnnlib.gradients.power_norms`
     radii : Mapping[str, float] | None
-        matrix name -> its spectral radius rho; rho^k is drawn dotted in the same colour
+        matrix name -> its spectral radius rho; rho^p is drawn dotted, in the matrix's colour,
+        and only once, in black, when several matrices share the same rho
 
     Returns
     -------
     fig : Figure
-        with one Axes; the norms have gid "norm", the lines rho^k gid "radius"
+        with one Axes; the norms have gid "norm", the lines rho^p gid "radius"
     """
     if not isinstance(norms, Mapping) or not norms:
         raise TypeError(f"norms must be a non-empty dict of matrix name -> array; got {_describe(norms)}")
@@ -791,19 +793,30 @@ def plot_power_norms(norms: Mapping[str, NDArray[np.floating]], radii: Mapping[s
         raise ValueError(f"radii names {sorted(unknown)} that are not in norms ({sorted(norms)})")
     fig, axes = _figure(7, 3.6)
     ax = axes[0, 0]
+    shared: list[dict[str, Any]] = []  # one per distinct rho: its value, the matrices that have it, their colours
     for i, (name, n) in enumerate(norms.items()):
         n = _vector(f"norms[{name!r}]", n)
         colour = PALETTE[i % len(PALETTE)]
-        k = np.arange(n.size)
-        ax.plot(k, n, color=colour, lw=2, marker="o", ms=3, label=f"{name}: $\\|W^k\\|$", gid="norm")
+        ax.plot(np.arange(n.size), n, color=colour, lw=2, marker="o", ms=3, label=f"{name}: $\\|W^p\\|$", gid="norm")
         if name in radii:
             rho = float(radii[name])
             if not np.isfinite(rho) or rho < 0:
                 raise ValueError(f"radii[{name!r}] must be a non-negative number; got {radii[name]!r}")
-            label = f"{name}: $\\rho^k$, $\\rho$ = {rho:.2f}"
-            ax.plot(k, rho**k, color=colour, lw=1.2, ls=":", label=label, gid="radius")
+            group = next((g for g in shared if np.isclose(g["rho"], rho, rtol=1e-9, atol=0.0)), None)
+            if group is None:
+                shared.append({"rho": rho, "names": [name], "colour": colour, "size": n.size})
+            else:
+                group["names"].append(name)
+                group["size"] = max(group["size"], n.size)
+    for g in shared:  # rho^p once per distinct rho, in black when several matrices share it
+        p = np.arange(g["size"])
+        count = len(g["names"])
+        colour = g["colour"] if count == 1 else OKABE_ITO["black"]
+        who = g["names"][0] if count == 1 else "both" if count == 2 else f"all {count}"
+        label = f"{who}: $\\rho^p$, $\\rho$ = {g['rho']:.2f}"
+        ax.plot(p, g["rho"] ** p, color=colour, lw=1.2, ls=":", label=label, gid="radius")
     ax.axhline(1.0, color="0.6", lw=0.8, zorder=0)
-    ax.set(yscale="log", xlabel="power $k$", ylabel="spectral norm")
+    ax.set(yscale="log", xlabel="power $p$", ylabel="spectral norm")
     fig.legend(loc="outside right center", frameon=False, fontsize=9)
     return fig
 

@@ -748,6 +748,7 @@ def test_plot_unit_circle_map_draws_the_ellipse_and_its_semi_axes():
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "$\\sigma_1$ = 2.00" in labels and "$\\sigma_2$ = 0.50" in labels
     assert len([a for a in left.texts if a.get_gid() == "singular"]) == 2
+    assert {"$\\sigma_1 r_1$", "$\\sigma_2 r_2$"} <= {t.get_text() for t in right.texts}  # R, not V (vocabulary)
     assert png_bytes(fig).startswith(b"\x89PNG")
     with pytest.raises(ValueError, match=r"W must have shape \(2, 2\); got \(3, 3\)"):
         plot_unit_circle_map(np.eye(3))
@@ -766,6 +767,14 @@ def test_plot_power_norms_draws_norms_and_radius_lines():
     (radius,) = _lines(ax, "radius")
     np.testing.assert_allclose(radius.get_ydata(), 0.5 ** np.arange(4))
     assert to_hex(radius.get_color()) == PALETTE[1].lower() and ax.get_yscale() == "log"
+    assert radius.get_label() == "B: $\\rho^p$, $\\rho$ = 0.50" and ax.get_xlabel() == "power $p$"
+    # two matrices with the same rho share one black rho^p line, as long as the longer curve
+    fig = plot_power_norms({"A": norms["A"], "B": norms["B"][:3]}, {"A": 0.5, "B": 0.5})
+    (shared,) = _lines(fig.axes[0], "radius")
+    np.testing.assert_allclose(shared.get_ydata(), 0.5 ** np.arange(4))
+    assert to_hex(shared.get_color()) == "#000000" and shared.get_label().startswith("both: ")
+    fig = plot_power_norms(norms, {"A": 0.9, "B": 0.5})  # different radii: one line each, in its matrix's colour
+    assert [to_hex(line.get_color()) for line in _lines(fig.axes[0], "radius")] == [c.lower() for c in PALETTE[:2]]
     with pytest.raises(TypeError, match="norms must be a non-empty dict"):
         plot_power_norms({})
     with pytest.raises(ValueError, match=r"radii names \['C'\] that are not in norms"):
