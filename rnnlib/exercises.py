@@ -69,7 +69,13 @@ def _to_numbers(answer: object) -> np.ndarray | str:
     return arr.astype(np.float64)
 
 
-def _hint_numbers(answer: object, expected: np.ndarray, rtol: float, atol: float) -> str | None:
+#: What :func:`check_answer` says by default when a single number is within 5% but not right.
+_CLOSE_HINT = "close, but not within the tolerance: did you round too early?"
+
+
+def _hint_numbers(
+    answer: object, expected: np.ndarray, rtol: float, atol: float, close_hint: str = _CLOSE_HINT
+) -> str | None:
     """A hint for a numeric answer, or None when it is within tolerance."""
     got = _to_numbers(answer)
     if isinstance(got, str):
@@ -97,14 +103,21 @@ def _hint_numbers(answer: object, expected: np.ndarray, rtol: float, atol: float
     if expected.ndim == 0:
         e, g = float(expected), float(got)
         if e != 0 and abs(g - e) <= 0.05 * abs(e):
-            return "close, but not within the tolerance: did you round too early?"
+            return close_hint
         return "it is too large." if g > e else "it is too small."
     wrong = ~np.isclose(got, expected, rtol=rtol, atol=atol)
     first = np.argwhere(wrong)[0].tolist()
     return f"{int(wrong.sum())} of {wrong.size} entries are not right (the first at index {first})."
 
 
-def check_answer(name: str, answer: object, expected: object, rtol: float = 1e-6, atol: float = 0.0) -> None:
+def check_answer(
+    name: str,
+    answer: object,
+    expected: object,
+    rtol: float = 1e-6,
+    atol: float = 0.0,
+    close_hint: str | None = None,
+) -> None:
     """Print "Correct" if ``answer`` matches ``expected``, otherwise a hint.
 
     Numbers and arrays match when ``np.allclose(answer, expected, rtol, atol)``
@@ -126,11 +139,20 @@ def check_answer(name: str, answer: object, expected: object, rtol: float = 1e-6
         the right answer, computed by the chapter from rnnlib
     rtol, atol : float
         relative and absolute tolerance for numbers
+    close_hint : str | None
+        what to say when a single number is within 5% of ``expected`` but not within
+        the tolerance. None says "close, but not within the tolerance: did you round
+        too early?", which suits a computed value; a count that is off by a few wants
+        its own hint, e.g. "close: count each weight array and bias once".
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty str naming the answer; got {_describe(name)}")
     rtol = positive_float("rtol", rtol, allow_zero=True)
     atol = positive_float("atol", atol, allow_zero=True)
+    if close_hint is None:
+        close_hint = _CLOSE_HINT
+    elif not isinstance(close_hint, str) or not close_hint.strip():
+        raise TypeError(f"close_hint must be None or a non-empty str; got {_describe(close_hint)}")
     if isinstance(expected, (bool, np.bool_)):
         if not isinstance(answer, (bool, np.bool_)):
             hint = f"the answer should be True or False; got {_describe(answer)}."
@@ -142,7 +164,7 @@ def check_answer(name: str, answer: object, expected: object, rtol: float = 1e-6
         exp = np.asarray(expected)
         if exp.dtype == object or not (np.issubdtype(exp.dtype, np.number) or exp.dtype == bool):
             raise TypeError(f"expected must be numeric, a str or a list of str; got {_describe(expected)}")
-        hint = _hint_numbers(answer, exp.astype(np.float64), rtol, atol)
+        hint = _hint_numbers(answer, exp.astype(np.float64), rtol, atol, close_hint)
     else:
         raise TypeError(f"expected must be a number, an array, a str or a list of str; got {_describe(expected)}")
     print(f"Correct: {name}." if hint is None else f"Not yet ({name}): {hint}")

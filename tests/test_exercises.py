@@ -79,6 +79,19 @@ def test_tolerances(capsys):
     assert not verdict(capsys, "x", 1e-9, 0.0)[0]
 
 
+def test_close_hint_replaces_only_the_near_miss_message(capsys):
+    count_hint = "close, but not right: count each weight array and bias once."
+    assert verdict(capsys, "count", 2699, 2700, close_hint=count_hint) == (False, f"Not yet (count): {count_hint}")
+    assert "did you round too early?" in verdict(capsys, "count", 2699, 2700)[1]  # the default is unchanged
+    assert verdict(capsys, "count", 2700, 2700, close_hint=count_hint)[0]
+    for answer, hint in ((5400, "twice too large"), (3000, "it is too large."), (None, "no answer yet")):
+        assert hint in verdict(capsys, "count", answer, 2700, close_hint=count_hint)[1]
+    with pytest.raises(TypeError, match="close_hint must be None or a non-empty str; got int 3"):
+        check_answer("x", 1, 1, close_hint=3)
+    with pytest.raises(TypeError, match="close_hint must be None or a non-empty str"):
+        check_answer("x", 1, 1, close_hint=" ")
+
+
 def test_errors_in_the_check_itself():
     with pytest.raises(TypeError, match="name must be a non-empty str"):
         check_answer("", 1, 1)
