@@ -423,13 +423,47 @@ def _draw_architecture(ax: Axes, kind: str, x0: float, steps: int, out_steps: in
             _feedback(ax, x, j)
 
 
+def _draw_decoder_with_inputs(ax: Axes, steps: int, out_steps: int) -> None:
+    """The decoder as chapter 3's equations write it: s_0 = h_S, inputs <bos>, e(y_1), ...
+
+    The encoder occupies the first ``steps`` columns; s_0 takes the next, then one column per decoder step.
+    """
+    x_s0 = COL * steps
+    _box(ax, x_s0, ROW, r"$s_0$", "initial", "s_0", dashed=True)
+    _right(ax, x_s0 - COL, x_s0, ROW, ARROW_COLOURS["context"], "context", "context")
+    for t in range(1, out_steps + 1):
+        x = x_s0 + COL * t
+        fed = r"\langle\mathrm{bos}\rangle" if t == 1 else rf"y_{{{t - 1}}}"
+        _box(ax, x, 0, rf"$e({fed})$", "input", f"in_{t}")
+        _box(ax, x, ROW, rf"$s_{{{t}}}$", "decoder", f"s_{t}")
+        _box(ax, x, 2 * ROW, rf"$\hat{{y}}_{{{t}}}$", "output", f"y_{t}")
+        _up(ax, x, 0, ROW, "W_xh", f"dec_in:{t}", False)
+        _up(ax, x, ROW, 2 * ROW, "W_hy", f"W_hy:{t}", False)
+        _right(ax, x - COL, x, ROW, ARROW_COLOURS["context"], f"dec:{t - 1}->{t}", None)
+        if t > 1:  # the output of step t - 1 becomes the input of step t
+            _arrow(
+                ax,
+                (x - COL + BOX_W / 2, 2 * ROW - 0.1),
+                (x - BOX_W / 2, 0.1),
+                ARROW_COLOURS["feedback"],
+                f"feedback:{t - 1}->{t}",
+                connection="arc3,rad=0.15",
+                dashed=True,
+            )
+
+
 def _architecture_width(kind: str, steps: int, out_steps: int) -> int:
     """Number of columns an architecture occupies."""
     return {"one-to-one": 1, "encoder-decoder": steps + out_steps}.get(kind, steps)
 
 
 def draw_architecture(
-    kind: str, steps: int = 3, out_steps: int = 4, subtitle: bool = True, condition: str | None = None
+    kind: str,
+    steps: int = 3,
+    out_steps: int = 4,
+    subtitle: bool = True,
+    condition: str | None = None,
+    decoder_inputs: bool = False,
 ) -> Figure:
     """One of the shapes of sequence problem, in the style of :func:`draw_unrolled_rnn`.
 
@@ -452,6 +486,13 @@ def draw_architecture(
         W_phi_h, the first input is 0 and input t is the previous output's embedding
         e(y_(t-1)). "every step" adds phi to every input, as
         ``OneToManyGenerator(..., feed_condition=True)`` does.
+    decoder_inputs : bool
+        for "encoder-decoder" only. False draws the context arrow from the encoder's last
+        state straight to s_1, with each output fed back into the next decoder state. True
+        draws the decoder as chapter 3's equations write it: the context becomes the initial
+        state s_0 = h_S (a dashed box of its own, one more column), and every decoder step
+        has an input box, e(<bos>) at the first step and the embedding e(y_(t-1)) of the
+        previous output after it, with dashed arrows carrying each output into the next input.
 
     Returns
     -------
@@ -461,7 +502,9 @@ def draw_architecture(
         "feedback:(t-1)->t" where an output is fed back as the next input, and "context"
         where the encoder hands its last state to the decoder. With a ``condition``: boxes
         "v" (the condition phi) and "h_0", the arrow "W_vh", and each input's content
-        written below it.
+        written below it. With ``decoder_inputs``: boxes "s_0" and "in_t" (the decoder's
+        input at step t), arrows "dec_in:t" (input to state) and "dec:(t-1)->t" from t = 1,
+        "context" from h_S to s_0, and "feedback:(t-1)->t" from output to input.
     """
     if kind not in ARCHITECTURES:
         raise ValueError(f"kind must be one of {list(ARCHITECTURES)}; got {kind!r}")
@@ -469,12 +512,15 @@ def draw_architecture(
         raise ValueError(f"condition must be None, 'initial' or 'every step'; got {condition!r}")
     if condition is not None and kind != "one-to-many":
         raise ValueError(f"condition is for kind='one-to-many' only; got kind={kind!r}")
+    _check_bool("decoder_inputs", decoder_inputs)
+    if decoder_inputs and kind != "encoder-decoder":
+        raise ValueError(f"decoder_inputs is for kind='encoder-decoder' only; got kind={kind!r}")
     steps = positive_int("steps", steps)
     out_steps = positive_int("out_steps", out_steps)
     if steps > 8 or out_steps > 8:
         raise ValueError(f"steps and out_steps must be at most 8 so the diagram fits; got {steps} and {out_steps}")
     _check_bool("subtitle", subtitle)
-    width = _architecture_width(kind, steps, out_steps)
+    width = _architecture_width(kind, steps, out_steps) + (1 if decoder_inputs else 0)  # s_0's column
     top = 2 * ROW + 0.45 + (0.55 if subtitle else 0)
     if condition is not None:  # one more column, for v and h_0, and room for the inputs' contents
         fig, ax = _canvas((-COL - 0.75, COL * (width - 1) + 0.75), (-0.85, top))
@@ -484,7 +530,10 @@ def draw_architecture(
     if kind == "one-to-one":  # a single column is too narrow for the subtitle
         ax.set_xlim(-1.4, 1.4)
         fig.set_size_inches(2.8, fig.get_size_inches()[1])
-    if condition is None:
+    if decoder_inputs:
+        _draw_chain(ax, -COL, steps, "none", False, False, None)  # the encoder
+        _draw_decoder_with_inputs(ax, steps, out_steps)
+    elif condition is None:
         _draw_architecture(ax, kind, 0.0, steps, out_steps)
     if subtitle:
         ax.text(

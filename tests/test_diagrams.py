@@ -286,6 +286,38 @@ def test_condition_errors():
         diagrams.draw_architecture("many-to-one", condition="initial")
 
 
+def test_encoder_decoder_with_decoder_inputs_as_chapter_3_writes_it():
+    fig = diagrams.draw_architecture("encoder-decoder", steps=2, out_steps=3, decoder_inputs=True)
+    assert boxes(fig) == {
+        "x_1", "x_2", "h_1", "h_2", "s_0", "in_1", "in_2", "in_3", "s_1", "s_2", "s_3", "y_1", "y_2", "y_3",
+    }  # fmt: skip
+    assert arrows(fig) == {
+        "W_xh:1", "W_xh:2", "W_hh:1->2", "context", "dec:0->1", "dec:1->2", "dec:2->3",
+        "dec_in:1", "dec_in:2", "dec_in:3", "W_hy:1", "W_hy:2", "W_hy:3", "feedback:1->2", "feedback:2->3",
+    }  # fmt: skip
+    inputs = {t.get_gid(): t.get_text() for t in fig.axes[0].texts if str(t.get_gid()).startswith("text:in_")}
+    assert inputs == {
+        "text:in_1": r"$e(\langle\mathrm{bos}\rangle)$", "text:in_2": "$e(y_{1})$", "text:in_3": "$e(y_{2})$",
+    }  # fmt: skip
+    # the feedback arrows end at the next step's input box, not at its state
+    ends = {p.get_gid(): p._posA_posB for p in fig.axes[0].patches if str(p.get_gid()).startswith("feedback:")}
+    x_in_2 = diagrams.COL * 2 + diagrams.COL * 2  # encoder columns 0 and COL, s_0 at 2 COL, in_2 at 4 COL
+    end_x, end_y = ends["feedback:1->2"][1]
+    assert end_x == pytest.approx(x_in_2 - diagrams.BOX_W / 2) and end_y < 0.5  # the input row is at y = 0
+    # one more column than without the inputs, for s_0; the default figure is unchanged
+    plain = diagrams.draw_architecture("encoder-decoder", steps=2, out_steps=3)
+    assert fig.get_size_inches()[0] - plain.get_size_inches()[0] == pytest.approx(diagrams.COL)
+    assert "s_0" not in boxes(plain) and "in_1" not in boxes(plain)
+    assert png_bytes(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_decoder_inputs_errors():
+    with pytest.raises(ValueError, match=r"decoder_inputs is for kind='encoder-decoder' only; got kind='one-to-many'"):
+        diagrams.draw_architecture("one-to-many", decoder_inputs=True)
+    with pytest.raises(TypeError, match="decoder_inputs must be True or False; got int 1"):
+        diagrams.draw_architecture("encoder-decoder", decoder_inputs=1)
+
+
 # ---------------------------------------------------------------- the gated cells (chapter 6)
 
 
