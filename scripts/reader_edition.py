@@ -1011,10 +1011,17 @@ def _glue_outputs(cell: Any) -> dict[str, dict[str, Any]]:
     return found
 
 
+FIGURE_STATES_KEY = "application/vnd.rnnlib.figure-states+json"  # rnnlib.widgets.FIGURE_STATES_MIMETYPE
+
+
 def _reader_outputs(cell: Any) -> list[Any]:
     """Stored outputs as plain Jupyter shows them: glued figures become images, glued values go."""
     outputs = []
     for out in cell.get("outputs", []):
+        if FIGURE_STATES_KEY in out.get("metadata", {}):
+            # the website's pre-drawn states of an interactive figure: the reader's kernel draws them live
+            out = copy.deepcopy(out)
+            del out["metadata"][FIGURE_STATES_KEY]
         meta = out.get("metadata", {}).get("scrapbook")
         if not meta:
             outputs.append(out)

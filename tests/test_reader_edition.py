@@ -150,6 +150,22 @@ def test_a_glued_figure_is_displayed_by_its_cell_and_captioned_below_it(tmp_path
     assert "attachment:" not in text  # the figure is the cell's own output, right above
 
 
+def test_an_interactive_figure_keeps_its_widget_but_not_the_websites_pre_drawn_states(tmp_path: Path) -> None:
+    from rnnlib.widgets import FIGURE_STATES_MIMETYPE
+
+    assert FIGURE_STATES_MIMETYPE == R.FIGURE_STATES_KEY
+    widget = nbformat.v4.new_output(
+        "display_data",
+        data={"text/plain": "Slider", "application/vnd.jupyter.widget-view+json": {"model_id": "abc"}},
+        metadata={R.FIGURE_STATES_KEY: {"states": [{"png": "AAAA"}]}},
+    )
+    book = make_book(tmp_path, [md("# Second"), code("widgets.step_through_widget(model)", widget)])
+    (cell,) = codes_of(R.make_edition(book, "chapters/02_b"))
+    assert cell.outputs[0]["data"] == widget["data"]
+    assert R.FIGURE_STATES_KEY not in cell.outputs[0]["metadata"]
+    assert R.FIGURE_STATES_KEY in widget["metadata"]  # the chapter itself is left as it was
+
+
 def test_a_figure_shown_away_from_its_cell_is_attached_where_the_book_shows_it(tmp_path: Path) -> None:
     book = make_book(
         tmp_path,
