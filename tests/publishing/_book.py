@@ -124,3 +124,10 @@ def pages() -> list[Page]:
 
 def chapters() -> list[Page]:
     return [p for p in pages() if p.name.startswith("chapters/")]
+
+
+def numbered_chapters() -> list[Page]:
+    """The chapters of the numbered parts (1, 2, ...), without the appendices of the Reference part."""
+    parts = [part for part in toc().get("parts", []) if part.get("numbered")]
+    numbered = {name for part in parts for name in _walk(part.get("chapters", []))}
+    return [p for p in chapters() if p.name in numbered]
