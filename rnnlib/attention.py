@@ -15,7 +15,7 @@ embedding e(y) and from an LSTM's cell state c_t).
 
 Two scores are implemented, each as a forward/backward pair:
 
-    additive (Bahdanau, Cho and Bengio, 2015):   score(q, h) = tanh(q W_q + h W_k) v
+    additive (Bahdanau, Cho and Bengio, 2015):   score(q, h) = tanh(q W_q + h W_k) omega
     scaled dot product (Luong, Pham and Manning, 2015; Vaswani et al., 2017):
                                                  score(q, h) = q . h / sqrt(Hk)
 
@@ -144,8 +144,9 @@ def _softmax(z: Array, m: NDArray[np.bool_] | None) -> Array:
 def _softmax_backward(dweights: Array, weights: Array) -> Array:
     """dL/dscores from dL/dweights; masked positions (weight 0) get exactly 0.
 
-    With g = dL/dweights, d alpha_j / d u_i = alpha_j (delta_ij - alpha_i) gives
-    dL/du_i = alpha_i (g_i - sum_j alpha_j g_j), row by row, without the S x S Jacobian.
+    With alpha_bar = dL/dweights, d alpha_j / d u_i = alpha_j ([i = j] - alpha_i) gives
+    dL/du_i = alpha_i (alpha_bar_i - sum_j alpha_j alpha_bar_j), row by row, without the
+    S x S Jacobian.
     """
     return weights * (dweights - np.sum(dweights * weights, axis=-1, keepdims=True))
 
@@ -175,9 +176,9 @@ def _check_dweights(dweights: Array | None, weights: Array) -> Array | None:
 
 
 def additive_attention_forward(
-    query: Array, keys: Array, W_q: Array, W_k: Array, v: Array, mask: Mask = None
+    query: Array, keys: Array, W_q: Array, W_k: Array, omega: Array, mask: Mask = None
 ) -> tuple[Array, dict[str, Any]]:
-    """Additive attention: score(q_t, h_j) = tanh(q_t W_q + h_j W_k) v.
+    """Additive attention: score(q_t, h_j) = tanh(q_t W_q + h_j W_k) omega.
 
     Parameters
     ----------
@@ -187,7 +188,7 @@ def additive_attention_forward(
         the encoder states; also the values averaged
     W_q : ndarray of shape (Hq, A)
     W_k : ndarray of shape (Hk, A)
-    v : ndarray of shape (A,)
+    omega : ndarray of shape (A,)
     mask : ndarray | None
         optional, 1 where a query may look: ndarray of shape (N, S) (the real source
         positions, the same for every query) or (N, T, S) (one row per query, e.g. causal)
@@ -205,9 +206,9 @@ def additive_attention_forward(
     keys = s.floats("keys", keys, ("N", "S", "Hk"))
     W_q = s.floats("W_q", W_q, ("Hq", "A"))
     W_k = s.floats("W_k", W_k, ("Hk", "A"))
-    v = s.floats("v", v, ("A",))
+    omega = s.floats("omega", omega, ("A",))
     mask = _attention_mask(s, mask)
-    context, _, cache = _additive_core(query @ W_q, keys @ W_k, keys, v, mask)
+    context, _, cache = _additive_core(query @ W_q, keys @ W_k, keys, omega, mask)
     return context, cache | {"query": query, "W_q": W_q, "W_k": W_k}
 
 
@@ -235,7 +236,7 @@ def additive_attention_backward(
 
     Returns
     -------
-    dquery (N, T, Hq), dkeys (N, S, Hk), dW_q (Hq, A), dW_k (Hk, A), dv (A,)
+    dquery (N, T, Hq), dkeys (N, S, Hk), dW_q (Hq, A), dW_k (Hk, A), domega (A,)
     """
     check_cache(cache, "additive_attention_forward", ("query", "keys", "W_q", "W_k", "v", "a", "weights"))
     query, keys, W_q, W_k = (cache[k] for k in ("query", "keys", "W_q", "W_k"))
@@ -494,7 +495,7 @@ class AttentionEncoderDecoder:
     at 0, from step to step, and its gradient back (``Recurrent.backward``'s ``dc0``).
 
     Parameter keys: ``enc_E``, ``enc_*`` (encoder), ``W_init``, ``b_init``, ``att_W_q``,
-    ``att_W_k``, ``att_v`` (additive) or ``att_W_q`` (dot), ``dec_E``, ``dec_*``
+    ``att_W_k``, ``att_v`` (additive; omega in chapter 8) or ``att_W_q`` (dot), ``dec_E``, ``dec_*``
     (decoder), ``W_hy``, ``b_y``.
 
     Parameters

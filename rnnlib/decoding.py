@@ -13,12 +13,12 @@ finished output (one that has written <eos>) stays in the beam as it is and comp
 with the longer ones still growing. Longer outputs collect more negative log-probability
 terms, so beam search is biased towards short outputs; *length normalisation* ranks by
 
-    score(y) = log p(y | x) / |y| ** alpha
+    score(y) = log p(y | x) / |y| ** nu
 
-instead, where |y| counts the tokens written, <eos> included (alpha = 0: no
-normalisation; alpha = 1: the mean log-probability per token). With a beam of width 1
-only the extensions of a single output compete, all of the same length, so beam search
-is exactly greedy decoding whatever alpha.
+instead, where |y| counts the tokens written, <eos> included, and nu is the argument
+``length_penalty`` (nu = 0: no normalisation; nu = 1: the mean log-probability per
+token). With a beam of width 1 only the extensions of a single output compete, all of
+the same length, so beam search is exactly greedy decoding whatever nu.
 
 :func:`beam_search` decodes a whole batch at once, ``beam_width`` rows per source. It
 works with any model that offers two methods (as :class:`rnnlib.attention.AttentionEncoderDecoder`
@@ -88,18 +88,21 @@ def beam_search(
     src_mask: Any = None,
     beam_width: int = 4,
     max_len: int = 20,
-    alpha: float = 1.0,
+    length_penalty: float = 1.0,
 ) -> tuple[list[list[int]], NDArray[np.float64]]:
     """Beam search with length normalisation, for a whole batch of sources at once.
 
     Every step extends each unfinished output of the beam by every token, keeps each
     finished one as it is, and keeps the ``beam_width`` candidates of highest
-    log p(y | x) / |y| ** alpha (|y|: tokens written, <eos> included). Decoding stops
-    when every output in every beam has written <eos>, or after ``max_len`` tokens
-    (an output cut there has no <eos>, as in ``translate``). The answer is the best
-    output of the final beam by the same score. ``beam_width=1`` is greedy decoding.
-    With ``alpha=0`` the search also stops once every source's best finished output
-    scores at least as high as all its unfinished ones, which can only fall further.
+    log p(y | x) / |y| ** nu (|y|: tokens written, <eos> included; nu is
+    ``length_penalty``). Decoding stops when every output in every beam has written
+    <eos>, or after ``max_len + 1`` steps, as in ``translate``: an output may have
+    ``max_len`` tokens and then <eos>, and one that has written ``max_len + 1`` tokens
+    without <eos> is cut to its first ``max_len`` (its log-probability then counts those
+    only, and no <eos>). The answer is the best output of the final beam by the score it
+    had in the search. ``beam_width=1`` is greedy decoding. With ``length_penalty=0``
+    the search also stops once every source's best finished output scores at least as
+    high as all its unfinished ones, which can only fall further.
 
     Parameters
     ----------
@@ -110,11 +113,11 @@ def beam_search(
         source ids
     src_mask : optional ndarray of shape (N, S)
     beam_width : int
-        k, the number of outputs kept per source
+        B, the number of outputs kept per source
     max_len : int
         at most this many tokens per output (not counting <eos>)
-    alpha : float
-        the length-normalisation exponent, >= 0; 0 ranks by log-probability alone
+    length_penalty : float
+        nu, the length-normalisation exponent, >= 0; 0 ranks by log-probability alone
 
     Returns
     -------
@@ -125,8 +128,9 @@ def beam_search(
     """
     steps = _steps(model)
     k, max_len = positive_int("beam_width", beam_width), positive_int("max_len", max_len)
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not np.isfinite(alpha) or alpha < 0:
-        raise ValueError(f"alpha must be a finite number >= 0; got {alpha!r}")
+    nu = length_penalty
+    if isinstance(nu, bool) or not isinstance(nu, (int, float)) or not np.isfinite(nu) or nu < 0:
+        raise ValueError(f"length_penalty must be a finite number >= 0; got {nu!r}")
     src = Shapes().ints("src", src, ("N", "S"))
     N, eos = src.shape[0], steps.eos_id
     state = steps.decode_start(src, src_mask)
@@ -137,7 +141,8 @@ def beam_search(
     length = np.zeros((N, k))
     done = np.zeros((N, k), dtype=bool)
     last = np.full(N * k, steps.bos_id)
-    for _ in range(max_len):
+    before = logp  # log p of each output without its last token
+    for _ in range(max_len + 1):  # + 1: room for the <eos> after max_len tokens
         lp, new_state = steps.decode_step(state, last)  # (N k, V)
         V = lp.shape[1]
         grown = logp[:, :, None] + lp.reshape(N, k, V)  # extend every output by every token ...
@@ -146,11 +151,12 @@ def beam_search(
         cand = np.concatenate([grown, kept], axis=2)  # (N, k, V + 1); column V: "keep as it is"
         cand_len = np.concatenate([np.broadcast_to(length[:, :, None] + 1, grown.shape), length[:, :, None]], axis=2)
         with np.errstate(divide="ignore", invalid="ignore"):
-            score = np.where(np.isfinite(cand), cand / np.maximum(cand_len, 1) ** alpha, -np.inf)
+            score = np.where(np.isfinite(cand), cand / np.maximum(cand_len, 1) ** nu, -np.inf)
         best = np.argsort(-score.reshape(N, -1), axis=1, kind="stable")[:, :k]  # (N, k), ties to the lowest index
         parent, token = best // (V + 1), best % (V + 1)
         rows = np.arange(N)[:, None]
         keep = token == V
+        before = np.where(keep, cand.reshape(N, -1)[rows, best], logp[rows, parent])
         logp = cand.reshape(N, -1)[rows, best]
         length = cand_len.reshape(N, -1)[rows, best]
         tokens = np.concatenate([tokens[rows, parent], np.where(keep, -1, token)[:, :, None]], axis=2)
@@ -160,18 +166,23 @@ def beam_search(
         last = np.where(keep, eos, token).ravel()
         if done.all():
             break
-        if alpha == 0:  # log p only falls as an output grows: a finished best cannot be overtaken
+        if nu == 0:  # log p only falls as an output grows: a finished best cannot be overtaken
             best_done = np.where(done, logp, -np.inf).max(axis=1)
             if (best_done >= np.where(done, -np.inf, logp).max(axis=1)).all():
                 break
     with np.errstate(divide="ignore", invalid="ignore"):
-        final = np.where(np.isfinite(logp), logp / np.maximum(length, 1) ** alpha, -np.inf)
+        final = np.where(np.isfinite(logp), logp / np.maximum(length, 1) ** nu, -np.inf)
     choice = np.argmax(final, axis=1)
-    outputs = []
+    outputs, chosen = [], logp[np.arange(N), choice]
     for n, b in enumerate(choice):
         row = [t for t in tokens[n, b].tolist() if t >= 0]
-        outputs.append(row[: row.index(eos)] if eos in row else row)
-    return outputs, logp[np.arange(N), choice]
+        if eos in row:
+            outputs.append(row[: row.index(eos)])
+        else:  # max_len + 1 tokens and no <eos>: cut to max_len, as translate does
+            outputs.append(row[:max_len])
+            if len(row) > max_len:
+                chosen[n] = before[n, b]
+    return outputs, chosen
 
 
 def sequence_log_probs(
