@@ -1,7 +1,7 @@
 # Recurrent Neural Networks from Basic to Advanced: build, test, refresh.
 #   make html          build the website into _build/html (creates .venv on first use; needs only Python)
 #   make pdf           build the whole book as one PDF, _build/latex/rnn-course.pdf (needs TeX Live, see below)
-#   make test          everything CI checks, in this order: ruff, actionlint of the GitHub workflows, unit tests,
+#   make test          everything CI checks, in this order: ruff and mypy, actionlint of the GitHub workflows, unit tests,
 #                      nbval, other seeds, strict website build, the reader editions run in JupyterLab, PDF build
 #                      and check, browser test of the website, Binder environment agreement
 #   make test-latest   the weekly canary: unit tests, nbval and the book with the newest releases (.venv-latest)
@@ -84,6 +84,7 @@ pdf: $(STAMP) system-deps-tex
 
 lint: $(STAMP)
 	$(OFFLINE) $(BIN)/ruff check rnnlib tests chapters scripts benchmarks
+	$(OFFLINE) $(BIN)/mypy
 
 # tests/publishing checks the built outputs; the targets below run it after the builds.
 unit: $(STAMP) $(if $(TORCH),torch)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from numbers import Integral, Real
+from typing import overload
 
 import numpy as np
 
@@ -94,6 +95,12 @@ class Shapes:
             as_int_array(f"{name} at real steps", x[where], high)
         return x
 
+    @overload
+    def mask(self, name: str, mask: None, spec: Sequence[str | int]) -> None: ...
+    @overload
+    def mask(self, name: str, mask: np.ndarray | Sequence[object], spec: Sequence[str | int]) -> np.ndarray: ...
+    @overload
+    def mask(self, name: str, mask: object | None, spec: Sequence[str | int]) -> np.ndarray | None: ...
     def mask(self, name: str, mask: object | None, spec: Sequence[str | int]) -> np.ndarray | None:
         """``None`` or a 0/1 (or boolean) array of the given shape, returned as bool."""
         if mask is None:

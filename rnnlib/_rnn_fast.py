@@ -26,9 +26,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, check_cache
+from rnnlib._types import Array
 from rnnlib.activations import get_activation
-
-Array = NDArray[np.floating]
 
 
 def rnn_forward_fast(

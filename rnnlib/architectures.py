@@ -38,6 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, _describe, as_int_array, check_bool, check_rng, positive_float, positive_int
+from rnnlib._types import Array
 from rnnlib.activations import softmax
 from rnnlib.data import one_hot, pad_sequences
 from rnnlib.init import normal
@@ -46,7 +47,6 @@ from rnnlib.losses import mean_squared_error, softmax_cross_entropy
 from rnnlib.models import ManyToOneClassifier
 from rnnlib.recurrent import Recurrent
 
-Array = NDArray[np.floating]
 Mask = NDArray[np.bool_] | None
 
 __all__ = [
@@ -270,7 +270,7 @@ class OneToManyGenerator:
         p = self.params
         N = v.shape[0]
         h, c = self._initial_state(v), None  # c: an LSTM's cell state, zeros at the start
-        fed = np.zeros((N, 1, self._fed))  # x_1 = 0: nothing generated yet
+        fed: Array = np.zeros((N, 1, self._fed))  # x_1 = 0: nothing generated yet
         outputs = []
         for _ in range(T):
             hs, cache = self.rnn.forward(self._with_condition(fed, v), p, None, h, c0=c)  # one step
@@ -278,7 +278,7 @@ class OneToManyGenerator:
             out = hs[:, -1] @ p["W_hy"] + p["b_y"]  # (N, K)
             if self.output == "real":
                 outputs.append(out)
-                nxt = out
+                nxt: Array = out
             else:
                 if rng is None:
                     ids = np.argmax(out, axis=1)
@@ -432,12 +432,14 @@ class ManyToManyTagger:
 
 def check_special_ids(bos_id: object, eos_id: object, vocab_size: int) -> tuple[int, int]:
     """Validate the ids of <bos> and <eos> in a target vocabulary of ``vocab_size`` tokens."""
+    checked = []
     for name, value in (("bos_id", bos_id), ("eos_id", eos_id)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < vocab_size:
             raise ValueError(f"{name} must be a target id in [0, {vocab_size}); got {_describe(value)}")
-    if bos_id == eos_id:
+        checked.append(int(value))
+    if checked[0] == checked[1]:
         raise ValueError(f"bos_id and eos_id must differ; both are {bos_id}")
-    return int(bos_id), int(eos_id)
+    return checked[0], checked[1]
 
 
 def decoder_inputs(tgt: NDArray[np.integer], bos_id: int) -> NDArray[np.int64]:
@@ -540,7 +542,7 @@ class EncoderDecoder:
         src = s.ints("src", src, ("N", "S"), high=self.src_vocab_size)
         return self._encode(src, s.mask("src_mask", src_mask, ("N", "S")))
 
-    def _encode(self, src: NDArray[np.int64], src_mask: Mask) -> tuple[Array, dict[str, Any]]:
+    def _encode(self, src: NDArray[np.integer], src_mask: Mask) -> tuple[Array, dict[str, Any]]:
         if src_mask is not None and not src_mask.any(axis=1).all():
             empty = np.flatnonzero(~src_mask.any(axis=1)).tolist()
             raise ValueError(f"every source needs at least one real token; src_mask rows {empty} are all zero")

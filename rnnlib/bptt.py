@@ -35,13 +35,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, _describe, check_cache, check_rng, positive_int
+from rnnlib._types import Array
 from rnnlib.activations import get_activation, sigmoid
 from rnnlib.init import normal
 from rnnlib.layers import last_step_affine_backward, last_step_affine_forward
 from rnnlib.losses import binary_cross_entropy
 from rnnlib.rnn import rnn_backward, rnn_forward
-
-Array = NDArray[np.floating]
 
 #: Parameter names of the many-to-one model, in the order chapter 4 derives them.
 PARAMETERS = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")

@@ -48,6 +48,7 @@ from numpy.typing import NDArray
 
 from rnnlib import init
 from rnnlib._checks import Shapes, _describe, as_float_array, as_int_array, check_rng, positive_float, positive_int
+from rnnlib._types import Array
 from rnnlib.activations import softmax
 from rnnlib.data import Vocabulary, one_hot
 from rnnlib.io import load_into, load_params, save_params
@@ -59,7 +60,6 @@ from rnnlib.recurrent import Recurrent
 from rnnlib.regularisation import check_dropout_rate, dropout_backward, dropout_forward
 from rnnlib.widgets import InteractiveFigure, interactive_figure
 
-Array = NDArray[np.floating]
 State = dict[str, Array]
 
 __all__ = [
@@ -128,7 +128,7 @@ def decode_text(ids: NDArray[np.integer], vocab: Vocabulary) -> str:
 # ---------------------------------------------------------------------------
 
 
-def text_streams(ids: NDArray[np.integer], num_streams: int) -> NDArray[np.int64]:
+def text_streams(ids: NDArray[np.integer], num_streams: int) -> NDArray[np.integer]:
     """Cut a long sequence of ids into N equal contiguous streams, read side by side.
 
     Stream n is ``ids[n * S : (n + 1) * S]`` with S = L // N; the last L - N S ids
@@ -170,7 +170,7 @@ def num_chunks(length: int, num_streams: int, chunk_length: int) -> int:
 
 def stream_chunks(
     streams: NDArray[np.integer], chunk_length: int
-) -> Iterator[tuple[NDArray[np.int64], NDArray[np.int64]]]:
+) -> Iterator[tuple[NDArray[np.integer], NDArray[np.integer]]]:
     """Walk along the streams k steps at a time, yielding inputs and next-character targets.
 
     Chunk j holds inputs ``streams[:, j k : (j + 1) k]`` and targets shifted by one,
@@ -370,9 +370,11 @@ class CharLM:
             raise ValueError("input_dropout > 0 needs rng, a numpy Generator that draws the masks")
         mask_in = mask_out = None
         if rate_in > 0:
+            assert rng is not None  # checked above
             x, mask_in = dropout_forward(x, rate_in, rng, variational)
         hs, rnn_cache = self.rnn.forward(x, p, h0=state["h"], c0=state.get("c"))
         if rate > 0:
+            assert rng is not None  # checked above
             hs, mask_out = dropout_forward(hs, rate, rng, variational)
         masks = None if mask_in is None and mask_out is None else (mask_in, mask_out)
         scores, out_cache = temporal_affine_forward(hs, p["W_hy"], p["b_y"])
@@ -593,13 +595,17 @@ def train_tbptt(
 
     def measure() -> None:
         nonlocal best
+        assert validation is not None  # measure runs only with validation streams
         v = evaluate(model, validation, k)
         val_steps.append(len(losses))
         val_losses.append(v)
         if keep_best and (best is None or v < best[0]):
             best = (v, {name: a.copy() for name, a in model.params.items()})
 
-    losses, norms, lrs, state_norms = [], [], [], []
+    losses: list[float] = []
+    norms: list[float] = []
+    lrs: list[float] = []
+    state_norms: list[float] = []
     if validation is not None:
         measure()
     while len(losses) < total:
@@ -925,7 +931,7 @@ def sample(
 
 def next_character_probabilities(
     model: CharLM, vocab: Vocabulary, prime: str, temperature: float = 1.0
-) -> NDArray[np.float64]:
+) -> Array:
     """P(next character | prime) at a temperature, ndarray of shape (V,) (zero for ``<pad>`` and ``<unk>``)."""
     model = _check_model(model)
     if not isinstance(prime, str) or not prime:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from numbers import Integral
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import DTypeLike, NDArray
 
 from rnnlib._checks import Shapes, _describe, as_int_array, check_rng, positive_int
 
@@ -161,7 +161,7 @@ def pad_sequences(
     return padded, mask
 
 
-def one_hot(ids: NDArray[np.integer], num_classes: int, dtype: type = np.float64) -> NDArray[np.floating]:
+def one_hot(ids: NDArray[np.integer], num_classes: int, dtype: DTypeLike = np.float64) -> NDArray[np.floating]:
     """One-hot vectors: ``out[..., k] = 1`` where ``ids == k``.
 
     Parameters

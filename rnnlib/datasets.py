@@ -279,7 +279,7 @@ def split_sentences(text: str) -> list[str]:
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str; got {_describe(text)}")
-    sentences = []
+    sentences: list[str] = []
     for paragraph in re.split(r"\n\s*\n", text):
         flat = " ".join(paragraph.split())
         sentences.extend(s.strip() for s in _SENTENCE.findall(flat) if re.search(r"[A-Za-z0-9]", s))

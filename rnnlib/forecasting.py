@@ -27,8 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import positive_int
-
-Array = NDArray[np.floating]
+from rnnlib._types import Array
 
 
 def _series(series: object) -> Array:

@@ -32,9 +32,8 @@ from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, check_cache
 from rnnlib._gates import gate_blocks, gate_weight_grads
+from rnnlib._types import Array
 from rnnlib.activations import sigmoid
-
-Array = NDArray[np.floating]
 
 
 def gru_step_forward(

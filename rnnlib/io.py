@@ -46,7 +46,8 @@ def save_params(
     except TypeError as exc:
         raise TypeError(f"metadata must be JSON-serialisable (numbers, strings, lists, dicts); {exc}") from None
     with open(path, "wb") as f:
-        np.savez(f, **arrays, **{_MARKER: np.array(FORMAT), _META: np.array(meta)})
+        payload: dict[str, Any] = {**arrays, _MARKER: np.array(FORMAT), _META: np.array(meta)}
+        np.savez(f, **payload)
 
 
 def load_params(path: str | PathLike[str]) -> tuple[dict[str, NDArray[Any]], dict[str, Any]]:

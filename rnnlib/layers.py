@@ -14,8 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, check_cache
-
-Array = NDArray[np.floating]
+from rnnlib._types import Array
 
 
 def embedding_forward(ids: NDArray[np.integer], W: Array) -> tuple[Array, dict[str, Any]]:

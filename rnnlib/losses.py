@@ -13,9 +13,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes
+from rnnlib._types import Array
 from rnnlib.activations import log_softmax, sigmoid, softplus
-
-Array = NDArray[np.floating]
 
 
 def binary_cross_entropy(logits: Array, y: Array) -> tuple[float, Array]:

@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, check_rng, positive_float, positive_int
+from rnnlib._types import Array
 from rnnlib.activations import sigmoid
 from rnnlib.data import bag_of_words, minibatches, one_hot
 from rnnlib.init import normal
@@ -25,8 +26,6 @@ from rnnlib.layers import (
 from rnnlib.losses import binary_cross_entropy
 from rnnlib.optim import Optimizer, clip_grad_norm
 from rnnlib.recurrent import Recurrent
-
-Array = NDArray[np.floating]
 
 
 class ManyToOneClassifier:

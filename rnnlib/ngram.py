@@ -76,7 +76,7 @@ class CharNGram:
         self.discount = float(discount)
         self.tables: list[dict[str, NDArray[np.int64]]] | None = None
 
-    def _contexts(self, ids: NDArray[np.int64], j: int, targets: NDArray[np.int64]) -> NDArray[np.int64]:
+    def _contexts(self, ids: NDArray[np.integer], j: int, targets: NDArray[np.integer]) -> NDArray[np.int64]:
         """The last j ids before each target position, as one integer each (base V)."""
         key = np.zeros(len(targets), dtype=np.int64)
         for back in range(j, 0, -1):
@@ -110,7 +110,9 @@ class CharNGram:
             raise RuntimeError("the n-gram has no counts yet: call fit(training_ids) first")
         return self.tables
 
-    def _probability(self, history: NDArray[np.int64], positions: NDArray[np.int64], nxt: NDArray[np.int64]) -> NDArray:
+    def _probability(
+        self, history: NDArray[np.integer], positions: NDArray[np.integer], nxt: NDArray[np.integer]
+    ) -> NDArray[np.float64]:
         """P(nxt[i] | history[:positions[i]]) for every i, interpolated from order 1 up to n."""
         tables, V, d = self._check_fitted(), self.vocab_size, self.discount
         p = np.full(len(nxt), 1.0 / V)

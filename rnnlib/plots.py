@@ -46,7 +46,7 @@ SEQUENTIAL_CMAP = "cividis"
 DIVERGING_CMAP = "PuOr"
 
 
-def _figure(width: float, height: float, ncols: int = 1, nrows: int = 1, **kw: object) -> tuple[Figure, np.ndarray]:
+def _figure(width: float, height: float, ncols: int = 1, nrows: int = 1, **kw: Any) -> tuple[Figure, np.ndarray]:
     fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
     for ax in axes.flat:
@@ -213,7 +213,9 @@ def plot_padding(
         )
     fig, axes = _figure(4 * len(batchings), 4, ncols=len(batchings), sharex=True)
     for ax, (title, batches) in zip(axes[0], batchings.items()):
-        rows, real, padded_to = [], [], []  # one entry per sequence, in batch order
+        rows: list[int] = []  # one entry per sequence, in batch order, as are real and padded_to
+        real: list[int] = []
+        padded_to: list[int] = []
         row = 0
         for b in batches:
             idx = np.asarray(b)
@@ -523,7 +525,7 @@ def plot_gradient_norms(
 
 
 def plot_jacobian_norm_curves(
-    curves: Mapping[str, Mapping[float, Mapping[str, object]]], show_bound: bool = True
+    curves: Mapping[str, Mapping[float, Mapping[str, Any]]], show_bound: bool = True
 ) -> Figure:
     """Draw curves of ||dh_T/dh_t|| and their bounds, one panel per activation.
 

@@ -30,10 +30,10 @@ from rnnlib import init
 from rnnlib._checks import Shapes, _describe, check_bool, check_right_padded, check_rng, positive_int
 from rnnlib._rnn_fast import rnn_backward_fast as rnn_backward  # the tuned RNN; rnnlib.rnn is the readable one
 from rnnlib._rnn_fast import rnn_forward_fast as rnn_forward
+from rnnlib._types import Array
 from rnnlib.gru import gru_backward, gru_forward
 from rnnlib.lstm import lstm_backward, lstm_forward, lstm_gates
 
-Array = NDArray[np.floating]
 Params = dict[str, Array]
 
 
@@ -139,7 +139,8 @@ def reverse_indices(mask: NDArray[np.bool_] | None, N: int, T: int) -> NDArray[n
     return np.where(t < lengths, lengths - 1 - t, t)
 
 
-def _gather(a: np.ndarray, idx: NDArray[np.intp]) -> np.ndarray:
+def _gather(a: np.ndarray, idx: NDArray[np.intp] | None) -> np.ndarray:
+    assert idx is not None  # reverse_indices is computed whenever a layer has a reverse direction
     return np.take_along_axis(a, idx[:, :, None], axis=1)
 
 
@@ -320,9 +321,9 @@ class Recurrent:
                 outs.append(_gather(hs, rev) if r else hs)
                 caches.append(c)
             inp = np.concatenate(outs, axis=2) if self.bidirectional else outs[0]
-        cache = {"caches": caches, "rev": rev, "prefix": prefix, "final": np.stack(finals), "h0_shape": np.shape(h0)}
-        cache["T"], cache["c0_shape"] = T, np.shape(c0)
-        if self.cell.has_cell_state:
+        cache = {"caches": caches, "rev": rev, "prefix": prefix, "final": np.stack(finals), "h0_shape": np.shape(h0)}  # type: ignore[arg-type]
+        cache["T"], cache["c0_shape"] = T, np.shape(c0)  # type: ignore[arg-type]  # () for None
+        if self.cell.cell_states is not None:  # has_cell_state
             cache["final_c"] = np.stack([self.cell.cell_states(c)[:, -1] for c in caches])
         return inp, cache
 
@@ -386,7 +387,7 @@ class Recurrent:
         dc0 = np.zeros_like(dh0)
         dout = dhs
         for k in reversed(range(self.num_layers)):
-            din = None
+            din: Array | None = None
             for r in reversed((False, True)[: self.directions]):
                 j = k * self.directions + r
                 c = cache["caches"][j]
@@ -406,6 +407,7 @@ class Recurrent:
                 din = dx if din is None else din + dx
                 p = prefix + self.prefix(k, r)
                 grads |= {p + n: g for n, g in zip(self.cell.param_names, dp, strict=True)}
+            assert din is not None  # every layer has at least one direction
             dout = din
         h0_shape, c0_shape = cache["h0_shape"], cache.get("c0_shape", ())
         return RecurrentGrads(

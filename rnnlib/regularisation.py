@@ -19,11 +19,10 @@ gradient by the same mask.
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import DTypeLike
 
 from rnnlib._checks import _describe, as_float_array, check_bool, check_rng
-
-Array = NDArray[np.floating]
+from rnnlib._types import Array
 
 __all__ = ["check_dropout_rate", "dropout_backward", "dropout_forward", "dropout_mask"]
 
@@ -45,7 +44,7 @@ def dropout_mask(
     shape: tuple[int, int, int],
     rate: float,
     variational: bool = False,
-    dtype: type = np.float64,
+    dtype: DTypeLike = np.float64,
 ) -> Array:
     """An inverted-dropout mask: entries 0 with probability ``rate``, else 1 / (1 - rate).
 

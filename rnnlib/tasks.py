@@ -29,12 +29,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, _describe, check_rng, positive_int
+from rnnlib._types import Array
 from rnnlib.activations import get_activation
 from rnnlib.layers import last_step_affine_backward, last_step_affine_forward
 from rnnlib.losses import mean_squared_error
 from rnnlib.recurrent import Recurrent
-
-Array = NDArray[np.floating]
 
 # ---------------------------------------------------------------------------
 # The adding problem
@@ -86,8 +85,8 @@ def adding_problem(
     markers = np.zeros((N, T))
     markers[rows, first] = 1.0
     markers[rows, second] = 1.0
-    x = np.stack([u, markers], axis=-1).astype(dtype)
-    y = (u[rows, first] + u[rows, second]).astype(dtype)
+    x: Array = np.stack([u, markers], axis=-1).astype(dtype)
+    y: Array = (u[rows, first] + u[rows, second]).astype(dtype)
     return x, y
 
 
@@ -285,13 +284,17 @@ class ManyToOneRegressor:
 
         With ``return_deltas`` also returns deltas, ndarray of shape (N, T, H), dL/dh_t.
         """
+        grads, deltas = self._backward(dy_hat, cache)
+        return (grads, deltas) if return_deltas else grads
+
+    def _backward(self, dy_hat: Array, cache: dict[str, Any]) -> tuple[dict[str, Array], Array]:
         dhs, dW_hy, db_y = last_step_affine_backward(dy_hat[:, None], cache["out"])
         cell = self.rnn.cell
         # One layer, one direction: the cell's own backward pass, which can also report the deltas.
         _, _, *dparams, deltas = cell.backward(dhs, cache["rnn"]["caches"][0], return_deltas=True)
         grads = dict(zip(cell.param_names, dparams[: len(cell.param_names)]))
         grads |= {"W_hy": dW_hy, "b_y": db_y}
-        return (grads, deltas) if return_deltas else grads
+        return grads, deltas
 
     def loss(
         self, x: Array, y: Array, return_deltas: bool = False
@@ -312,10 +315,8 @@ class ManyToOneRegressor:
         y_hat, cache = self.forward(x)
         y = Shapes().floats("y", y, (y_hat.shape[0],))
         loss, dy_hat = mean_squared_error(y_hat, y.astype(y_hat.dtype, copy=False))
-        if return_deltas:
-            grads, deltas = self.backward(dy_hat, cache, return_deltas=True)
-            return loss, grads, deltas
-        return loss, self.backward(dy_hat, cache)
+        grads, deltas = self._backward(dy_hat, cache)
+        return (loss, grads, deltas) if return_deltas else (loss, grads)
 
     def predict(self, x: Array) -> Array:
         """Predictions, ndarray of shape (N,)."""
