@@ -51,11 +51,13 @@ _BRACED_INDEX = re.compile(r"[_^]\s*\{[^{}]*\}")
 _SHORT_INDEX = re.compile(r"[_^]\s*(?:\\[A-Za-z]+|[A-Za-z0-9])")
 _TOKEN = re.compile(
     r"\\(" + "|".join(sorted(DECORATIONS, key=len, reverse=True)) + r")(?![A-Za-z])\s*\{?\s*(\\[A-Za-z]+|[A-Za-z])"
+    r"|\\(mathbb|mathcal|mathbf|boldsymbol)\s*\{?\s*([A-Za-z])"
     r"|\\([A-Za-z]+)"
     r"|([A-Za-z])"
 )
 _MATH_BLOCK = re.compile(r"^(`{3,}|:{3,})\{math\}[^\n]*\n(.*?)^\1", re.S | re.M)
-_MATHS = re.compile(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", re.S)
+# inline maths may run over a line break, but not over a blank line (a new paragraph)
+_MATHS = re.compile(r"\$\$(.+?)\$\$|\$((?:[^$\n]|\n(?![ \t]*\n))+?)\$", re.S)
 _CODE = re.compile(r"`[^`\n]*`")
 
 
@@ -74,8 +76,10 @@ def symbols_in(tex: str) -> list[str]:
         tex = _BRACED_INDEX.sub(" ", tex)
     tex = _SHORT_INDEX.sub(" ", tex)
     found = []
-    for decoration, base, command, letter in _TOKEN.findall(tex):
-        if decoration:
+    for decoration, base, font, fonted, command, letter in _TOKEN.findall(tex):
+        if font:
+            found.append(f"\\{'mathbf' if font == 'boldsymbol' else font}{{{fonted}}}")
+        elif decoration:
             if base.startswith("\\") and base[1:] not in GREEK:
                 continue
             found.append(f"\\{DECORATIONS[decoration]}{{{base}}}")
