@@ -41,10 +41,10 @@ from rnnlib._checks import Shapes, _describe, as_int_array, check_bool, check_rn
 from rnnlib._types import Array
 from rnnlib.activations import softmax
 from rnnlib.data import one_hot, pad_sequences
-from rnnlib.init import normal
+from rnnlib.init import embedding, normal
 from rnnlib.layers import embedding_backward, embedding_forward, temporal_affine_backward, temporal_affine_forward
 from rnnlib.losses import mean_squared_error, softmax_cross_entropy
-from rnnlib.models import ManyToOneClassifier
+from rnnlib.models import ManyToOneClassifier, count_parameters
 from rnnlib.recurrent import Recurrent
 
 Mask = NDArray[np.bool_] | None
@@ -158,7 +158,7 @@ class OneToManyGenerator:
         self.cell = cell
         self.params: dict[str, Array] = {"W_vh": normal(rng, (C, H)), "b_v": np.zeros(H)}
         if self.embedding_size is not None:
-            self.params["E"] = 0.1 * rng.standard_normal((K, self.embedding_size))
+            self.params["E"] = embedding(rng, K, self.embedding_size)
         self.params |= self.rnn.init(rng)
         self.params |= {"W_hy": normal(rng, (H, K)), "b_y": np.zeros(K)}
 
@@ -292,7 +292,7 @@ class OneToManyGenerator:
 
     def num_parameters(self) -> int:
         """Total count of trainable numbers."""
-        return sum(p.size for p in self.params.values())
+        return count_parameters(self.params)
 
     def __repr__(self) -> str:
         names = ["condition_size", "output_size", "hidden_size", "output"]
@@ -359,7 +359,7 @@ class ManyToManyTagger:
         self.cell, self.num_layers, self.bidirectional = cell, self.rnn.num_layers, bidirectional
         self.params: dict[str, Array] = {}
         if self.embedding_size is not None:
-            self.params["E"] = 0.1 * rng.standard_normal((V, D))
+            self.params["E"] = embedding(rng, V, D)
         self.params |= self.rnn.init(rng)
         self.params |= {"W_hy": normal(rng, (self.rnn.output_size, K)), "b_y": np.zeros(K)}
 
@@ -417,7 +417,7 @@ class ManyToManyTagger:
 
     def num_parameters(self) -> int:
         """Total count of trainable numbers."""
-        return sum(p.size for p in self.params.values())
+        return count_parameters(self.params)
 
     def __repr__(self) -> str:
         names = ["vocab_size", "num_tags", "hidden_size"] + (["embedding_size"] if self.embedding_size else [])
@@ -515,10 +515,10 @@ class EncoderDecoder:
         self.decoder = Recurrent(cell, self.embedding_size or Vt, H)
         self.params: dict[str, Array] = {}
         if self.embedding_size is not None:
-            self.params["enc_E"] = 0.1 * rng.standard_normal((Vs, self.embedding_size))
+            self.params["enc_E"] = embedding(rng, Vs, self.embedding_size)
         self.params |= self.encoder.init(rng, prefix="enc_")
         if self.embedding_size is not None:
-            self.params["dec_E"] = 0.1 * rng.standard_normal((Vt, self.embedding_size))
+            self.params["dec_E"] = embedding(rng, Vt, self.embedding_size)
         self.params |= self.decoder.init(rng, prefix="dec_")
         self.params |= {"W_hy": normal(rng, (H, Vt)), "b_y": np.zeros(Vt)}
 
@@ -644,7 +644,7 @@ class EncoderDecoder:
 
     def num_parameters(self) -> int:
         """Total count of trainable numbers."""
-        return sum(p.size for p in self.params.values())
+        return count_parameters(self.params)
 
     def __repr__(self) -> str:
         names = ["src_vocab_size", "tgt_vocab_size", "hidden_size"]

@@ -54,6 +54,7 @@ from rnnlib.data import Vocabulary, one_hot
 from rnnlib.io import load_into, load_params, save_params
 from rnnlib.layers import embedding_backward, embedding_forward, temporal_affine_backward, temporal_affine_forward
 from rnnlib.losses import softmax_cross_entropy
+from rnnlib.models import count_parameters
 from rnnlib.optim import Optimizer, clip_grad_norm, global_norm
 from rnnlib.plots import plot_distributions
 from rnnlib.recurrent import Recurrent
@@ -274,7 +275,7 @@ class CharLM:
 
         params: dict[str, Array] = {}
         if self.embedding_size is not None:
-            params["E"] = 0.1 * rng.standard_normal((V, D))
+            params["E"] = init.embedding(rng, V, D)
         params |= self.rnn.init(rng)
         params |= {"W_hy": init.normal(rng, (H, V)), "b_y": np.zeros(V)}
         if recurrent_init is not None:  # drawn last, so everything else matches the default start
@@ -452,7 +453,7 @@ class CharLM:
 
     def num_parameters(self) -> int:
         """Total count of trainable numbers."""
-        return sum(p.size for p in self.params.values())
+        return count_parameters(self.params)
 
     def __repr__(self) -> str:
         inp = "one-hot" if self.embedding_size is None else f"embedding_size={self.embedding_size}"

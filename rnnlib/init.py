@@ -6,6 +6,8 @@
   (Saxe, McClelland and Ganguli, 2014).
 - ``identity``: a scaled identity for W_hh, the "IRNN" start of Le, Jaitly and Hinton
   (2015): with ReLU the state is copied forward until learning changes it.
+- ``embedding``: an embedding table E with N(0, EMBEDDING_SCALE^2) entries, the start of every
+  model in rnnlib that looks its inputs up in a table.
 """
 
 from __future__ import annotations
@@ -39,6 +41,24 @@ def orthogonal(rng: np.random.Generator, shape: tuple[int, int], gain: float = 1
     q, r = np.linalg.qr(a)
     q *= np.sign(np.diag(r))
     return gain * (q if rows >= cols else q.T)
+
+
+#: Standard deviation of an embedding table's initial entries. A row of E is the input x_t itself
+#: (no fan-in to divide by, as :func:`normal` does for a weight matrix), so its entries are drawn
+#: small: 0.1 keeps x_t W_xh, and so the first states, well inside tanh's linear range for the
+#: embedding sizes the course uses (8 to 64), and still breaks the symmetry between tokens.
+EMBEDDING_SCALE = 0.1
+
+
+def embedding(rng: np.random.Generator, num_embeddings: int, embedding_size: int) -> NDArray[np.float64]:
+    """An embedding table of shape (num_embeddings, embedding_size), N(0, EMBEDDING_SCALE^2) entries.
+
+    Draws ``rng.standard_normal((num_embeddings, embedding_size))`` once, as every model's
+    constructor did before this function existed, so a model's start is unchanged.
+    """
+    rng = check_rng(rng)
+    shape = (positive_int("num_embeddings", num_embeddings), positive_int("embedding_size", embedding_size))
+    return EMBEDDING_SCALE * rng.standard_normal(shape)
 
 
 def identity(size: int, scale: float = 1.0) -> NDArray[np.float64]:

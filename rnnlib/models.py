@@ -7,6 +7,7 @@ optimiser from :mod:`rnnlib.optim` and :func:`fit` need.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import numpy as np
@@ -16,7 +17,7 @@ from rnnlib._checks import Shapes, check_rng, positive_float, positive_int
 from rnnlib._types import Array
 from rnnlib.activations import sigmoid
 from rnnlib.data import bag_of_words, minibatches, one_hot
-from rnnlib.init import normal
+from rnnlib.init import embedding, normal
 from rnnlib.layers import (
     embedding_backward,
     embedding_forward,
@@ -26,6 +27,16 @@ from rnnlib.layers import (
 from rnnlib.losses import binary_cross_entropy
 from rnnlib.optim import Optimizer, clip_grad_norm
 from rnnlib.recurrent import Recurrent
+
+
+def count_parameters(params: Mapping[str, NDArray[Any]]) -> int:
+    """The number of trainable numbers in ``params`` (name -> array), the sum of the arrays' sizes.
+
+    Every model's ``num_parameters()`` method returns this for its ``params``.
+    """
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a dict of name -> array; got {type(params).__name__}")
+    return int(sum(np.size(p) for p in params.values()))
 
 
 class ManyToOneClassifier:
@@ -79,7 +90,7 @@ class ManyToOneClassifier:
         self.rnn = Recurrent(cell, D, H, num_layers, bidirectional, activation)
         self.params: dict[str, Array] = {}
         if self.embedding_size is not None:
-            self.params["E"] = 0.1 * rng.standard_normal((V, D))
+            self.params["E"] = embedding(rng, V, D)
         self.params |= self.rnn.init(rng)
         self.params |= {"W_hy": normal(rng, (self.rnn.output_size, 1)), "b_y": np.zeros(1)}
 
@@ -155,7 +166,7 @@ class ManyToOneClassifier:
 
     def num_parameters(self) -> int:
         """Total count of trainable numbers."""
-        return sum(p.size for p in self.params.values())
+        return count_parameters(self.params)
 
     def __repr__(self) -> str:
         inp = "one-hot" if self.embedding_size is None else f"embedding_size={self.embedding_size}"

@@ -33,6 +33,7 @@ from rnnlib._types import Array
 from rnnlib.activations import get_activation
 from rnnlib.layers import last_step_affine_backward, last_step_affine_forward
 from rnnlib.losses import mean_squared_error
+from rnnlib.models import count_parameters
 from rnnlib.recurrent import Recurrent
 
 # ---------------------------------------------------------------------------
@@ -324,7 +325,7 @@ class ManyToOneRegressor:
 
     def num_parameters(self) -> int:
         """Total count of trainable numbers."""
-        return sum(p.size for p in self.params.values())
+        return count_parameters(self.params)
 
     def __repr__(self) -> str:
         rec = f"activation={self.activation!r}" if self.cell == "rnn" else f"cell={self.cell!r}"

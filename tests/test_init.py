@@ -12,7 +12,7 @@ import pytest
 from rnnlib import EncoderDecoder, ManyToManyTagger, ManyToOneClassifier, OneToManyGenerator, Recurrent
 from rnnlib.attention import AttentionEncoderDecoder
 from rnnlib.charlm import CharLM
-from rnnlib.init import identity, normal, orthogonal
+from rnnlib.init import EMBEDDING_SCALE, embedding, identity, normal, orthogonal
 
 
 def test_normal_has_variance_one_over_fan_in(rng):
@@ -135,3 +135,21 @@ def test_recurrent_layer_starting_scales(rng, cell):
     else:
         np.testing.assert_array_equal(p["b_hn"], 0)
     np.testing.assert_array_equal(p["b"], expected_b)
+
+
+def test_embedding_is_the_documented_scale_times_one_standard_normal_draw():
+    """Every model's table comes from init.embedding: one draw of shape (V, D), scaled; the
+    models' starts (and so every chapter's numbers) depend on exactly this draw."""
+    assert EMBEDDING_SCALE == 0.1
+    E = embedding(np.random.default_rng(3), 4, 5)
+    expected = 0.1 * np.random.default_rng(3).standard_normal((4, 5))
+    assert E.shape == (4, 5) and np.array_equal(E, expected)
+
+
+def test_embedding_rejects_bad_sizes_and_generators(rng):
+    with pytest.raises(ValueError, match="num_embeddings"):
+        embedding(rng, 0, 5)
+    with pytest.raises(ValueError, match="embedding_size"):
+        embedding(rng, 4, -1)
+    with pytest.raises(TypeError, match="Generator"):
+        embedding(np.random.RandomState(0), 4, 5)

@@ -141,3 +141,14 @@ def test_fit_visits_every_example_once_per_epoch_in_a_new_order():
     again = _Recorder()
     fit(again, (x,), SGD(0.1), np.random.default_rng(0), epochs=3, batch_size=5)
     np.testing.assert_array_equal(np.concatenate(again.batches), np.concatenate(model.batches))  # same seed
+
+
+def test_count_parameters_sums_the_sizes_and_backs_every_models_count(rng):
+    from rnnlib.models import count_parameters
+
+    assert count_parameters({"W": np.zeros((3, 4)), "b": np.zeros(4)}) == 16
+    assert count_parameters({}) == 0
+    model = ManyToOneClassifier(10, 4, rng, embedding_size=3)
+    assert model.num_parameters() == count_parameters(model.params) == sum(p.size for p in model.params.values())
+    with pytest.raises(TypeError, match="dict of name -> array"):
+        count_parameters([np.zeros(3)])
