@@ -966,7 +966,7 @@ def plot_next_character(
     return fig
 
 
-def plot_truncation(probs: Array, filtered: dict[str, Array], vocab: Vocabulary, top: int = 16) -> Figure:
+def plot_truncation(probs: Array, filtered: dict[str, Array], vocab: Vocabulary, top: int = 30) -> Figure:
     """What sampling rules keep of one next-character distribution, one panel per rule.
 
     Each panel shows the ``top`` likeliest characters of ``probs`` (most likely
@@ -984,12 +984,14 @@ def plot_truncation(probs: Array, filtered: dict[str, Array], vocab: Vocabulary,
     vocab : Vocabulary
         the character vocabulary, for the tick labels
     top : int
-        how many of the likeliest characters to show
+        how many of the likeliest characters to show; choose it larger than the
+        biggest set a rule keeps, so that the cut tail shows
 
     Returns
     -------
     fig : Figure
-        with one Axes per entry of ``filtered``, sharing the y-axis
+        with one Axes per entry of ``filtered``, stacked one above the other and
+        sharing both axes
     """
     import matplotlib.pyplot as plt
 
@@ -1005,15 +1007,20 @@ def plot_truncation(probs: Array, filtered: dict[str, Array], vocab: Vocabulary,
     shown = {" ": "␣", "\n": "↵", "\t": "⇥"}
     labels = [shown.get(vocab.id_to_token[i], vocab.id_to_token[i]) for i in order]
     x = np.arange(len(order))
-    fig, axes = plt.subplots(1, len(dists), figsize=(3.1 * len(dists) + 0.6, 3.0), sharey=True, squeeze=False)
-    for m, (ax, (name, q)) in enumerate(zip(axes[0], dists.items(), strict=True)):
+    # one row per rule, so that each bar keeps room for its tick label however many are shown
+    width = min(max(4.0, 0.22 * len(order) + 1.2), 9.0)
+    fig, axes = plt.subplots(
+        len(dists), 1, figsize=(width, 1.9 * len(dists) + 0.4), sharex=True, sharey=True, squeeze=False
+    )
+    for m, (ax, (name, q)) in enumerate(zip(axes[:, 0], dists.items(), strict=True)):
         kept = q > 0
         ax.bar(x, p[order], width=0.8, facecolor="none", edgecolor="0.55", lw=0.8, label="model, τ = 1")
         ax.bar(x, q[order], width=0.55, color=PALETTE[(m + 1) % len(PALETTE)], label="sampled from")
         ax.set_xticks(x, labels, fontsize=9)
-        ax.set_title(f"{name}\nkeeps {kept.sum()} of {p.size}, {p[kept].sum():.0%} of the mass", fontsize=9)
+        ax.tick_params(axis="x", labelbottom=True)
+        ax.set_title(f"{name}: keeps {kept.sum()} of {p.size}, {p[kept].sum():.0%} of the mass", fontsize=9)
+        ax.set_ylabel("probability", fontsize=9)
         ax.spines[["top", "right"]].set_visible(False)
-    axes[0, 0].set_ylabel("probability")
     axes[0, 0].legend(frameon=False, fontsize=8, loc="upper right")
     fig.tight_layout()
     return fig

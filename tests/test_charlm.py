@@ -575,6 +575,14 @@ def test_plot_truncation(trained, vocab):
     p = next_character_probabilities(trained, vocab, "the c", 1.0)
     fig = plot_truncation(p, {"top-2": top_k_probabilities(p, 2), "nucleus 0.9": nucleus_probabilities(p, 0.9)}, vocab)
     assert len(fig.axes) == 2 and "keeps 2 of" in fig.axes[0].get_title()
+    # one panel above the other, each showing min(top, V) characters with their labels
+    assert fig.axes[0].get_position().y0 > fig.axes[1].get_position().y1
+    assert all(len(ax.get_xticklabels()) == min(30, len(vocab)) for ax in fig.axes)
+    plt.close(fig)
+    fig = plot_truncation(p, {"top-2": top_k_probabilities(p, 2)}, vocab, top=3)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [
+        {" ": "␣", "\n": "↵"}.get(vocab.id_to_token[i], vocab.id_to_token[i]) for i in np.argsort(-p, kind="stable")[:3]
+    ]
     plt.close(fig)
     with pytest.raises(ValueError, match="probs must have shape"):
         plot_truncation(p[:-1] / p[:-1].sum(), {"a": p}, vocab)
