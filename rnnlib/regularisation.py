@@ -11,6 +11,11 @@ carried along the sequence is left alone (Zaremba, Sutskever and Vinyals, 2014):
     variational:  mask of shape (N, 1, F), one draw per sequence shared by all
                   its steps (Gal and Ghahramani, 2016)
 
+A "sequence" here is whatever one call receives.  Truncated BPTT
+(:func:`rnnlib.charlm.train_tbptt`) calls it once per chunk, so there the variational
+mask is one per stream and chunk: redrawn every chunk while the state carries on, a
+compromise, since Gal and Ghahramani keep one mask for a whole sequence.
+
 Shapes are batch-first: x (N, T, F).  :func:`dropout_forward` returns the masked
 array and the mask as its cache; :func:`dropout_backward` multiplies the upstream
 gradient by the same mask.
