@@ -958,15 +958,23 @@ def draw_gru_cell() -> Figure:
 
     The state runs along the top from h_{t-1} to h_t through one multiply node (by the
     update gate z_t) and one add node (of 1 - z_t times the candidate n_t): the GRU's
-    additive path, drawn thicker.  Below, h_{t-1} and x_t feed the gates; the reset
-    gate r_t multiplies the candidate's recurrent part n^h_t = h_{t-1} W_hn + b_hn.
+    additive path, drawn thicker.  Below, h_{t-1} and x_t feed the reset and update
+    gates.  The candidate reads h_{t-1} only through the reset gate, as in chapter 6:
+    r_t multiplies the recurrent part n^h_t = h_{t-1} W_hn + b_hn, which is fed from
+    h_{t-1} alone; an add node joins that product with the input part
+    x_t W_xn + b_n, fed from x_t alone, and the tanh of the sum is n_t.  Where the
+    product's line passes the update gate's line it hops over it (the two are not
+    joined).
 
     Returns
     -------
     fig : Figure
         boxes with gids "h_prev_top", "h_t", "h_prev", "x_t", "r_t", "z_t", "n_t",
-        "n_h_t"; nodes "mul:z", "add:h", "one_minus:z", "mul:n", "mul:r"; arrows
-        "memory:..." for the additive path
+        "n_h_t"; nodes "mul:z", "add:h", "one_minus:z", "mul:n", "mul:r", "add:n";
+        arrows "memory:..." for the additive path, "value:r*n_h" (into "add:n"),
+        "input:x_t->n" (x_t's own line into "add:n") and "value:a_n" (the sum into
+        n_t, labelled tanh); line "hop:r*n_h" where "value:r*n_h" crosses the update
+        gate's line
     """
     fig, ax = _canvas((-0.75, 7.65), (-0.95, 3.7), scale=0.85)
     y_h, y_mid, y_g, y_bus = 3.2, 2.5, 1.4, 0.3
@@ -983,7 +991,7 @@ def draw_gru_cell() -> Figure:
     _cell_box(ax, x_z, y_g, r"$z_t$", "gate", "z_t")
     _cell_box(ax, x_nh, y_g, r"$n^h_t$", "initial", "n_h_t")
     _cell_box(ax, x_n, y_g, r"$n_t$", "gate", "n_t")
-    _inputs_bus(ax, (x_nh, x_r, x_z, x_n), y_bus, y_g, ("", r"$\sigma$", r"$\sigma$", r"$\tanh$"), x_join)
+    _inputs_bus(ax, (x_nh, x_r, x_z), y_bus, y_g, ("", r"$\sigma$", r"$\sigma$"), x_join)  # the bus ends at z_t
     _flow(ax, [(x_z, y_g + BOX_H / 2), (x_z, y_h - _NODE_R)], "gate", "gate:z")  # keep: z_t times h_{t-1}
     r_big = 1.45 * _NODE_R
     x_1m = (x_z + x_n) / 2 - 0.1
@@ -993,13 +1001,28 @@ def draw_gru_cell() -> Figure:
     _flow(ax, [(x_1m + r_big, y_mid), (x_n - _NODE_R, y_mid)], "gate", "gate:1-z")
     _flow(ax, [(x_n, y_g + BOX_H / 2), (x_n, y_mid - _NODE_R)], "value", "value:n")
     _flow(ax, [(x_n, y_mid + _NODE_R), (x_n, y_h - _NODE_R)], "value", "value:write")
-    # the reset gate scales the candidate's recurrent part, which then enters the candidate's tanh
-    y_r = y_g + 0.58
+    # the reset gate scales the candidate's recurrent part; an add node joins it with the input part, fed from x_t
+    # alone, and the tanh of the sum is the candidate
+    y_r, y_sum, y_x = y_g + 0.58, y_bus + 0.3, y_bus - 0.85
+    x_down = x_n - 0.6
     _node(ax, x_r, y_r, "mul", "mul:r")
     _flow(ax, [(x_r, y_g + BOX_H / 2), (x_r, y_r - _NODE_R)], "gate", "gate:r")
     _flow(ax, [(x_nh, y_g + BOX_H / 2), (x_nh, y_r), (x_r - _NODE_R, y_r)], "value", "value:n_h")
-    _flow(ax, [(x_r + _NODE_R, y_r), (x_n - 0.6, y_r), (x_n - 0.6, y_g + 0.1), (x_n - BOX_W / 2, y_g + 0.1)],
-          "value", "value:r*n_h")  # fmt: skip
+    hop = 0.12  # the product's line hops over the update gate's line instead of meeting it
+    colour = CELL_FLOW_COLOURS["value"]
+    ax.plot([x_r + _NODE_R, x_z - hop], [y_r, y_r], color=colour, lw=1.6, zorder=2, solid_capstyle="butt",
+            gid="line:r*n_h:before_hop")  # fmt: skip
+    angle = np.linspace(np.pi, 0.0, 25)
+    ax.plot(x_z + hop * np.cos(angle), y_r + hop * np.sin(angle), color=colour, lw=1.6, zorder=2, gid="hop:r*n_h")
+    _flow(ax, [(x_z + hop, y_r), (x_down, y_r), (x_down, y_sum), (x_n - _NODE_R, y_sum)], "value", "value:r*n_h")
+    _node(ax, x_n, y_sum, "add", "add:n")
+    colour = CELL_FLOW_COLOURS["input"]
+    ax.plot([x_join + BOX_W / 2, x_n], [y_x, y_x], color=colour, lw=1.6, zorder=2, gid="line:x_t->n")
+    _flow(ax, [(x_n, y_x), (x_n, y_sum - _NODE_R)], "input", "input:x_t->n")
+    ax.text((x_z + x_n) / 2, y_x - 0.22, r"$x_t W_{xn} + b_n$", ha="center", va="center", fontsize=10, color=colour,
+            gid="label:input:x_t->n")  # fmt: skip
+    label_at = (x_n + 0.3, (y_sum + y_g) / 2 - 0.05)
+    _flow(ax, [(x_n, y_sum + _NODE_R), (x_n, y_g - BOX_H / 2)], "value", "value:a_n", r"$\tanh$", label_at)
     ax.text(x_z - 1.1, y_h + 0.32, "additive path", fontsize=10, color=CELL_FLOW_COLOURS["memory"], gid="label:memory")
     return fig
 

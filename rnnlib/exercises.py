@@ -170,6 +170,25 @@ def check_answer(
     print(f"Correct: {name}." if hint is None else f"Not yet ({name}): {hint}")
 
 
+def _hint_outputs(
+    got: object, expected: object, outputs: tuple[str | None, ...], rtol: float, atol: float
+) -> str | None:
+    """A hint for a function that returns several named items, or None when every named one is right."""
+    n = len(outputs)
+    listing = ", ".join(o if o is not None else "(not checked)" for o in outputs)
+    if not isinstance(got, (tuple, list)):
+        return f"your function should return {n} items ({listing}); got {_describe(got)}."
+    if len(got) != n:
+        return f"your function returned {len(got)} items; it should return {n} ({listing})."
+    for out, g, e in zip(outputs, got, expected, strict=True):
+        if out is None:
+            continue
+        hint = _hint_numbers(g, np.asarray(e, dtype=np.float64), rtol, atol)
+        if hint is not None:
+            return f"{out}: {hint}"
+    return None
+
+
 def check_function(
     name: str,
     answer: object,
@@ -177,6 +196,7 @@ def check_function(
     cases: Sequence[tuple[object, ...]],
     rtol: float = 1e-6,
     atol: float = 0.0,
+    outputs: Sequence[str | None] | None = None,
 ) -> None:
     """Print "Correct" if the reader's function agrees with ``reference`` on every test case.
 
@@ -198,9 +218,29 @@ def check_function(
         argument tuples to try, e.g. ``[(x, h0), (x[:1], h0[:1])]``
     rtol, atol : float
         relative and absolute tolerance for numbers
+    outputs : sequence of str or None, optional
+        for a function that returns several items: their names, in order, e.g.
+        ``("h", "c", None)``. The reader's function must then return a tuple (or list)
+        of that many items; each item with a name is compared with the reference's item
+        in the same place and a hint names it ("dc_prev: ..."), and an item whose name is
+        None (a cache, say) is not compared. None (the default) compares the whole
+        return value as one array.
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty str naming the function; got {_describe(name)}")
+    if outputs is not None:
+        if (
+            isinstance(outputs, (str, bytes))
+            or not isinstance(outputs, Sequence)
+            or len(outputs) == 0
+            or not all(o is None or (isinstance(o, str) and o) for o in outputs)
+            or all(o is None for o in outputs)
+        ):
+            raise TypeError(
+                "outputs must be None or a non-empty sequence of names (str, or None for an item not compared) "
+                f"with at least one name; got {_describe(outputs)}"
+            )
+        outputs = tuple(outputs)
     if not callable(reference):
         raise TypeError(f"reference must be a function; got {_describe(reference)}")
     if isinstance(cases, (str, bytes)) or not isinstance(cases, Sequence) or len(cases) == 0:
@@ -216,13 +256,20 @@ def check_function(
     for k, args in enumerate(cases, start=1):
         if not isinstance(args, tuple):
             raise TypeError(f"cases[{k - 1}] must be a tuple of arguments; got {_describe(args)}")
-        expected = np.asarray(reference(*args), dtype=np.float64)
+        expected = reference(*args)
+        if outputs is not None and (not isinstance(expected, (tuple, list)) or len(expected) != len(outputs)):
+            raise TypeError(
+                f"reference must return {len(outputs)} items, one per name in outputs; got {_describe(expected)}"
+            )
         try:
             got = answer(*args)
         except Exception as exc:  # the reader's code: report, never crash the check
             print(f"Not yet ({name}): on test case {k} your function raised {type(exc).__name__}: {exc}")
             return
-        hint = _hint_numbers(got, expected, rtol, atol)
+        if outputs is None:
+            hint = _hint_numbers(got, np.asarray(expected, dtype=np.float64), rtol, atol)
+        else:
+            hint = _hint_outputs(got, expected, outputs, rtol, atol)
         if hint is not None:
             print(f"Not yet ({name}): on test case {k} of {len(cases)}, {hint}")
             return

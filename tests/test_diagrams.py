@@ -343,17 +343,45 @@ def test_lstm_cell_draws_the_gates_the_nodes_and_the_cell_path():
 def test_gru_cell_draws_the_gates_the_nodes_and_the_additive_path():
     fig = diagrams.draw_gru_cell()
     assert boxes(fig) == {"h_prev_top", "h_t", "h_prev", "x_t", "r_t", "z_t", "n_t", "n_h_t"}
-    assert circles(fig) == {"mul:z", "add:h", "one_minus:z", "mul:n", "mul:r"}
+    assert circles(fig) == {"mul:z", "add:h", "one_minus:z", "mul:n", "mul:r", "add:n"}
     assert {a for a in arrows(fig) if a.startswith("memory:")} == {
         "memory:h_prev->mul", "memory:mul->add", "memory:add->h_t"}  # fmt: skip
-    assert {r"$r_t$", r"$z_t$", r"$n_t$", r"$n^h_t$"} <= set(texts(fig))
+    assert {r"$r_t$", r"$z_t$", r"$n_t$", r"$n^h_t$", r"$x_t W_{xn} + b_n$", r"$\tanh$"} <= set(texts(fig))
     assert r"$m_t$" not in texts(fig)  # the candidate's recurrent part is n^h_t (issue 12)
-    # n^h_t = h_{t-1} W_hn + b_hn reads h_{t-1} only: its feed leaves the bus before x_t joins it
-    (ax,) = fig.axes
-    x_join = next(line.get_xdata()[0] for line in ax.lines if line.get_gid() == "line:x_t")
-    n_h = next(p for p in ax.patches if p.get_gid() == "n_h_t")
-    assert n_h.get_x() + n_h.get_width() < x_join
     assert png_bytes(fig)[:4] == b"\x89PNG"
+
+
+def test_gru_cell_candidate_reads_h_prev_only_through_the_reset_gate():
+    # ch6-eq-gru: n_t = tanh(x_t W_xn + b_n + r_t * n^h_t), n^h_t = h_{t-1} W_hn + b_hn
+    from matplotlib.patches import Circle
+
+    fig = diagrams.draw_gru_cell()
+    (ax,) = fig.axes
+    lines = {line.get_gid(): line for line in ax.lines if line.get_gid()}
+    patch = {p.get_gid(): p for p in ax.patches if p.get_gid()}
+    x_join = lines["line:x_t"].get_xdata()[0]
+    n_h, n_t = patch["n_h_t"], patch["n_t"]
+    assert n_h.get_x() + n_h.get_width() < x_join  # n^h_t's feed leaves the bus before x_t joins it
+    bus_end = max(lines["line:bus"].get_xdata())  # the bus of h_{t-1} and x_t feeds r_t and z_t, not n_t
+    assert bus_end == pytest.approx(patch["z_t"].get_x() + patch["z_t"].get_width() / 2) and bus_end < n_t.get_x()
+    add_n = patch["add:n"]
+    assert isinstance(add_n, Circle) and add_n.center[1] < n_t.get_y()  # the sum is below n_t, which it feeds
+    x_add, y_add = add_n.center
+
+    def end(gid):
+        return patch[gid]._posA_posB[1]
+
+    assert end("value:r*n_h") == pytest.approx((x_add - add_n.radius, y_add))  # r_t * n^h_t in from the left
+    assert end("input:x_t->n") == pytest.approx((x_add, y_add - add_n.radius))  # x_t's own line from below
+    assert end("value:a_n") == pytest.approx((x_add, n_t.get_y()))  # then the tanh, into n_t
+    x_line, y_line = lines["line:x_t->n"].get_data()  # x_t's line starts at its box and stays below the bus
+    assert x_line[0] == pytest.approx(patch["x_t"].get_x() + patch["x_t"].get_width())
+    assert max(y_line) < min(lines["line:bus"].get_ydata())
+    # the product's line crosses the update gate's line with a hop, not a junction
+    hop_x, hop_y = lines["hop:r*n_h"].get_data()
+    z_line = patch["gate:z"]._posA_posB
+    assert min(hop_x) < z_line[0][0] < max(hop_x) and z_line[0][1] < min(hop_y) < z_line[1][1]
+    assert max(hop_y) > min(hop_y) + 0.05
 
 
 # ---------------------------------------------------------------- the encoder-decoder trained and used (chapter 8)

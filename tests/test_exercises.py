@@ -128,6 +128,46 @@ def test_check_function(capsys):
     assert "0.46" not in out  # never the expected values
 
 
+def test_check_function_names_each_output(capsys):
+    from rnnlib.exercises import check_function
+
+    def reference(x):
+        return np.tanh(x), 2 * x, {"cache": x}
+
+    cases = [(np.array([0.5, -1.0]),), (np.array([[2.0, 1.0]]),)]
+    names = ("h", "c", None)
+    check_function("step", lambda x: (np.tanh(x), 2 * x, None), reference, cases, outputs=names)
+    assert capsys.readouterr().out.strip() == "Correct: step (all 2 test cases)."
+    check_function("step", lambda x: (np.tanh(x), -2 * x, None), reference, cases, outputs=names)
+    assert capsys.readouterr().out.strip() == "Not yet (step): on test case 1 of 2, c: the sign is flipped."
+    wrong = np.array([[2.0, 3.0]])
+    check_function(
+        "step", lambda x: (np.tanh(x), 2 * x + (wrong if x.ndim == 2 else 0), 0), reference, cases, outputs=names
+    )
+    assert capsys.readouterr().out.strip() == (
+        "Not yet (step): on test case 2 of 2, c: 2 of 2 entries are not right (the first at index [0, 0])."
+    )
+    check_function("step", lambda x: (np.tanh(x), 2 * x), reference, cases, outputs=names)
+    assert capsys.readouterr().out.strip() == (
+        "Not yet (step): on test case 1 of 2, your function returned 2 items; it should return 3 (h, c, (not checked))."
+    )
+    check_function("step", np.tanh, reference, cases, outputs=names)
+    assert (
+        "your function should return 3 items (h, c, (not checked)); got an array of dtype float64"
+        in capsys.readouterr().out
+    )
+    check_function("step", None, reference, cases, outputs=names)
+    assert "replace None with your function" in capsys.readouterr().out
+    # the default compares the whole return value, as before
+    check_function("tanh", np.tanh, lambda x: np.tanh(x), cases)
+    assert capsys.readouterr().out.strip() == "Correct: tanh (all 2 test cases)."
+    with pytest.raises(TypeError, match="reference must return 3 items, one per name in outputs; got an array"):
+        check_function("step", np.tanh, np.tanh, cases, outputs=names)
+    for bad in ("h", (), (None,), ("h", 3), ("h", "")):
+        with pytest.raises(TypeError, match="outputs must be None or a non-empty sequence of names"):
+            check_function("step", np.tanh, reference, cases, outputs=bad)
+
+
 def test_check_function_errors():
     from rnnlib.exercises import check_function
 
