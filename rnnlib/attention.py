@@ -48,17 +48,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, _describe, as_float_array, check_bool, check_cache, check_rng, positive_int
+from rnnlib._types import Array, BoolArray, IntArray
 from rnnlib.activations import log_softmax
 from rnnlib.architectures import check_special_ids, decoder_inputs
 from rnnlib.data import one_hot
-from rnnlib.init import normal
+from rnnlib.init import embedding, normal
 from rnnlib.layers import embedding_backward, embedding_forward, temporal_affine_backward, temporal_affine_forward
 from rnnlib.losses import softmax_cross_entropy
 from rnnlib.metrics import translation_accuracy as translation_accuracy  # moved to rnnlib.metrics
+from rnnlib.models import count_parameters
 from rnnlib.recurrent import Recurrent
 
-Array = NDArray[np.floating]
-Mask = NDArray[np.bool_] | None
+Mask = BoolArray | None
 
 __all__ = [
     "AttentionEncoderDecoder",
@@ -98,7 +99,7 @@ def _as_mask(mask: object, scores: np.ndarray) -> np.ndarray | None:
     return m
 
 
-def _require_real(mask: NDArray[np.bool_], name: str = "mask") -> None:
+def _require_real(mask: BoolArray, name: str = "mask") -> None:
     """Every row needs a real position: a softmax over nothing has no value."""
     empty = ~mask.any(axis=-1)
     if empty.any():
@@ -106,7 +107,7 @@ def _require_real(mask: NDArray[np.bool_], name: str = "mask") -> None:
         raise ValueError(f"every row of {name} needs at least one real (1) position to attend; rows {rows} are all 0")
 
 
-def masked_softmax(scores: Array, mask: NDArray[np.bool_] | None = None) -> Array:
+def masked_softmax(scores: Array, mask: BoolArray | None = None) -> Array:
     """Attention weights: a softmax over the last axis that gives masked positions exactly 0.
 
     The masked scores are replaced by -inf and the rest shifted by their maximum, so
@@ -134,7 +135,7 @@ def masked_softmax(scores: Array, mask: NDArray[np.bool_] | None = None) -> Arra
     return _softmax(z, _as_mask(mask, z))
 
 
-def _softmax(z: Array, m: NDArray[np.bool_] | None) -> Array:
+def _softmax(z: Array, m: BoolArray | None) -> Array:
     if m is not None:
         z = np.where(m, z, -np.inf)
     e = np.exp(z - z.max(axis=-1, keepdims=True))  # the maximum is a real score, so finite
@@ -151,17 +152,18 @@ def _softmax_backward(dweights: Array, weights: Array) -> Array:
     return weights * (dweights - np.sum(dweights * weights, axis=-1, keepdims=True))
 
 
-def _attention_mask(s: Shapes, mask: object) -> NDArray[np.bool_] | None:
+def _attention_mask(s: Shapes, mask: object) -> BoolArray | None:
     """A source mask (N, S) or a per-query mask (N, T, S), checked against the bound sizes."""
     if mask is None:
         return None
-    spec = ("N", "T", "S") if np.ndim(mask) == 3 else ("N", "S")
+    spec = ("N", "T", "S") if np.asarray(mask).ndim == 3 else ("N", "S")
     m = s.mask("mask", mask, spec)
+    assert m is not None  # a mask given is a mask returned
     _require_real(m)
     return m
 
 
-def _per_query(mask: NDArray[np.bool_] | None) -> NDArray[np.bool_] | None:
+def _per_query(mask: BoolArray | None) -> BoolArray | None:
     """The mask in a shape that broadcasts against scores (N, T, S)."""
     return mask if mask is None or mask.ndim == 3 else mask[:, None, :]
 
@@ -369,8 +371,8 @@ def _dot_core_backward(dcontext: Array, cache: dict[str, Any], dweights: Array |
 
 def source_gradient_norms(
     model: Any,
-    src: NDArray[np.integer],
-    tgt: NDArray[np.integer],
+    src: IntArray,
+    tgt: IntArray,
     src_mask: Mask = None,
     tgt_mask: Mask = None,
 ) -> NDArray[np.float64]:
@@ -560,7 +562,7 @@ class AttentionEncoderDecoder:
 
         self.params: dict[str, Array] = {}
         if self.embedding_size is not None:
-            self.params["enc_E"] = 0.1 * rng.standard_normal((Vs, self.embedding_size))
+            self.params["enc_E"] = embedding(rng, Vs, self.embedding_size)
         self.params |= self.encoder.init(rng, prefix="enc_")
         self.params |= {"W_init": normal(rng, (He, H)), "b_init": np.zeros(H)}
         if score == "additive":
@@ -568,18 +570,18 @@ class AttentionEncoderDecoder:
         else:
             self.params["att_W_q"] = normal(rng, (H, He))
         if self.embedding_size is not None:
-            self.params["dec_E"] = 0.1 * rng.standard_normal((Vt, self.embedding_size))
+            self.params["dec_E"] = embedding(rng, Vt, self.embedding_size)
         self.params |= self.decoder.init(rng, prefix="dec_")
         self.params |= {"W_hy": normal(rng, (H + He, Vt)), "b_y": np.zeros(Vt)}
 
     # -- pieces ---------------------------------------------------------------
 
-    def _embed(self, ids: NDArray[np.integer], key: str, V: int) -> tuple[Array, dict[str, Any] | None]:
+    def _embed(self, ids: IntArray, key: str, V: int) -> tuple[Array, dict[str, Any] | None]:
         if self.embedding_size is None:
             return one_hot(ids, V), None
         return embedding_forward(ids, self.params[key])
 
-    def _encode(self, src: NDArray[np.int64], src_mask: Mask) -> tuple[Array, Array, dict[str, Any]]:
+    def _encode(self, src: IntArray, src_mask: Mask) -> tuple[Array, Array, dict[str, Any]]:
         """Encoder states (N, S, He), the decoder's first state s_0 (N, H), and a cache."""
         if src_mask is not None and not src_mask.any(axis=1).all():
             empty = np.flatnonzero(~src_mask.any(axis=1)).tolist()
@@ -601,6 +603,7 @@ class AttentionEncoderDecoder:
         """One step of attention from the query s (N, H): context (N, He), weights (N, S)."""
         p = self.params
         if self.score == "additive":
+            assert pk is not None  # _project_keys gives h W_k for the additive score
             c, w, cache = _additive_core((s @ p["att_W_q"])[:, None], pk, keys, p["att_v"], src_mask)
         else:
             c, w, cache = _dot_core((s @ p["att_W_q"])[:, None], keys, src_mask)
@@ -635,7 +638,7 @@ class AttentionEncoderDecoder:
     # -- training -------------------------------------------------------------
 
     def forward(
-        self, src: NDArray[np.integer], tgt: NDArray[np.integer], src_mask: Mask = None, tgt_mask: Mask = None
+        self, src: IntArray, tgt: IntArray, src_mask: Mask = None, tgt_mask: Mask = None
     ) -> tuple[Array, dict[str, Any]]:
         """Teacher-forced scores for every target step.
 
@@ -693,13 +696,15 @@ class AttentionEncoderDecoder:
         dpk = np.zeros((N, keys.shape[1], self.attention_size)) if self.score == "additive" else None
         des = np.empty((N, T, De))
         ds_next = np.zeros((N, H))  # dL/ds_t through step t + 1
-        dcell_next = np.zeros((1, N, H)) if self.cell == "lstm" else None  # an LSTM's dL/dc_t through step t + 1
+        # an LSTM's dL/dc_t through step t + 1
+        dcell_next: Array | None = np.zeros((1, N, H)) if self.cell == "lstm" else None
         for t in reversed(range(T)):
             step = cache["steps"][t]
             ds = dout[:, t, :H] + ds_next
             back = self.decoder.backward(ds[:, None], step["rnn"], dfinal_c=dcell_next)
             dx, ds_prev, g = back
             if dcell_next is not None:
+                assert back.dc0 is not None  # the decoder was given a cell-state gradient, so it returns one
                 dcell_next = back.dc0[None]
             for k, v in g.items():
                 grads[k] += v
@@ -729,7 +734,7 @@ class AttentionEncoderDecoder:
         return {k: grads[k] for k in self.params}
 
     def loss(
-        self, src: NDArray[np.integer], tgt: NDArray[np.integer], src_mask: Mask = None, tgt_mask: Mask = None
+        self, src: IntArray, tgt: IntArray, src_mask: Mask = None, tgt_mask: Mask = None
     ) -> tuple[float, dict[str, Array]]:
         """Mean cross-entropy over the real target steps (teacher forcing) and the
         gradients keyed like ``params``. Train with ``fit(model, (src, tgt, src_mask, tgt_mask), ...)``."""
@@ -741,7 +746,7 @@ class AttentionEncoderDecoder:
 
     def translate(
         self,
-        src: NDArray[np.integer],
+        src: IntArray,
         src_mask: Mask = None,
         max_len: int = 20,
         return_attention: bool = False,
@@ -795,7 +800,7 @@ class AttentionEncoderDecoder:
             outputs.append(row[: min(end, max_len)])
         return (outputs, np.stack(weights, axis=1)) if return_attention else outputs
 
-    def decode_start(self, src: NDArray[np.integer], src_mask: Mask = None) -> dict[str, Array]:
+    def decode_start(self, src: IntArray, src_mask: Mask = None) -> dict[str, np.ndarray]:
         """The decoder's state before its first step, for :func:`rnnlib.decoding.beam_search`.
 
         Parameters
@@ -815,14 +820,16 @@ class AttentionEncoderDecoder:
         src = s.ints("src", src, ("N", "S"), high=self.src_vocab_size)
         src_mask = s.mask("src_mask", src_mask, ("N", "S"))
         keys, s0, _ = self._encode(src, src_mask)
-        state = {"s": s0, "keys": keys, "mask": np.ones(src.shape, bool) if src_mask is None else src_mask}
-        if self.score == "additive":
-            state["pk"] = self._project_keys(keys)
-        if self.cell == "lstm":
-            state["cell"] = self._initial_cell(src.shape[0])
+        state: dict[str, np.ndarray] = {"s": s0, "keys": keys}
+        state["mask"] = np.ones(src.shape, bool) if src_mask is None else src_mask
+        pk, cell = self._project_keys(keys), self._initial_cell(src.shape[0])
+        if pk is not None:  # the additive score
+            state["pk"] = pk
+        if cell is not None:  # an LSTM decoder
+            state["cell"] = cell
         return state
 
-    def decode_step(self, state: dict[str, Array], tokens: NDArray[np.integer]) -> tuple[Array, dict[str, Array]]:
+    def decode_step(self, state: dict[str, np.ndarray], tokens: IntArray) -> tuple[Array, dict[str, np.ndarray]]:
         """One step of the decoder from ``state``, reading the previous ``tokens``.
 
         Parameters
@@ -852,7 +859,7 @@ class AttentionEncoderDecoder:
 
     def num_parameters(self) -> int:
         """Total count of trainable numbers."""
-        return sum(p.size for p in self.params.values())
+        return count_parameters(self.params)
 
     def __repr__(self) -> str:
         sizes = f"src_vocab_size={self.src_vocab_size}, tgt_vocab_size={self.tgt_vocab_size}, "

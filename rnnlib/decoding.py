@@ -38,10 +38,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, _describe, positive_int
+from rnnlib._types import Array, IntArray
 from rnnlib.activations import log_softmax
 from rnnlib.data import one_hot
-
-Array = NDArray[np.floating]
 
 __all__ = ["beam_search", "sequence_log_probs"]
 
@@ -53,14 +52,14 @@ class _PlainSteps:
     def __init__(self, model: Any) -> None:
         self.model, self.bos_id, self.eos_id = model, model.bos_id, model.eos_id
 
-    def decode_start(self, src: NDArray[np.integer], src_mask: Any = None) -> dict[str, Array]:
+    def decode_start(self, src: IntArray, src_mask: Any = None) -> dict[str, Array]:
         h, _ = self.model.encode(src, src_mask)
         state = {"h": h}
         if self.model.cell == "lstm":  # the decoder's cell state starts at 0, as in translate
             state["c"] = np.zeros_like(h)
         return state
 
-    def decode_step(self, state: dict[str, Array], tokens: NDArray[np.integer]) -> tuple[Array, dict[str, Array]]:
+    def decode_step(self, state: dict[str, Array], tokens: IntArray) -> tuple[Array, dict[str, Array]]:
         m, p = self.model, self.model.params
         ids = np.asarray(tokens)[:, None]
         x = p["dec_E"][ids] if "dec_E" in p else one_hot(ids, m.tgt_vocab_size)
@@ -84,7 +83,7 @@ def _steps(model: Any) -> Any:
 
 def beam_search(
     model: Any,
-    src: NDArray[np.integer],
+    src: IntArray,
     src_mask: Any = None,
     beam_width: int = 4,
     max_len: int = 20,
@@ -186,7 +185,7 @@ def beam_search(
 
 
 def sequence_log_probs(
-    model: Any, src: NDArray[np.integer], outputs: list[list[int]], src_mask: Any = None
+    model: Any, src: IntArray, outputs: list[list[int]], src_mask: Any = None
 ) -> NDArray[np.float64]:
     """log p(y | x) of given outputs, each followed by <eos>, under a model's decoder.
 

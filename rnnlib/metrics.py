@@ -65,17 +65,19 @@ def ngrams(tokens: Sequence[Any], n: int) -> Counter[tuple[Any, ...]]:
 
 
 def _check_pairs(outputs: object, references: object) -> tuple[list[list[Any]], list[list[Any]]]:
+    checked: list[Sequence[Any]] = []
     for name, x in (("outputs", outputs), ("references", references)):
         if isinstance(x, str) or not isinstance(x, Sequence) or any(isinstance(s, str) for s in x):
             raise TypeError(f"{name} must be a list of token sequences (lists of words or ids); got {_describe(x)}")
-    if len(outputs) != len(references):  # type: ignore[arg-type]
+        checked.append(x)
+    outs, refs = checked
+    if len(outs) != len(refs):
         raise ValueError(
-            f"outputs and references must pair up, one reference per output; got {len(outputs)} and "  # type: ignore[arg-type]
-            f"{len(references)}"  # type: ignore[arg-type]
+            f"outputs and references must pair up, one reference per output; got {len(outs)} and {len(refs)}"
         )
-    if len(outputs) == 0:  # type: ignore[arg-type]
+    if len(outs) == 0:
         raise ValueError("outputs must hold at least one sequence")
-    return [list(s) for s in outputs], [list(s) for s in references]  # type: ignore[union-attr]
+    return [list(s) for s in outs], [list(s) for s in refs]
 
 
 def modified_precision(

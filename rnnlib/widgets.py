@@ -147,8 +147,8 @@ def describe_figure(fig: Figure) -> str:
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure; got {_describe(fig)}")
     parts = []
-    if fig._suptitle is not None and fig._suptitle.get_text():
-        parts.append(fig._suptitle.get_text())
+    if fig.get_suptitle():  # "" when the figure has no suptitle
+        parts.append(fig.get_suptitle())
     for ax in fig.axes:
         if ax.get_label() == "<colorbar>":
             continue

@@ -374,6 +374,18 @@ def test_attention_model_errors_and_repr(rng):
     )
 
 
+def test_embeddings_start_as_init_embedding_draws_and_the_count_is_count_parameters():
+    """The source table is the first draw (init.embedding, scale 0.1): chapter 8's numbers depend on it."""
+    from rnnlib.init import embedding
+    from rnnlib.models import count_parameters
+
+    model = AttentionEncoderDecoder(6, 7, 4, np.random.default_rng(5), bos_id=2, eos_id=3, embedding_size=3)
+    np.testing.assert_array_equal(model.params["enc_E"], embedding(np.random.default_rng(5), 6, 3))
+    np.testing.assert_array_equal(model.params["enc_E"], 0.1 * np.random.default_rng(5).standard_normal((6, 3)))
+    assert model.params["dec_E"].shape == (7, 3) and 0.05 < model.params["dec_E"].std() < 0.2
+    assert model.num_parameters() == count_parameters(model.params)
+
+
 # ---------------------------------------------------------------- self-attention: causal masks and positions
 
 
