@@ -828,6 +828,89 @@ def draw_gradient_paths(parameter: str = "W_xh", T: int = 3) -> Figure:
 
 
 # ---------------------------------------------------------------------------
+# The encoder-decoder in training and at inference (chapter 8)
+# ---------------------------------------------------------------------------
+
+
+def _draw_seq2seq_panel(ax: Axes, y0: float, steps: int, out_steps: int, mode: str) -> None:
+    """One panel of :func:`draw_seq2seq_decoding`, its input row at height ``y0``."""
+    p = f"{mode}:"
+    for j in range(1, steps + 1):  # the encoder
+        x = COL * (j - 1)
+        _box(ax, x, y0, rf"$x_{{{j}}}$", "input", f"{p}x_{j}")
+        _box(ax, x, y0 + ROW, rf"$h_{{{j}}}$", "hidden", f"{p}h_{j}")
+        _up(ax, x, y0, y0 + ROW, "W_xh", f"{p}enc_in:{j}", False)
+        if j > 1:
+            _right(ax, x - COL, x, y0 + ROW, ARROW_COLOURS["W_hh"], f"{p}enc:{j - 1}->{j}", None)
+    x_s0 = COL * steps
+    _box(ax, x_s0, y0 + ROW, r"$s_0$", "initial", f"{p}s_0", dashed=True)
+    _right(ax, x_s0 - COL, x_s0, y0 + ROW, ARROW_COLOURS["context"], f"{p}context", "context")
+    for t in range(1, out_steps + 1):  # the decoder
+        x = x_s0 + COL * t
+        if t == 1:
+            fed = r"$\langle\mathrm{bos}\rangle$"
+        else:
+            fed = rf"$y_{{{t - 1}}}$" if mode == "train" else rf"$y^\ast_{{{t - 1}}}$"
+        _box(ax, x, y0, fed, "input", f"{p}in_{t}")
+        _box(ax, x, y0 + ROW, rf"$s_{{{t}}}$", "decoder", f"{p}s_{t}")
+        _box(ax, x, y0 + 2 * ROW, rf"$\hat{{y}}_{{{t}}}$", "output", f"{p}y_{t}")
+        _up(ax, x, y0, y0 + ROW, "W_xh", f"{p}dec_in:{t}", False)
+        _up(ax, x, y0 + ROW, y0 + 2 * ROW, "W_hy", f"{p}W_hy:{t}", False)
+        _right(ax, x - COL, x, y0 + ROW, ARROW_COLOURS["context"], f"{p}dec:{t - 1}->{t}", None)
+        if mode == "infer" and t > 1:  # its own choice at step t - 1 is the input of step t
+            _arrow(
+                ax,
+                (x - COL + BOX_W / 2, y0 + 2 * ROW - 0.1),
+                (x - BOX_W / 2, y0 + 0.1),
+                ARROW_COLOURS["feedback"],
+                f"{p}feedback:{t - 1}->{t}",
+                connection="arc3,rad=0.15",
+                dashed=True,
+            )
+    note = {
+        "train": "training (teacher forcing): the decoder reads <bos>, then the true previous words",
+        "infer": "inference (greedy decoding): the decoder reads <bos>, then its own previous choices",
+    }[mode]
+    ax.text(-BOX_W / 2, y0 + 2 * ROW + BOX_H / 2 + 0.12, note, ha="left", va="bottom", fontsize=11, gid=f"{p}title")
+
+
+def draw_seq2seq_decoding(steps: int = 3, out_steps: int = 3) -> Figure:
+    """The encoder-decoder of chapter 8 twice: as it is trained and as it is used.
+
+    Both panels show the encoder reading x_1 .. x_S into h_1 .. h_S, the context
+    handed over as the decoder's initial state s_0 = h_S, and the decoder states s_t
+    with their predictions y_hat_t. The decoder's first input is <bos> in both. The
+    upper panel (training, teacher forcing) feeds it the true previous words
+    y_1, y_2, ...; the lower one (inference, greedy decoding) feeds back its own
+    choices y*_1, y*_2, ... along dashed arrows.
+
+    Parameters
+    ----------
+    steps : int
+        S, the number of source steps, 1 to 6
+    out_steps : int
+        the number of decoder steps, 1 to 6
+
+    Returns
+    -------
+    fig : Figure
+        one Axes; every gid starts with "train:" (upper panel) or "infer:" (lower).
+        Boxes: "x_j", "h_j", "s_0", "in_t" (the decoder's input at step t), "s_t",
+        "y_t". Arrows: "enc_in:j", "enc:(j-1)->j", "context" (h_S to s_0),
+        "dec_in:t", "dec:(t-1)->t", "W_hy:t" and, in the lower panel only, the dashed
+        "feedback:(t-1)->t". Texts: "title" of each panel.
+    """
+    steps, out_steps = positive_int("steps", steps), positive_int("out_steps", out_steps)
+    if steps > 6 or out_steps > 6:
+        raise ValueError(f"steps and out_steps must be at most 6 so the diagram fits; got {steps} and {out_steps}")
+    panel = 2 * ROW + 1.3  # the height of one panel, its title included
+    fig, ax = _canvas((-0.75, COL * (steps + out_steps) + 0.75), (-0.45, 2 * panel - 0.35))
+    _draw_seq2seq_panel(ax, panel, steps, out_steps, "train")
+    _draw_seq2seq_panel(ax, 0.0, steps, out_steps, "infer")
+    return fig
+
+
+# ---------------------------------------------------------------------------
 # The gated cells as data flow (chapter 6)
 # ---------------------------------------------------------------------------
 
@@ -1024,87 +1107,4 @@ def draw_gru_cell() -> Figure:
     label_at = (x_n + 0.3, (y_sum + y_g) / 2 - 0.05)
     _flow(ax, [(x_n, y_sum + _NODE_R), (x_n, y_g - BOX_H / 2)], "value", "value:a_n", r"$\tanh$", label_at)
     ax.text(x_z - 1.1, y_h + 0.32, "additive path", fontsize=10, color=CELL_FLOW_COLOURS["memory"], gid="label:memory")
-    return fig
-
-
-# ---------------------------------------------------------------------------
-# The encoder-decoder in training and at inference (chapter 8)
-# ---------------------------------------------------------------------------
-
-
-def _draw_seq2seq_panel(ax: Axes, y0: float, steps: int, out_steps: int, mode: str) -> None:
-    """One panel of :func:`draw_seq2seq_decoding`, its input row at height ``y0``."""
-    p = f"{mode}:"
-    for j in range(1, steps + 1):  # the encoder
-        x = COL * (j - 1)
-        _box(ax, x, y0, rf"$x_{{{j}}}$", "input", f"{p}x_{j}")
-        _box(ax, x, y0 + ROW, rf"$h_{{{j}}}$", "hidden", f"{p}h_{j}")
-        _up(ax, x, y0, y0 + ROW, "W_xh", f"{p}enc_in:{j}", False)
-        if j > 1:
-            _right(ax, x - COL, x, y0 + ROW, ARROW_COLOURS["W_hh"], f"{p}enc:{j - 1}->{j}", None)
-    x_s0 = COL * steps
-    _box(ax, x_s0, y0 + ROW, r"$s_0$", "initial", f"{p}s_0", dashed=True)
-    _right(ax, x_s0 - COL, x_s0, y0 + ROW, ARROW_COLOURS["context"], f"{p}context", "context")
-    for t in range(1, out_steps + 1):  # the decoder
-        x = x_s0 + COL * t
-        if t == 1:
-            fed = r"$\langle\mathrm{bos}\rangle$"
-        else:
-            fed = rf"$y_{{{t - 1}}}$" if mode == "train" else rf"$y^\ast_{{{t - 1}}}$"
-        _box(ax, x, y0, fed, "input", f"{p}in_{t}")
-        _box(ax, x, y0 + ROW, rf"$s_{{{t}}}$", "decoder", f"{p}s_{t}")
-        _box(ax, x, y0 + 2 * ROW, rf"$\hat{{y}}_{{{t}}}$", "output", f"{p}y_{t}")
-        _up(ax, x, y0, y0 + ROW, "W_xh", f"{p}dec_in:{t}", False)
-        _up(ax, x, y0 + ROW, y0 + 2 * ROW, "W_hy", f"{p}W_hy:{t}", False)
-        _right(ax, x - COL, x, y0 + ROW, ARROW_COLOURS["context"], f"{p}dec:{t - 1}->{t}", None)
-        if mode == "infer" and t > 1:  # its own choice at step t - 1 is the input of step t
-            _arrow(
-                ax,
-                (x - COL + BOX_W / 2, y0 + 2 * ROW - 0.1),
-                (x - BOX_W / 2, y0 + 0.1),
-                ARROW_COLOURS["feedback"],
-                f"{p}feedback:{t - 1}->{t}",
-                connection="arc3,rad=0.15",
-                dashed=True,
-            )
-    note = {
-        "train": "training (teacher forcing): the decoder reads <bos>, then the true previous words",
-        "infer": "inference (greedy decoding): the decoder reads <bos>, then its own previous choices",
-    }[mode]
-    ax.text(-BOX_W / 2, y0 + 2 * ROW + BOX_H / 2 + 0.12, note, ha="left", va="bottom", fontsize=11, gid=f"{p}title")
-
-
-def draw_seq2seq_decoding(steps: int = 3, out_steps: int = 3) -> Figure:
-    """The encoder-decoder of chapter 8 twice: as it is trained and as it is used.
-
-    Both panels show the encoder reading x_1 .. x_S into h_1 .. h_S, the context
-    handed over as the decoder's initial state s_0 = h_S, and the decoder states s_t
-    with their predictions y_hat_t. The decoder's first input is <bos> in both. The
-    upper panel (training, teacher forcing) feeds it the true previous words
-    y_1, y_2, ...; the lower one (inference, greedy decoding) feeds back its own
-    choices y*_1, y*_2, ... along dashed arrows.
-
-    Parameters
-    ----------
-    steps : int
-        S, the number of source steps, 1 to 6
-    out_steps : int
-        the number of decoder steps, 1 to 6
-
-    Returns
-    -------
-    fig : Figure
-        one Axes; every gid starts with "train:" (upper panel) or "infer:" (lower).
-        Boxes: "x_j", "h_j", "s_0", "in_t" (the decoder's input at step t), "s_t",
-        "y_t". Arrows: "enc_in:j", "enc:(j-1)->j", "context" (h_S to s_0),
-        "dec_in:t", "dec:(t-1)->t", "W_hy:t" and, in the lower panel only, the dashed
-        "feedback:(t-1)->t". Texts: "title" of each panel.
-    """
-    steps, out_steps = positive_int("steps", steps), positive_int("out_steps", out_steps)
-    if steps > 6 or out_steps > 6:
-        raise ValueError(f"steps and out_steps must be at most 6 so the diagram fits; got {steps} and {out_steps}")
-    panel = 2 * ROW + 1.3  # the height of one panel, its title included
-    fig, ax = _canvas((-0.75, COL * (steps + out_steps) + 0.75), (-0.45, 2 * panel - 0.35))
-    _draw_seq2seq_panel(ax, panel, steps, out_steps, "train")
-    _draw_seq2seq_panel(ax, 0.0, steps, out_steps, "infer")
     return fig

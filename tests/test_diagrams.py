@@ -318,6 +318,36 @@ def test_decoder_inputs_errors():
         diagrams.draw_architecture("encoder-decoder", decoder_inputs=1)
 
 
+# ---------------------------------------------------------------- the encoder-decoder trained and used (chapter 8)
+
+
+def test_seq2seq_decoding_shows_bos_s0_teacher_forcing_and_feedback():
+    fig = diagrams.draw_seq2seq_decoding(steps=3, out_steps=4)
+    b, a = boxes(fig), arrows(fig)
+    for p in ("train:", "infer:"):
+        assert {f"{p}x_{j}" for j in (1, 2, 3)} | {f"{p}h_{j}" for j in (1, 2, 3)} | {f"{p}s_0"} <= b
+        assert {f"{p}in_{t}" for t in range(1, 5)} | {f"{p}s_{t}" for t in range(1, 5)} <= b
+        assert f"{p}context" in a and f"{p}dec:0->1" in a and f"{p}W_hy:4" in a
+    # teacher forcing: no feedback in training; greedy decoding: each choice feeds the next step
+    assert not any(g.startswith("train:feedback") for g in a)
+    assert {g for g in a if g.startswith("infer:feedback")} == {"infer:feedback:1->2", "infer:feedback:2->3",
+                                                                  "infer:feedback:3->4"}  # fmt: skip
+    t = texts(fig)
+    assert t.count(r"$\langle\mathrm{bos}\rangle$") == 2  # both panels start from <bos>
+    assert "$y_{1}$" in t and r"$y^\ast_{1}$" in t and "$y_{3}$" in t and r"$y^\ast_{3}$" in t
+    assert sum("teacher forcing" in s for s in t) == 1 and sum("its own previous choices" in s for s in t) == 1
+    face = {p.get_gid(): to_hex(p.get_facecolor()) for p in fig.axes[0].patches if isinstance(p, FancyBboxPatch)}
+    assert face["train:s_1"] == to_hex(diagrams.BOX_STYLES["decoder"]["facecolor"])
+    assert png_bytes(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_seq2seq_decoding_errors():
+    with pytest.raises(ValueError, match="steps and out_steps must be at most 6 so the diagram fits; got 7 and 3"):
+        diagrams.draw_seq2seq_decoding(7, 3)
+    with pytest.raises(ValueError, match="out_steps must be a positive int; got 0"):
+        diagrams.draw_seq2seq_decoding(3, 0)
+
+
 # ---------------------------------------------------------------- the gated cells (chapter 6)
 
 
@@ -382,33 +412,3 @@ def test_gru_cell_candidate_reads_h_prev_only_through_the_reset_gate():
     z_line = patch["gate:z"]._posA_posB
     assert min(hop_x) < z_line[0][0] < max(hop_x) and z_line[0][1] < min(hop_y) < z_line[1][1]
     assert max(hop_y) > min(hop_y) + 0.05
-
-
-# ---------------------------------------------------------------- the encoder-decoder trained and used (chapter 8)
-
-
-def test_seq2seq_decoding_shows_bos_s0_teacher_forcing_and_feedback():
-    fig = diagrams.draw_seq2seq_decoding(steps=3, out_steps=4)
-    b, a = boxes(fig), arrows(fig)
-    for p in ("train:", "infer:"):
-        assert {f"{p}x_{j}" for j in (1, 2, 3)} | {f"{p}h_{j}" for j in (1, 2, 3)} | {f"{p}s_0"} <= b
-        assert {f"{p}in_{t}" for t in range(1, 5)} | {f"{p}s_{t}" for t in range(1, 5)} <= b
-        assert f"{p}context" in a and f"{p}dec:0->1" in a and f"{p}W_hy:4" in a
-    # teacher forcing: no feedback in training; greedy decoding: each choice feeds the next step
-    assert not any(g.startswith("train:feedback") for g in a)
-    assert {g for g in a if g.startswith("infer:feedback")} == {"infer:feedback:1->2", "infer:feedback:2->3",
-                                                                  "infer:feedback:3->4"}  # fmt: skip
-    t = texts(fig)
-    assert t.count(r"$\langle\mathrm{bos}\rangle$") == 2  # both panels start from <bos>
-    assert "$y_{1}$" in t and r"$y^\ast_{1}$" in t and "$y_{3}$" in t and r"$y^\ast_{3}$" in t
-    assert sum("teacher forcing" in s for s in t) == 1 and sum("its own previous choices" in s for s in t) == 1
-    face = {p.get_gid(): to_hex(p.get_facecolor()) for p in fig.axes[0].patches if isinstance(p, FancyBboxPatch)}
-    assert face["train:s_1"] == to_hex(diagrams.BOX_STYLES["decoder"]["facecolor"])
-    assert png_bytes(fig)[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_seq2seq_decoding_errors():
-    with pytest.raises(ValueError, match="steps and out_steps must be at most 6 so the diagram fits; got 7 and 3"):
-        diagrams.draw_seq2seq_decoding(7, 3)
-    with pytest.raises(ValueError, match="out_steps must be a positive int; got 0"):
-        diagrams.draw_seq2seq_decoding(3, 0)
