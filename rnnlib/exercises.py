@@ -153,6 +153,7 @@ def check_answer(
         close_hint = _CLOSE_HINT
     elif not isinstance(close_hint, str) or not close_hint.strip():
         raise TypeError(f"close_hint must be None or a non-empty str; got {_describe(close_hint)}")
+    hint: str | None
     if isinstance(expected, (bool, np.bool_)):
         if not isinstance(answer, (bool, np.bool_)):
             hint = f"the answer should be True or False; got {_describe(answer)}."
@@ -180,6 +181,7 @@ def _hint_outputs(
         return f"your function should return {n} items ({listing}); got {_describe(got)}."
     if len(got) != n:
         return f"your function returned {len(got)} items; it should return {n} ({listing})."
+    assert isinstance(expected, (tuple, list))  # check_function has checked the reference's items
     for out, g, e in zip(outputs, got, expected, strict=True):
         if out is None:
             continue
