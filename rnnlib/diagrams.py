@@ -28,6 +28,7 @@ below, and append it at the end of the file with a test in ``tests/test_diagrams
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -673,7 +674,7 @@ def _draw_dependency(ax: Axes, T: int, parameter: str | None, step: int | None, 
             patch.set_alpha(FADED_ALPHA)
             ax.texts[-1].set_alpha(FADED_ALPHA)
 
-    def arrow(start: tuple[float, float], end: tuple[float, float], colour: str, gid: str, **kw: object) -> None:
+    def arrow(start: tuple[float, float], end: tuple[float, float], colour: str, gid: str, **kw: Any) -> None:
         lit = lit_arrows is None or gid in lit_arrows
         patch = _arrow(ax, start, end, colour, gid, **kw)
         if lit_arrows is not None and lit:
@@ -970,6 +971,7 @@ def _flow(
     arrow.set_gid(gid)
     ax.add_patch(arrow)
     if label:
+        assert label_at is not None, "a label needs label_at"
         ax.text(*label_at, label, ha="center", va="center", fontsize=10, color=colour, zorder=4, gid=f"label:{gid}")
 
 
