@@ -37,7 +37,7 @@ LSTM, the cell states ``"c"`` of the same shape.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from os import PathLike
 from typing import Any
 
@@ -1092,7 +1092,11 @@ def plot_overfitting(
 
 
 def temperature_widget(
-    model: CharLM, vocab: Vocabulary, prime: str = "Alice ", temperature: float = 0.5
+    model: CharLM,
+    vocab: Vocabulary,
+    prime: str = "Alice ",
+    temperature: float = 0.5,
+    examples: Sequence[str] = ("Alice ", "the Queen ", "said the "),
 ) -> InteractiveFigure:
     """A text box for the prime and a slider for the temperature over :func:`plot_next_character`.
 
@@ -1100,7 +1104,29 @@ def temperature_widget(
     temperature.  Headless tests set ``w.controls["temperature"].value`` (or
     ``"prime"``) and read ``w.figure``; a prime with unknown characters shows a message
     in ``w.status`` instead of a figure.
+
+    Parameters
+    ----------
+    model : CharLM
+        A trained character model.
+    vocab : Vocabulary
+        Its characters.
+    prime : str
+        The text the model has read when the widget opens.
+    temperature : float
+        The temperature when the widget opens, above 0.
+    examples : sequence of str
+        Further primes drawn ahead of time, with ``prime``, for pages with no kernel (the
+        website offers them as a menu; a live notebook takes any text).  Primes with a
+        character the model has never seen are left out of that menu.
+
+    Returns
+    -------
+    InteractiveFigure
+        The widget.
     """
+    if isinstance(examples, str) or not all(isinstance(e, str) and e for e in examples):
+        raise TypeError(f"examples must be a list of non-empty str primes; got {_describe(examples)}")
     controls = {
         "prime": widgets.Text(value=prime, description="prime", continuous_update=False),
         "temperature": widgets.FloatLogSlider(
@@ -1111,7 +1137,16 @@ def temperature_widget(
     def draw(model: CharLM, vocab: Vocabulary, prime: str, temperature: float) -> Figure:
         return plot_next_character(model, vocab, prime, tuple(dict.fromkeys((1.0, float(temperature)))))
 
-    return interactive_figure(draw, controls, model=_check_model(model), vocab=vocab)
+    menu = [p for p in dict.fromkeys([prime, *examples]) if all(ch in vocab for ch in p)]
+    # five temperatures, the chapter's three among them, keep the drawing ahead of time to about a second
+    taus = sorted({0.2, 0.5, 1.0, 1.5, 3.0, float(controls["temperature"].value)})
+    return interactive_figure(
+        draw,
+        controls,
+        static_grid={"prime": menu or [prime], "temperature": taus},
+        model=_check_model(model),
+        vocab=vocab,
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -469,6 +469,15 @@ def test_temperature_widget_redraws_headless(trained, vocab):
     assert w.status.value == "" and w.figure.axes[0].get_title() == "next character after 'a d'"
 
 
+def test_temperature_widget_draws_a_menu_of_primes_ahead_of_time(trained, vocab):
+    w = temperature_widget(trained, vocab, prime="the c", temperature=0.5, examples=("a d", "the Q", "a d"))
+    # the prime first, duplicates once, and "the Q" left out: the model has never seen a Q
+    assert w.grid["prime"] == ["the c", "a d"]
+    assert 0.5 in w.grid["temperature"] and 1.0 in w.grid["temperature"]  # the opening setting and tau = 1
+    with pytest.raises(TypeError, match="examples must be a list of non-empty str primes"):
+        temperature_widget(trained, vocab, examples="the c")
+
+
 # -- saving and loading ----------------------------------------------------------
 
 
