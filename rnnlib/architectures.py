@@ -37,13 +37,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnlib._checks import Shapes, _describe, as_int_array, check_bool, check_rng, positive_float, positive_int
+from rnnlib._checks import Shapes, _describe, check_bool, check_rng, positive_float, positive_int
 from rnnlib._types import Array
 from rnnlib.activations import softmax
 from rnnlib.data import one_hot, pad_sequences
 from rnnlib.init import embedding, normal
 from rnnlib.layers import embedding_backward, embedding_forward, temporal_affine_backward, temporal_affine_forward
 from rnnlib.losses import mean_squared_error, softmax_cross_entropy
+from rnnlib.metrics import accuracy_by_class as accuracy_by_class  # moved to rnnlib.metrics
+from rnnlib.metrics import masked_accuracy as masked_accuracy  # moved to rnnlib.metrics
+from rnnlib.metrics import sequence_accuracy as sequence_accuracy  # moved to rnnlib.metrics
 from rnnlib.models import ManyToOneClassifier, count_parameters
 from rnnlib.recurrent import Recurrent
 
@@ -54,11 +57,8 @@ __all__ = [
     "ManyToManyTagger",
     "ManyToOneClassifier",
     "OneToManyGenerator",
-    "accuracy_by_class",
-    "masked_accuracy",
     "most_frequent_tags",
     "seq2seq_arrays",
-    "sequence_accuracy",
 ]
 
 
@@ -725,88 +725,3 @@ def most_frequent_tags(
     table = counts.argmax(axis=1)
     table[counts.sum(axis=1) == 0] = counts.sum(axis=0).argmax()
     return table
-
-
-def masked_accuracy(pred: NDArray[np.integer], target: NDArray[np.integer], mask: Mask = None) -> float:
-    """Fraction of the real entries where ``pred == target``.
-
-    Parameters
-    ----------
-    pred, target : integer ndarray
-        of the same shape, e.g. (N, T)
-    mask : optional ndarray
-        of that shape, 1 at the entries that count
-    """
-    pred, target = as_int_array("pred", pred), as_int_array("target", target)
-    if pred.shape != target.shape:
-        raise ValueError(f"pred must have the shape of target {target.shape}; got {pred.shape}")
-    m = np.ones(pred.shape, bool) if mask is None else Shapes().mask("mask", mask, pred.shape)
-    if not m.any():
-        raise ValueError("mask selects no entries; the accuracy of zero entries is undefined")
-    return float((pred == target)[m].mean())
-
-
-def accuracy_by_class(
-    pred: NDArray[np.integer], target: NDArray[np.integer], num_classes: int, mask: Mask = None
-) -> NDArray[np.float64]:
-    """Accuracy separately for each true class: how often entries of class k are predicted k.
-
-    Parameters
-    ----------
-    pred, target : integer ndarray
-        of the same shape, e.g. (N, T)
-    num_classes : int
-        K
-    mask : optional ndarray
-        of that shape
-
-    Returns
-    -------
-    acc : ndarray of shape (K,)
-        NaN for a class with no entries
-    """
-    K = positive_int("num_classes", num_classes)
-    pred, target = as_int_array("pred", pred), as_int_array("target", target, high=K)
-    if pred.shape != target.shape:
-        raise ValueError(f"pred must have the shape of target {target.shape}; got {pred.shape}")
-    m = np.ones(pred.shape, bool) if mask is None else Shapes().mask("mask", mask, pred.shape)
-    total = np.bincount(target[m], minlength=K).astype(float)
-    right = np.bincount(target[m], weights=(pred == target)[m], minlength=K)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, right / np.where(total > 0, total, 1), np.nan)
-
-
-def sequence_accuracy(predicted: Sequence[Sequence[int]], targets: Sequence[Sequence[int]]) -> tuple[float, float]:
-    """Exact-match and token accuracy of generated sequences against their targets.
-
-    Token accuracy compares position by position over the target's length plus one
-    (the place where the model should stop), so a missing or extra token counts
-    as an error.
-
-    Parameters
-    ----------
-    predicted : list of lists of int
-        N lists of ids (without <eos>)
-    targets : list of lists of int
-        N lists of ids (without <eos>)
-
-    Returns
-    -------
-    exact_match
-        fraction of outputs identical to their target
-    token_accuracy
-        fraction of target positions (and stops) predicted right
-    """
-    if len(predicted) != len(targets) or len(targets) == 0:
-        raise ValueError(
-            f"predicted and targets must hold the same positive number of sequences; "
-            f"got {len(predicted)} and {len(targets)}"
-        )
-    exact, right, total = 0, 0, 0
-    for p, t in zip(predicted, targets):
-        p, t = list(p), list(t)
-        exact += p == t
-        p_end, t_end = p + [None], t + [None]  # None marks the stop
-        right += sum(a == b for a, b in zip(p_end, t_end))
-        total += len(t_end)
-    return exact / len(targets), right / total

@@ -1,4 +1,12 @@
-"""Metrics for generated sequences (chapter 8): token accuracy and BLEU.
+"""Metrics: the accuracy of predicted tags and classes (chapter 3), and of generated
+sequences, by token accuracy and BLEU (chapters 3 and 8).
+
+:func:`masked_accuracy` is the share of real entries predicted right and
+:func:`accuracy_by_class` the same for each true class separately (a tagger that is right
+on the frequent tags can still miss every rare one). :func:`sequence_accuracy` compares
+generated sequences with their targets, exactly and position by position, the stop
+included. These three moved here from :mod:`rnnlib.architectures`, which still exports
+them under the same names.
 
 :func:`translation_accuracy` scores a sequence-to-sequence model position by position,
 with teacher forcing and running free. It moved here from :mod:`rnnlib.attention`,
@@ -32,12 +40,114 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnlib._checks import Shapes, _describe, positive_int
-from rnnlib.architectures import sequence_accuracy
+from rnnlib._checks import Shapes, _describe, as_int_array, positive_int
+from rnnlib._types import BoolArray, IntArray
 
-Mask = NDArray[np.bool_] | None
+Mask = BoolArray | None
 
-__all__ = ["bleu", "brevity_penalty", "modified_precision", "ngrams", "translation_accuracy"]
+__all__ = [
+    "accuracy_by_class",
+    "bleu",
+    "brevity_penalty",
+    "masked_accuracy",
+    "modified_precision",
+    "ngrams",
+    "sequence_accuracy",
+    "translation_accuracy",
+]
+
+
+# ---------------------------------------------------------------------------
+# Accuracy: per entry, per class, per generated sequence
+# ---------------------------------------------------------------------------
+
+
+def masked_accuracy(pred: IntArray, target: IntArray, mask: Mask = None) -> float:
+    """Fraction of the real entries where ``pred == target``.
+
+    Parameters
+    ----------
+    pred, target : integer ndarray
+        of the same shape, e.g. (N, T)
+    mask : optional ndarray
+        of that shape, 1 at the entries that count
+    """
+    pred, target = as_int_array("pred", pred), as_int_array("target", target)
+    if pred.shape != target.shape:
+        raise ValueError(f"pred must have the shape of target {target.shape}; got {pred.shape}")
+    m = np.ones(pred.shape, bool) if mask is None else Shapes().mask("mask", mask, pred.shape)
+    if not m.any():
+        raise ValueError("mask selects no entries; the accuracy of zero entries is undefined")
+    return float((pred == target)[m].mean())
+
+
+def accuracy_by_class(pred: IntArray, target: IntArray, num_classes: int, mask: Mask = None) -> NDArray[np.float64]:
+    """Accuracy separately for each true class: how often entries of class k are predicted k.
+
+    Parameters
+    ----------
+    pred, target : integer ndarray
+        of the same shape, e.g. (N, T)
+    num_classes : int
+        K
+    mask : optional ndarray
+        of that shape
+
+    Returns
+    -------
+    acc : ndarray of shape (K,)
+        NaN for a class with no entries
+    """
+    K = positive_int("num_classes", num_classes)
+    pred, target = as_int_array("pred", pred), as_int_array("target", target, high=K)
+    if pred.shape != target.shape:
+        raise ValueError(f"pred must have the shape of target {target.shape}; got {pred.shape}")
+    m = np.ones(pred.shape, bool) if mask is None else Shapes().mask("mask", mask, pred.shape)
+    total = np.bincount(target[m], minlength=K).astype(float)
+    right = np.bincount(target[m], weights=(pred == target)[m], minlength=K)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, right / np.where(total > 0, total, 1), np.nan)
+
+
+def sequence_accuracy(predicted: Sequence[Sequence[int]], targets: Sequence[Sequence[int]]) -> tuple[float, float]:
+    """Exact-match and token accuracy of generated sequences against their targets.
+
+    Token accuracy compares position by position over the target's length plus one
+    (the place where the model should stop), so a missing or extra token counts
+    as an error.
+
+    Parameters
+    ----------
+    predicted : list of lists of int
+        N lists of ids (without <eos>)
+    targets : list of lists of int
+        N lists of ids (without <eos>)
+
+    Returns
+    -------
+    exact_match
+        fraction of outputs identical to their target
+    token_accuracy
+        fraction of target positions (and stops) predicted right
+    """
+    if len(predicted) != len(targets) or len(targets) == 0:
+        raise ValueError(
+            f"predicted and targets must hold the same positive number of sequences; "
+            f"got {len(predicted)} and {len(targets)}"
+        )
+    exact, right, total = 0, 0, 0
+    for p, t in zip(predicted, targets):
+        p, t = list(p), list(t)
+        exact += p == t
+        p_end, t_end = p + [None], t + [None]  # None marks the stop
+        right += sum(a == b for a, b in zip(p_end, t_end))
+        total += len(t_end)
+    return exact / len(targets), right / total
+
+
+# ---------------------------------------------------------------------------
+# BLEU
+# ---------------------------------------------------------------------------
 
 
 def ngrams(tokens: Sequence[Any], n: int) -> Counter[tuple[Any, ...]]:
@@ -174,11 +284,11 @@ def bleu(outputs: Sequence[Sequence[Any]], references: Sequence[Sequence[Any]], 
 
 def translation_accuracy(
     model: Any,
-    src: NDArray[np.integer],
-    tgt: NDArray[np.integer],
+    src: IntArray,
+    tgt: IntArray,
     src_mask: Mask = None,
     tgt_mask: Mask = None,
-    groups: NDArray[np.integer] | None = None,
+    groups: IntArray | None = None,
     max_len: int = 20,
 ) -> dict[str, Any]:
     """Token accuracy of a sequence-to-sequence model, with teacher forcing and running free.
@@ -186,7 +296,7 @@ def translation_accuracy(
     *Teacher-forced* accuracy is the share of real target steps (``tgt_mask``, including
     each <eos>) whose most likely word, given the true history, is right. *Free-running*
     accuracy decodes greedily with ``model.translate`` and compares position by position
-    with :func:`rnnlib.architectures.sequence_accuracy`, so a missing or extra word is an
+    with :func:`sequence_accuracy`, so a missing or extra word is an
     error. The gap between the two is exposure bias.
 
     Parameters

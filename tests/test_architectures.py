@@ -12,13 +12,11 @@ from rnnlib.architectures import (
     EncoderDecoder,
     ManyToManyTagger,
     OneToManyGenerator,
-    accuracy_by_class,
-    masked_accuracy,
     most_frequent_tags,
     seq2seq_arrays,
-    sequence_accuracy,
 )
 from rnnlib.architectures import ManyToOneClassifier as ReExported
+from rnnlib.metrics import masked_accuracy, sequence_accuracy
 
 CELLS = ["rnn", "lstm", "gru"]
 MASK = np.array([[1, 1, 1, 1], [1, 1, 0, 0], [1, 0, 0, 0]], bool)
@@ -413,30 +411,6 @@ def test_most_frequent_tags_counts_real_steps_only():
     # word 2: tag 1 twice; word 3: tag 2 twice, tag 0 once (the padded tags 1 are not counted).
     # Unseen words 0, 1, 4 get the most frequent tag overall: tags 1 and 2 tie at two, and the first wins.
     np.testing.assert_array_equal(table, [1, 1, 1, 2, 1])
-
-
-def test_masked_accuracy_and_accuracy_by_class():
-    pred = np.array([[0, 1, 2], [2, 2, 0]])
-    target = np.array([[0, 1, 1], [2, 0, 1]])
-    mask = np.array([[1, 1, 1], [1, 1, 0]], bool)
-    assert masked_accuracy(pred, target) == pytest.approx(3 / 6)
-    assert masked_accuracy(pred, target, mask) == pytest.approx(3 / 5)
-    acc = accuracy_by_class(pred, target, num_classes=4, mask=mask)
-    np.testing.assert_allclose(acc[:3], [1 / 2, 1 / 2, 1.0])
-    assert np.isnan(acc[3])  # no entries of class 3
-    with pytest.raises(ValueError, match=r"pred must have the shape of target \(2, 3\); got \(3,\)"):
-        masked_accuracy(np.zeros(3, int), target)
-    with pytest.raises(ValueError, match="mask selects no entries"):
-        masked_accuracy(pred, target, np.zeros((2, 3), bool))
-
-
-def test_sequence_accuracy_counts_stops():
-    exact, token = sequence_accuracy([[1, 2], [1, 2, 3], [4]], [[1, 2], [1, 2], [5, 6]])
-    assert exact == pytest.approx(1 / 3)
-    # targets + stop: [1 2 .] all right (3/3); [1 2 .] vs [1 2 3 .]: 2/3; [5 6 .] vs [4 .]: 0/3
-    assert token == pytest.approx(5 / 9)
-    with pytest.raises(ValueError, match="predicted and targets must hold the same positive number"):
-        sequence_accuracy([[1]], [])
 
 
 # ---------------------------------------------------------------- random shapes and PyTorch

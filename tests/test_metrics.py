@@ -1,10 +1,46 @@
-"""BLEU (n-grams, clipped precision, brevity penalty) checked by hand, and the move of
-translation_accuracy into rnnlib.metrics."""
+"""Accuracies (per entry, per class, per generated sequence) and BLEU (n-grams, clipped
+precision, brevity penalty) checked by hand, and the moves of the accuracies from
+rnnlib.architectures and of translation_accuracy from rnnlib.attention into rnnlib.metrics."""
 
 import numpy as np
 import pytest
 
-from rnnlib.metrics import bleu, brevity_penalty, modified_precision, ngrams, translation_accuracy
+from rnnlib.metrics import (
+    accuracy_by_class,
+    bleu,
+    brevity_penalty,
+    masked_accuracy,
+    modified_precision,
+    ngrams,
+    sequence_accuracy,
+    translation_accuracy,
+)
+
+
+def test_masked_accuracy_and_accuracy_by_class():
+    pred = np.array([[0, 1, 2], [2, 2, 0]])
+    target = np.array([[0, 1, 1], [2, 0, 1]])
+    mask = np.array([[1, 1, 1], [1, 1, 0]], bool)
+    assert masked_accuracy(pred, target) == pytest.approx(3 / 6)
+    assert masked_accuracy(pred, target, mask) == pytest.approx(3 / 5)
+    acc = accuracy_by_class(pred, target, num_classes=4, mask=mask)
+    np.testing.assert_allclose(acc[:3], [1 / 2, 1 / 2, 1.0])
+    assert np.isnan(acc[3])  # no entries of class 3
+    with pytest.raises(ValueError, match=r"pred must have the shape of target \(2, 3\); got \(3,\)"):
+        masked_accuracy(np.zeros(3, int), target)
+    with pytest.raises(ValueError, match="mask selects no entries"):
+        masked_accuracy(pred, target, np.zeros((2, 3), bool))
+    with pytest.raises(ValueError, match=r"target must hold ids in \[0, 3\); got 3"):
+        accuracy_by_class(pred, target + 1, num_classes=3)
+
+
+def test_sequence_accuracy_counts_stops():
+    exact, token = sequence_accuracy([[1, 2], [1, 2, 3], [4]], [[1, 2], [1, 2], [5, 6]])
+    assert exact == pytest.approx(1 / 3)
+    # targets + stop: [1 2 .] all right (3/3); [1 2 .] vs [1 2 3 .]: 2/3; [5 6 .] vs [4 .]: 0/3
+    assert token == pytest.approx(5 / 9)
+    with pytest.raises(ValueError, match="predicted and targets must hold the same positive number"):
+        sequence_accuracy([[1]], [])
 
 
 def test_ngrams_counts():
@@ -65,3 +101,12 @@ def test_translation_accuracy_still_importable_from_attention():
     from rnnlib import attention
 
     assert attention.translation_accuracy is translation_accuracy
+
+
+def test_the_accuracies_are_still_importable_from_architectures_but_documented_once():
+    """Chapters import them from rnnlib.architectures; the API page lists them under rnnlib.metrics only."""
+    from rnnlib import architectures, metrics
+
+    for name in ("masked_accuracy", "accuracy_by_class", "sequence_accuracy"):
+        assert getattr(architectures, name) is getattr(metrics, name)
+        assert name in metrics.__all__ and name not in architectures.__all__
