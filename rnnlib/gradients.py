@@ -35,10 +35,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, _describe, as_float_array, check_rng, positive_float, positive_int
+from rnnlib._types import Array
 from rnnlib.activations import get_activation
 from rnnlib.rnn import rnn_forward
-
-Array = NDArray[np.floating]
 
 #: gamma, the largest value of |f'(a)| over all a, for each activation.
 DERIVATIVE_BOUNDS: Mapping[str, float] = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0, "linear": 1.0}
@@ -393,6 +392,49 @@ def jacobian_norm_curves(
     return {
         float(c): jacobian_norm_curve(c, T, np.random.default_rng(seed), activation=activation, **kwargs)
         for c in scales
+    }
+
+
+def jacobian_norm_curves_by_activation(
+    scales: Sequence[float],
+    activation: str | Sequence[str],
+    T: int,
+    seed: int = 0,
+    kind: str = "orthogonal",
+    hidden_size: int = 32,
+) -> dict[str, dict[float, dict[str, Any]]]:
+    """:func:`jacobian_norm_curves` for one activation or several: the measurement behind
+    :func:`rnnlib.plots.plot_gradient_norms`, which draws its result.
+
+    Every activation sees the same random network and inputs (the same ``seed``), so the
+    curves differ only through the activation and sigma_max.
+
+    Parameters
+    ----------
+    scales : sequence
+        the values of sigma_max(W_hh), one curve each
+    activation : str | sequence
+        one activation, or several (e.g. ("linear", "tanh"))
+    T : int
+        sequence length
+    seed : int
+        seeds the random network
+    kind : {"orthogonal", "gaussian"}
+        the random recurrent matrix, see :func:`recurrent_matrix`
+    hidden_size : int
+        H
+
+    Returns
+    -------
+    curves : dict
+        activation -> {sigma_max -> the dict of :func:`jacobian_norm_curve`}, in the order given
+    """
+    acts = [activation] if isinstance(activation, str) else list(activation)
+    if not acts:
+        raise ValueError("activation must name at least one activation; got an empty list")
+    return {
+        act: jacobian_norm_curves(scales, T, seed=seed, activation=act, kind=kind, hidden_size=hidden_size)
+        for act in acts
     }
 
 

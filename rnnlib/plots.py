@@ -62,6 +62,72 @@ def _vector(name: str, x: object) -> np.ndarray:
     return arr
 
 
+# ---------------------------------------------------------------------------
+# Curves plus reference lines: the one drawing behind every loss and learning-curve figure
+# ---------------------------------------------------------------------------
+#
+# plot_curves (one panel, curves over one x axis) and plot_loss_panels (one panel per comparison,
+# losses per update) are the general functions; plot_loss_curves, plot_learning_curves,
+# plot_training_log and plot_training_probes are thin wrappers with one chapter's choices.  All of
+# them draw through _draw_curves and _reference_lines below, so a curve's colour, line style and
+# marker, and a reference line's style, follow one convention everywhere.
+
+#: Line styles that (with colour and marker) tell curves apart in grey scale.
+_LINESTYLES = ("-", "--", ":", "-.")
+#: Markers that (with the line styles) tell curves apart without colour.
+_CURVE_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+#: The reference lines' styles, in order: thin black dotted, dash-dotted, dashed.
+_REFERENCE_STYLES = (":", "-.", "--")
+
+
+def _reference_levels(reference: object, logy: bool = False) -> dict[str, float]:
+    """``reference`` (label -> level, or None) checked: finite levels, positive on a log axis."""
+    if reference is None:
+        return {}
+    if not isinstance(reference, Mapping):
+        raise TypeError(f"reference must be a dict of label -> level; got {_describe(reference)}")
+    levels = {}
+    for label, level in reference.items():
+        level = float(level)
+        if not np.isfinite(level) or (logy and level <= 0):
+            raise ValueError(f"reference[{label!r}] must be a finite number (positive when logy=True); got {level}")
+        levels[label] = level
+    return levels
+
+
+def _reference_lines(ax: Any, levels: Mapping[str, float]) -> None:
+    """Each level as a thin black horizontal line across ``ax``, labelled, gid "reference"."""
+    for j, (label, level) in enumerate(levels.items()):
+        ax.axhline(level, color=OKABE_ITO["black"], lw=1, ls=_REFERENCE_STYLES[j % 3], label=label, gid="reference")
+
+
+def _draw_curves(
+    ax: Any,
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    levels: Mapping[str, float],
+    *,
+    linestyles: Sequence[str] = _LINESTYLES,
+    markers: bool = True,
+    ms: float = 5,
+    lw: float = 1.6,
+) -> None:
+    """Curve i (name -> (x, y), checked by the caller) in colour i, line style i and marker i, gid
+    "curve", then the reference lines of ``levels``."""
+    for i, (name, (x, y)) in enumerate(curves.items()):
+        ax.plot(
+            x,
+            y,
+            color=PALETTE[i % len(PALETTE)],
+            ls=linestyles[i % len(linestyles)],
+            marker=_CURVE_MARKERS[i % len(_CURVE_MARKERS)] if markers else None,
+            ms=ms,
+            lw=lw,
+            label=name,
+            gid="curve",
+        )
+    _reference_lines(ax, levels)
+
+
 def plot_series(
     times: NDArray[np.generic],
     values: NDArray[np.floating],
@@ -358,6 +424,10 @@ def plot_loss_curves(
 ) -> Figure:
     """One line per training run: the loss after every epoch (or step), with optional reference levels.
 
+    Drawn as :func:`plot_curves` draws its curves and reference lines, with the choices of
+    chapter 2: runs of any length (point e at x = e + 1), solid lines with small markers,
+    whole-number epochs and a loss axis from 0 (or logarithmic).
+
     Parameters
     ----------
     histories : Mapping[str, sequence | ndarray]
@@ -380,13 +450,11 @@ def plot_loss_curves(
     curves = {name: _vector(f"histories[{name!r}]", np.asarray(h, dtype=np.float64)) for name, h in histories.items()}
     if logy and any((c <= 0).any() for c in curves.values()):
         raise ValueError("logy=True needs every loss to be positive; got a loss <= 0")
+    levels = _reference_levels(reference, logy)
     fig, axes = _figure(6.5, 3.2)
     ax = axes[0, 0]
-    markers = ("o", "s", "^", "D", "v")
-    for i, (name, c) in enumerate(curves.items()):
-        ax.plot(np.arange(1, c.size + 1), c, marker=markers[i % 5], ms=3.5, lw=1.6, label=name)
-    for i, (label, level) in enumerate((reference or {}).items()):
-        ax.axhline(level, color=OKABE_ITO["black"], lw=1, ls=(":", "-.", "--")[i % 3], label=label)
+    runs = {name: (np.arange(1, c.size + 1), c) for name, c in curves.items()}
+    _draw_curves(ax, runs, levels, linestyles=("-",), ms=3.5)
     ax.set(xlabel=xlabel, ylabel=ylabel)
     ax.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole numbers
     if logy:
@@ -469,7 +537,15 @@ def plot_state_trajectories(
 # Vanishing and exploding gradients (chapter 5)
 # ---------------------------------------------------------------------------
 
-_LINESTYLES = ("-", "--", ":", "-.")
+
+_MEASURE_DEFAULTS: dict[str, Any] = {
+    "scales": (0.5, 0.9, 1.0, 1.1, 1.5),
+    "activation": "tanh",
+    "T": 50,
+    "kind": "orthogonal",
+    "seed": 0,
+    "hidden_size": 32,
+}
 
 
 def plot_gradient_norms(
@@ -480,13 +556,16 @@ def plot_gradient_norms(
     seed: int = 0,
     hidden_size: int = 32,
     show_bound: bool = True,
+    curves: Mapping[str, Mapping[float, Mapping[str, Any]]] | None = None,
 ) -> Figure:
     """||dh_T/dh_t|| against t on a log scale, for several scales of W_hh, with the bound.
 
-    Each curve is measured on a random RNN (see :func:`rnnlib.gradients.jacobian_norm_curve`)
-    whose W_hh has largest singular value sigma_max = scale; the dashed line of the same
-    colour is the bound (gamma * sigma_max) ** (T - t). The drawing is done by
-    :func:`plot_jacobian_norm_curves`, which also takes curves computed beforehand.
+    The curves are measured by :func:`rnnlib.gradients.jacobian_norm_curves_by_activation`
+    (a random RNN per scale, whose W_hh has largest singular value sigma_max = scale) and
+    drawn by :func:`plot_jacobian_norm_curves`; the dashed line of a curve's colour is its
+    bound (gamma * sigma_max) ** (T - t). Pass ``curves``, that function's result, to draw
+    curves measured beforehand; otherwise this function measures them with the arguments
+    before ``show_bound``, in one call.
 
     Parameters
     ----------
@@ -505,6 +584,9 @@ def plot_gradient_norms(
         H
     show_bound : bool
         draw the dashed bounds
+    curves : Mapping[str, Mapping[float, Mapping[str, object]]] | None
+        the result of :func:`rnnlib.gradients.jacobian_norm_curves_by_activation`; with it,
+        the arguments from ``scales`` to ``hidden_size`` must keep their defaults
 
     Returns
     -------
@@ -512,15 +594,21 @@ def plot_gradient_norms(
         with one Axes per activation (gid = the activation's name); each measured
         curve is a line with gid "measured", each bound a line with gid "bound"
     """
-    from rnnlib.gradients import jacobian_norm_curves  # here, so that importing plots stays light
+    from rnnlib import gradients  # here, so that importing plots stays light
 
-    acts = [activation] if isinstance(activation, str) else list(activation)
-    if not acts:
-        raise ValueError("activation must name at least one activation; got an empty list")
-    curves = {
-        act: jacobian_norm_curves(scales, T, seed=seed, activation=act, kind=kind, hidden_size=hidden_size)
-        for act in acts
-    }
+    if curves is None:
+        curves = gradients.jacobian_norm_curves_by_activation(
+            scales, activation, T, seed=seed, kind=kind, hidden_size=hidden_size
+        )
+    else:
+        given = dict(scales=scales, activation=activation, T=T, kind=kind, seed=seed, hidden_size=hidden_size)
+        default = _MEASURE_DEFAULTS
+        changed = [k for k, v in given.items() if type(v) is not type(default[k]) or v != default[k]]
+        if changed:
+            raise ValueError(
+                "give either curves (measured already) or the arguments to measure them, not both; "
+                f"got curves and {changed}"
+            )
     return plot_jacobian_norm_curves(curves, show_bound=show_bound)
 
 
@@ -827,9 +915,6 @@ def plot_power_norms(norms: Mapping[str, NDArray[np.floating]], radii: Mapping[s
 # Curves, and the chain-rule terms of a gradient (chapter 4)
 # ---------------------------------------------------------------------------
 
-#: Markers that (with the line styles of chapter 5) tell the curves of :func:`plot_curves` apart without colour.
-_CURVE_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
-
 
 def plot_curves(
     x: NDArray[np.number] | Sequence[float],
@@ -878,30 +963,18 @@ def plot_curves(
         raise TypeError(f"curves must be a non-empty dict of name -> array of shape (K,); got {_describe(curves)}")
     if reference is not None and not isinstance(reference, Mapping):
         raise TypeError(f"reference must be a dict of label -> level; got {_describe(reference)}")
-    fig, axes = _figure(7, 3.6 if legend_outside else 3.2)
-    ax = axes[0, 0]
-    for i, (name, values) in enumerate(curves.items()):
+    checked = {}
+    for name, values in curves.items():
         y = as_float_array(f"curves[{name!r}]", values)
         if y.shape != xs.shape:
             raise ValueError(f"curves[{name!r}] must have shape (K,) = {xs.shape} like {x_name}; got {y.shape}")
         if logy and (y <= 0).any():
             raise ValueError(f"curves[{name!r}] must be positive on a log axis (logy=True); got {y.min()}")
-        ax.plot(
-            xs,
-            y,
-            color=PALETTE[i % len(PALETTE)],
-            ls=_LINESTYLES[i % len(_LINESTYLES)],
-            marker=_CURVE_MARKERS[i % len(_CURVE_MARKERS)] if markers else None,
-            ms=5,
-            lw=1.6 if markers else 2,
-            label=name,
-            gid="curve",
-        )
-    for j, (label, level) in enumerate((reference or {}).items()):
-        level = float(level)
-        if not np.isfinite(level) or (logy and level <= 0):
-            raise ValueError(f"reference[{label!r}] must be a finite number (positive when logy=True); got {level}")
-        ax.axhline(level, color=OKABE_ITO["black"], lw=1, ls=(":", "-.", "--")[j % 3], label=label, gid="reference")
+        checked[name] = (xs, y)
+    levels = _reference_levels(reference, logy)
+    fig, axes = _figure(7, 3.6 if legend_outside else 3.2)
+    ax = axes[0, 0]
+    _draw_curves(ax, checked, levels, markers=markers, lw=1.6 if markers else 2)
     if logy:
         ax.set_yscale("log")
     ax.set(xlabel=xlabel, ylabel=ylabel)
@@ -909,7 +982,7 @@ def plot_curves(
         ax.set_title(title)
     if legend_outside:
         fig.legend(loc="outside right center", frameon=False, fontsize=9)
-    elif len(curves) + len(reference or {}) > 1:
+    elif len(curves) + len(levels) > 1:
         ax.legend(frameon=False)
     return fig
 
@@ -1233,6 +1306,8 @@ def plot_training_log(
 ) -> Figure:
     """One training run update by update: the loss, and the gradient norm against the clipping threshold.
 
+    The reference levels are drawn as in :func:`plot_curves` (thin black lines, dotted first).
+
     Parameters
     ----------
     loss : ndarray of shape (S,)
@@ -1261,6 +1336,7 @@ def plot_training_log(
         raise ValueError("grad_norm must be non-negative; got a negative norm")
     if isinstance(smooth, bool) or not isinstance(smooth, (int, np.integer)) or smooth < 1:
         raise ValueError(f"smooth must be a positive int; got {_describe(smooth)}")
+    levels = _reference_levels(reference)
     fig, axes = _figure(9, 3.3, ncols=2)
     left, right = axes[0]
     left.set_gid("loss")
@@ -1276,8 +1352,7 @@ def plot_training_log(
                 f"evaluations[{label!r}] must pair each update number with one loss; got {xv.shape}, {yv.shape}"
             )
         left.plot(xv, yv, color=PALETTE[1 + i % 4], marker="s", ms=7, ls="none", label=label)
-    for i, (label, level) in enumerate((reference or {}).items()):
-        left.axhline(level, color=OKABE_ITO["black"], lw=1, ls=(":", "-.")[i % 2], label=label)
+    _reference_lines(left, levels)
     left.set(xlabel="update", ylabel="cross-entropy (nats per character)")
     left.legend(frameon=False, fontsize=8, loc="center right")
     right.plot(steps, g, color=PALETTE[0], lw=1, label="gradient norm before clipping")
@@ -1302,6 +1377,9 @@ def plot_loss_panels(
     ylim: tuple[float, float] | None = None,
 ) -> Figure:
     """Several comparisons of training runs in one figure: one panel each, one loss curve per run.
+
+    The multi-panel counterpart of :func:`plot_curves`: each panel draws its runs (x = 1, 2, ...
+    updates, without markers) and the reference levels as that function does.
 
     Parameters
     ----------
@@ -1330,24 +1408,24 @@ def plot_loss_panels(
         raise ValueError(f"smooth must be a positive int; got {_describe(smooth)}")
     if ylim is not None and (len(ylim) != 2 or not ylim[0] < ylim[1]):
         raise ValueError(f"ylim must be (bottom, top) with bottom < top; got {ylim}")
+    levels = _reference_levels(reference)
     fig, axes = _figure(4.6 * len(panels), 3.6, ncols=len(panels), sharey=True)
     for ax, (title, runs) in zip(axes[0], panels.items()):
         if not isinstance(runs, Mapping) or not runs:
             raise TypeError(f"panels[{title!r}] must be a non-empty dict of run name -> losses; got {_describe(runs)}")
-        for i, (name, curve) in enumerate(runs.items()):
+        curves = {}
+        for name, curve in runs.items():
             y = _moving_average(_vector(f"panels[{title!r}][{name!r}]", curve), smooth)
-            colour = PALETTE[i % len(PALETTE)]
-            steps = np.arange(1, y.size + 1)
-            ax.plot(steps, y, color=colour, ls=_LINESTYLES[i % len(_LINESTYLES)], lw=1.8, label=name)
-            if ylim is not None and y.max() > ylim[1]:
+            curves[name] = (np.arange(1, y.size + 1), y)
+        _draw_curves(ax, curves, levels, markers=False, lw=1.8)
+        for i, (name, (steps, y)) in enumerate(curves.items()):
+            if ylim is not None and y.max() > ylim[1]:  # cut off at the top: write the peak there
                 peak = int(np.argmax(y))
                 note = ax.annotate(
                     f"peak {y[peak]:.3g}", xy=(steps[peak], ylim[1]), xytext=(4, -12), textcoords="offset points",
-                    color=colour, fontsize=8,
+                    color=PALETTE[i % len(PALETTE)], fontsize=8,
                 )  # fmt: skip
                 note.set_gid(f"peak:{name}")
-        for j, (label, level) in enumerate((reference or {}).items()):
-            ax.axhline(level, color=OKABE_ITO["black"], lw=1, ls=(":", "-.")[j % 2], label=label)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel(xlabel)
         ax.legend(frameon=False, fontsize=8)
@@ -1658,6 +1736,9 @@ def plot_training_probes(
 ) -> Figure:
     """Quantities measured at chosen updates of training runs: one panel per quantity, one line per run.
 
+    Each panel draws its runs and reference levels as :func:`plot_curves` does, over a shared
+    update axis.
+
     The update axis is linear from 0 to 1 and logarithmic beyond (matplotlib's "symlog"
     scale), so that the value before training (update 0) can be drawn and the first few
     updates, where much can happen, get as much room as the last few hundred.  Each run
@@ -1675,7 +1756,8 @@ def plot_training_probes(
         the y labels of the panels to draw on a logarithmic y axis (their values
         must be positive)
     reference : Mapping[str, Mapping[str, float]] | None
-        panel y label -> (label -> level), each level drawn as a dotted line
+        panel y label -> (label -> level), each level drawn as a black line (dotted,
+        dash-dotted, dashed in turn; positive on a log panel)
 
     Returns
     -------
@@ -1692,6 +1774,7 @@ def plot_training_probes(
     reference = reference or {}
     if not set(reference) <= set(panels):
         raise ValueError(f"reference must be keyed by panels among {list(panels)}; got {list(reference)}")
+    levels = {label: _reference_levels(reference[label], label in log_panels) for label in reference}
     fig, axes = _figure(4.6 * len(panels), 3.6, ncols=len(panels))
     runs: list[str] | None = None
     for ax, (label, curves) in zip(axes[0], panels.items()):
@@ -1703,7 +1786,8 @@ def plot_training_probes(
             runs = list(curves)
         elif list(curves) != runs:
             raise ValueError(f"every panel must name the same runs {runs}; panels[{label!r}] names {list(curves)}")
-        for i, (name, values) in enumerate(curves.items()):
+        checked = {}
+        for name, values in curves.items():
             y = _vector(f"panels[{label!r}][{name!r}]", values)
             if y.shape != u.shape:
                 raise ValueError(
@@ -1711,18 +1795,8 @@ def plot_training_probes(
                 )
             if label in log_panels and (y <= 0).any():
                 raise ValueError(f"panels[{label!r}][{name!r}] must be positive on a log axis; got {y.min():.3g}")
-            ax.plot(
-                u,
-                y,
-                color=PALETTE[i % len(PALETTE)],
-                ls=_LINESTYLES[i % len(_LINESTYLES)],
-                marker=_CURVE_MARKERS[i % len(_CURVE_MARKERS)],
-                ms=4,
-                lw=1.8,
-                label=name,
-            )
-        for j, (ref_label, level) in enumerate(reference.get(label, {}).items()):
-            ax.axhline(level, color=OKABE_ITO["black"], lw=1, ls=(":", "-.")[j % 2], label=ref_label)
+            checked[name] = (u, y)
+        _draw_curves(ax, checked, levels.get(label, {}), ms=4, lw=1.8)
         ax.set_xscale("symlog", linthresh=1)
         ax.set_xlim(0, u.max() * 1.2 if u.max() > 0 else 1)
         if label in log_panels:

@@ -363,6 +363,21 @@ def test_jacobian_norm_curves_change_only_the_scale():
     assert not np.allclose(tanh[0.5]["norm"], curves[0.5]["norm"])
 
 
+def test_jacobian_norm_curves_by_activation_measures_each_activation_on_the_same_network():
+    from rnnlib.gradients import jacobian_norm_curves_by_activation
+
+    both = jacobian_norm_curves_by_activation((0.5, 2.0), ("linear", "tanh"), 10, seed=1, hidden_size=4)
+    assert list(both) == ["linear", "tanh"] and list(both["tanh"]) == [0.5, 2.0]
+    for act in ("linear", "tanh"):
+        alone = jacobian_norm_curves((0.5, 2.0), 10, seed=1, activation=act, hidden_size=4)
+        for scale in (0.5, 2.0):
+            np.testing.assert_array_equal(both[act][scale]["norm"], alone[scale]["norm"])
+    one = jacobian_norm_curves_by_activation((1.5,), "relu", 6, kind="gaussian")
+    assert list(one) == ["relu"] and one["relu"][1.5]["spectral_radius"] != 1.5  # a Gaussian W_hh
+    with pytest.raises(ValueError, match="activation must name at least one activation"):
+        jacobian_norm_curves_by_activation((1.0,), (), 5)
+
+
 def test_jacobian_norm_curve_errors():
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="T must be a positive int; got 0"):

@@ -308,6 +308,18 @@ def test_plot_gradient_norms_panels_and_exact_linear_case():
         plot_gradient_norms(activation=())
 
 
+def test_plot_gradient_norms_draws_curves_measured_beforehand():
+    from rnnlib.gradients import jacobian_norm_curves_by_activation
+    from rnnlib.plots import plot_gradient_norms
+
+    curves = jacobian_norm_curves_by_activation((0.8, 1.2), ("linear", "tanh"), 12, seed=2)
+    given = plot_gradient_norms(curves=curves)
+    measured = plot_gradient_norms(scales=(0.8, 1.2), activation=("linear", "tanh"), T=12, seed=2)
+    assert png_bytes(given) == png_bytes(measured)  # the same curves, drawn the same way
+    with pytest.raises(ValueError, match=r"give either curves .* not both; got curves and \['T'\]"):
+        plot_gradient_norms(T=12, curves=curves)
+
+
 def test_plot_step_gradient_norms_draws_runs_and_stages():
     from rnnlib.plots import plot_step_gradient_norms
 
@@ -432,6 +444,52 @@ def test_plot_loss_panels_one_axes_per_panel():
         plot_loss_panels({"x": runs}, smooth=0)
     with pytest.raises(TypeError, match=r"panels\['x'\] must be a non-empty dict of run name -> losses"):
         plot_loss_panels({"x": {}})
+
+
+def test_every_curve_figure_draws_references_and_curves_one_way():
+    """plot_curves' convention in all six figures: curve i in colour i, references black, dotted,
+    dash-dotted, dashed in turn (gid "reference"), and a non-finite level refused everywhere."""
+    from rnnlib.plots import (
+        plot_curves,
+        plot_learning_curves,
+        plot_loss_curves,
+        plot_loss_panels,
+        plot_training_log,
+        plot_training_probes,
+    )
+
+    y = np.array([3.0, 2.0, 1.0])
+    ref = {"p": 1.5, "q": 2.5, "r": 0.5}
+    figures = {
+        "curves": plot_curves([1, 2, 3], {"a": y, "b": y + 1}, "x", "y", reference=ref),
+        "learning": plot_learning_curves([1, 2, 3], {"a": y, "b": y + 1}, reference=ref),
+        "loss curves": plot_loss_curves({"a": y, "b": y + 1}, reference=ref),
+        "panels": plot_loss_panels({"one": {"a": y, "b": y + 1}}, reference=ref),
+        "log": plot_training_log(y, y, reference=ref, smooth=1),
+        "probes": plot_training_probes([0, 1, 2], {"L": {"a": y, "b": y + 1}}, reference={"L": ref}),
+    }
+    for name, fig in figures.items():
+        ax = fig.axes[0]
+        refs = [ln for ln in ax.lines if ln.get_gid() == "reference"]
+        assert [ln.get_label() for ln in refs] == ["p", "q", "r"], name
+        assert [ln.get_linestyle() for ln in refs] == [":", "-.", "--"], name
+        assert all(to_hex(ln.get_color()) == "#000000" and ln.get_linewidth() == 1 for ln in refs), name
+        if name != "log":
+            curves = [ln for ln in ax.lines if ln.get_gid() == "curve"]
+            assert [to_hex(ln.get_color()) for ln in curves] == [c.lower() for c in PALETTE[:2]], name
+            np.testing.assert_array_equal(curves[1].get_ydata(), y + 1)
+    bad = {"nan": float("nan")}
+    for draw in (
+        lambda: plot_curves([1, 2, 3], {"a": y}, "x", "y", reference=bad),
+        lambda: plot_loss_curves({"a": y}, reference=bad),
+        lambda: plot_loss_panels({"one": {"a": y}}, reference=bad),
+        lambda: plot_training_log(y, y, reference=bad),
+        lambda: plot_training_probes([0, 1, 2], {"L": {"a": y}}, reference={"L": bad}),
+    ):
+        with pytest.raises(ValueError, match=r"reference\['nan'\] must be a finite number"):
+            draw()
+    with pytest.raises(TypeError, match="reference must be a dict of label -> level"):
+        plot_loss_panels({"one": {"a": y}}, reference=[1.0])
 
 
 def test_plot_distributions_orders_by_the_first():
