@@ -196,6 +196,20 @@ def _feedback(ax: Axes, x: float, t: int) -> None:
     )
 
 
+def _feedback_to_input(ax: Axes, x: float, t: int, y0: float = 0.0, prefix: str = "") -> None:
+    """The dashed arrow from output t - 1 down into the input box of step t, at column ``x``,
+    in a diagram whose input row sits at height ``y0`` (free-running generation and decoding)."""
+    _arrow(
+        ax,
+        (x - COL + BOX_W / 2, y0 + 2 * ROW - 0.1),
+        (x - BOX_W / 2, y0 + 0.1),
+        ARROW_COLOURS["feedback"],
+        f"{prefix}feedback:{t - 1}->{t}",
+        connection="arc3,rad=0.15",
+        dashed=True,
+    )
+
+
 def _draw_rolled(ax: Axes, x0: float, show_weights: bool) -> None:
     _box(ax, x0, 0, r"$x_t$", "input", "x_t")
     _box(ax, x0, ROW, r"$h_t$", "hidden", "h_t")
@@ -368,15 +382,7 @@ def _draw_conditioned_generator(ax: Axes, x0: float, steps: int, condition: str)
         fed = "0" if t == 1 else rf"e(y_{{{t - 1}}})"
         ax.text(x, -BOX_H / 2 - 0.12, rf"$[{fed}{with_v}]$", ha="center", va="top", fontsize=10, gid=f"content:x_{t}")
         if t > 1:  # the output of step t - 1 becomes the input of step t
-            _arrow(
-                ax,
-                (x - COL + BOX_W / 2, 2 * ROW - 0.1),
-                (x - BOX_W / 2, 0.1),
-                ARROW_COLOURS["feedback"],
-                f"feedback:{t - 1}->{t}",
-                connection="arc3,rad=0.15",
-                dashed=True,
-            )
+            _feedback_to_input(ax, x, t)
 
 
 def _draw_architecture(ax: Axes, kind: str, x0: float, steps: int, out_steps: int) -> None:
@@ -442,15 +448,7 @@ def _draw_decoder_with_inputs(ax: Axes, steps: int, out_steps: int) -> None:
         _up(ax, x, ROW, 2 * ROW, "W_hy", f"W_hy:{t}", False)
         _right(ax, x - COL, x, ROW, ARROW_COLOURS["context"], f"dec:{t - 1}->{t}", None)
         if t > 1:  # the output of step t - 1 becomes the input of step t
-            _arrow(
-                ax,
-                (x - COL + BOX_W / 2, 2 * ROW - 0.1),
-                (x - BOX_W / 2, 0.1),
-                ARROW_COLOURS["feedback"],
-                f"feedback:{t - 1}->{t}",
-                connection="arc3,rad=0.15",
-                dashed=True,
-            )
+            _feedback_to_input(ax, x, t)
 
 
 def _architecture_width(kind: str, steps: int, out_steps: int) -> int:
@@ -859,15 +857,7 @@ def _draw_seq2seq_panel(ax: Axes, y0: float, steps: int, out_steps: int, mode: s
         _up(ax, x, y0 + ROW, y0 + 2 * ROW, "W_hy", f"{p}W_hy:{t}", False)
         _right(ax, x - COL, x, y0 + ROW, ARROW_COLOURS["context"], f"{p}dec:{t - 1}->{t}", None)
         if mode == "infer" and t > 1:  # its own choice at step t - 1 is the input of step t
-            _arrow(
-                ax,
-                (x - COL + BOX_W / 2, y0 + 2 * ROW - 0.1),
-                (x - BOX_W / 2, y0 + 0.1),
-                ARROW_COLOURS["feedback"],
-                f"{p}feedback:{t - 1}->{t}",
-                connection="arc3,rad=0.15",
-                dashed=True,
-            )
+            _feedback_to_input(ax, x, t, y0, p)
     note = {
         "train": "training (teacher forcing): the decoder reads <bos>, then the true previous words",
         "infer": "inference (greedy decoding): the decoder reads <bos>, then its own previous choices",

@@ -164,12 +164,10 @@ def anomaly_persistence(
     -------
     forecast : ndarray of shape (N, K)
     """
-    s = _series(series)
-    K, m = positive_int("horizon", horizon), positive_int("season", season)
-    means = _phase_means(s, fit_until, m)
-    o = _indices("origins", origins, 0, len(s) - 1, "steps of the series")
-    anomaly = s[o] - means[o % m]
-    return means[(o[:, None] + np.arange(1, K + 1)) % m] + anomaly[:, None]
+    forecast = climatology(series, origins, horizon, fit_until, season)  # checks every argument
+    s, o = _series(series), np.asarray(origins)
+    anomaly = s[o] - _phase_means(s, fit_until, season)[o % season]
+    return forecast + anomaly[:, None]
 
 
 def fit_linear_ar(X: Array, y: Array) -> tuple[Array, float]:
