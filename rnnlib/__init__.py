@@ -28,7 +28,7 @@ from rnnlib.gradcheck import (
     numerical_gradient_array,
     rel_error,
 )
-from rnnlib.gru import gru_backward, gru_forward
+from rnnlib.gru import gru_backward, gru_forward, gru_state_gradients
 from rnnlib.io import load_into, load_params, save_params
 from rnnlib.layers import (
     embedding_backward,
@@ -39,12 +39,12 @@ from rnnlib.layers import (
     temporal_affine_forward,
 )
 from rnnlib.losses import binary_cross_entropy, mean_squared_error, softmax_cross_entropy
-from rnnlib.lstm import lstm_backward, lstm_forward
+from rnnlib.lstm import lstm_backward, lstm_forward, lstm_state_gradients
 from rnnlib.models import BagOfWordsClassifier, ManyToOneClassifier, fit
 from rnnlib.ngram import CharNGram, compressed_bits_per_char
 from rnnlib.optim import SGD, Adam, clip_grad_norm, cosine_schedule, exponential_schedule, global_norm
 from rnnlib.recurrent import CELLS, Recurrent
-from rnnlib.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+from rnnlib.rnn import rnn_backward, rnn_forward, rnn_state_gradients, rnn_step_backward, rnn_step_forward
 
 limit_blas_threads()
 
@@ -67,10 +67,12 @@ __all__ = [
     "exponential_schedule",
     "gru_backward",
     "gru_forward",
+    "gru_state_gradients",
     "load_into",
     "load_params",
     "lstm_backward",
     "lstm_forward",
+    "lstm_state_gradients",
     "save_params",
     "PAD",
     "SGD",
@@ -104,6 +106,7 @@ __all__ = [
     "relu",
     "rnn_backward",
     "rnn_forward",
+    "rnn_state_gradients",
     "rnn_step_backward",
     "rnn_step_forward",
     "sigmoid",

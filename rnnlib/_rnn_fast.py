@@ -94,7 +94,7 @@ def rnn_forward_fast(
     return hs, cache
 
 
-def rnn_backward_fast(dhs: Array, cache: dict[str, Any], return_deltas: bool = False) -> tuple[Array, ...]:
+def rnn_backward_fast(dhs: Array, cache: dict[str, Any]) -> tuple[Array, Array, Array, Array, Array]:
     """:func:`rnnlib.rnn.rnn_backward`, tuned for speed: the same gradients up to rounding.
 
     Parameters
@@ -104,20 +104,40 @@ def rnn_backward_fast(dhs: Array, cache: dict[str, Any], return_deltas: bool = F
         (zeros where a step has no output of its own).
     cache : dict
         from :func:`rnn_forward_fast` or :func:`rnnlib.rnn.rnn_forward`
-    return_deltas : bool
-        also return delta_t = dL/dh_t, the *total* gradient reaching each
-        state (from its own output and from all later steps): the quantity whose norm
-        chapter 5 plots to watch gradients vanish.
 
     Returns
     -------
     dx (N, T, D), dh0 (N, H), dW_xh (D, H), dW_hh (H, H), db_h (H,)
-    and, with ``return_deltas``, deltas (N, T, H)
     """
-    check_cache(cache, "rnn_forward", ("x", "h0", "W_xh", "W_hh", "hs", "mask", "activation"))
-    x, h0, W_xh, W_hh, hs, mask = (cache[k] for k in ("x", "h0", "W_xh", "W_hh", "hs", "mask"))
-    N, T, H = hs.shape
+    das, dh0, _ = _recursion(dhs, cache, keep_deltas=False)
+    x, h0, W_xh, hs = (cache[k] for k in ("x", "h0", "W_xh", "hs"))
+    T, N, H = das.shape
     D = x.shape[2]
+    states = hs.transpose(1, 0, 2)  # time-major, as the loop worked
+    # Each weight is used at every step, so its gradient is a sum over the steps: one product
+    # over all T N rows, after the loop.
+    dx = das.transpose(1, 0, 2) @ W_xh.T  # (N, T, D)
+    dW_xh = x.transpose(1, 0, 2).reshape(T * N, D).T @ das.reshape(T * N, H)
+    h_prev = states[:-1].reshape((T - 1) * N, H)  # h_1 .. h_{T-1}: the h_{t-1} of steps 2 .. T
+    dW_hh = h0.T @ das[0] + h_prev.T @ das[1:].reshape((T - 1) * N, H)  # step 1's h_{t-1} is h0
+    db_h = das.sum(axis=0).sum(axis=0)  # over the steps, then over the sequences
+    return dx, dh0, dW_xh, dW_hh, db_h
+
+
+def rnn_state_gradients_fast(dhs: Array, cache: dict[str, Any]) -> Array:
+    """:func:`rnnlib.rnn.rnn_state_gradients`, tuned for speed: deltas (N, T, H), dL/dh_t."""
+    deltas = _recursion(dhs, cache, keep_deltas=True)[2]
+    assert deltas is not None  # asked for
+    return deltas
+
+
+def _recursion(dhs: Array, cache: dict[str, Any], keep_deltas: bool) -> tuple[Array, Array, Array | None]:
+    """The backward loop over time shared by :func:`rnn_backward_fast` and
+    :func:`rnn_state_gradients_fast`: dL/da_t of every step, time-major (T, N, H), dL/dh0,
+    and, if ``keep_deltas``, the deltas dL/dh_t batch-first (N, T, H)."""
+    check_cache(cache, "rnn_forward", ("x", "h0", "W_xh", "W_hh", "hs", "mask", "activation"))
+    h0, W_hh, hs, mask = (cache[k] for k in ("h0", "W_hh", "hs", "mask"))
+    T = hs.shape[1]
     _, fprime = get_activation(cache["activation"])
     # Work time-major, (T, N, H), as rnn_forward_fast does: step t is the contiguous block [t].
     states = hs.transpose(1, 0, 2)  # the storage rnn_forward_fast filled: no copy
@@ -126,7 +146,7 @@ def rnn_backward_fast(dhs: Array, cache: dict[str, Any], return_deltas: bool = F
     das = fprime(states)  # f'(a_t) of every step at once; the loop turns it into dL/da_t
     if mask is not None:
         das *= mask.T[:, :, None]  # a padded step has no a_t: its da_t is 0
-    deltas = np.empty_like(states) if return_deltas else None
+    deltas = np.empty_like(states) if keep_deltas else None
     W_hh_T = np.ascontiguousarray(W_hh.T)  # BLAS multiplies by a contiguous copy faster than by a view
     dh_next = np.zeros_like(h0)  # dL/dh_t through h_{t+1}; zero after the last step
     for t in reversed(range(T)):
@@ -138,13 +158,4 @@ def rnn_backward_fast(dhs: Array, cache: dict[str, Any], return_deltas: bool = F
         dh_next = da @ W_hh_T
         if mask is not None:
             dh_next += np.where(mask[:, t, None], 0, delta)  # padded step: h_t = h_{t-1}
-
-    # Each weight is used at every step, so its gradient is a sum over the steps: one product
-    # over all T N rows, after the loop.
-    dx = das.transpose(1, 0, 2) @ W_xh.T  # (N, T, D)
-    dW_xh = x.transpose(1, 0, 2).reshape(T * N, D).T @ das.reshape(T * N, H)
-    h_prev = states[:-1].reshape((T - 1) * N, H)  # h_1 .. h_{T-1}: the h_{t-1} of steps 2 .. T
-    dW_hh = h0.T @ das[0] + h_prev.T @ das[1:].reshape((T - 1) * N, H)  # step 1's h_{t-1} is h0
-    db_h = das.sum(axis=0).sum(axis=0)  # over the steps, then over the sequences
-    grads = (dx, dh_next, dW_xh, dW_hh, db_h)
-    return grads + (deltas.transpose(1, 0, 2),) if deltas is not None else grads
+    return das, dh_next, None if deltas is None else deltas.transpose(1, 0, 2)

@@ -22,8 +22,9 @@ Because W_hh^T has the same singular values as W_hh and |f'| <= gamma,
 
 Two ways to get the Jacobians are provided, so that later cells (LSTM, GRU) can use the
 same probes: :func:`step_jacobians` + :func:`jacobian_products` use the vanilla RNN's
-formula; :func:`jacobians_by_backprop` asks any backward pass that returns the deltas
-dL/dh_t, with one backward pass per hidden unit.
+formula; :func:`jacobians_by_backprop` asks any function that returns the deltas
+dL/dh_t (:func:`rnnlib.rnn.rnn_state_gradients` and its LSTM and GRU twins, or
+:meth:`rnnlib.recurrent.Recurrent.state_gradients`), with one backward pass per hidden unit.
 """
 
 from __future__ import annotations
@@ -224,12 +225,12 @@ def jacobian_products(jacobians: Array) -> Array:
 
 
 def jacobians_by_backprop(backward: Callable[[Array, Any], Array], hs: Array, cache: Any) -> Array:
-    """dh_T/dh_t for every t from any backward pass that reports the deltas dL/dh_t.
+    """dh_T/dh_t for every t from any function that computes the deltas dL/dh_t.
 
     Choosing L = h_{T,i} (an upstream gradient that is 1 on unit i of the last state and 0
     everywhere else) makes the delta at step t equal to row i of dh_T/dh_t, so H backward
-    passes give the whole Jacobian. This works for any recurrent cell whose backward pass
-    returns the deltas, which is why the LSTM and GRU of chapter 6 can use it unchanged.
+    passes give the whole Jacobian. This works for any recurrent cell that reports its
+    deltas, which is why the LSTM and GRU of chapter 6 can use it unchanged.
     (For the LSTM, whose state is the pair (h_t, c_t), the result is the derivative with
     the cell state c_t held fixed: the path through h_t alone.)
 
@@ -237,7 +238,8 @@ def jacobians_by_backprop(backward: Callable[[Array, Any], Array], hs: Array, ca
     ----------
     backward : callable
         ``backward(dhs, cache) -> deltas`` with dhs and deltas of shape (N, T, H),
-        e.g. ``lambda dhs, c: rnn_backward(dhs, c, return_deltas=True)[-1]``
+        e.g. :func:`rnnlib.rnn.rnn_state_gradients` or a layer's
+        :meth:`rnnlib.recurrent.Recurrent.state_gradients`
     hs : ndarray of shape (N, T, H)
         the states the forward pass returned (with a mask, the
         padded steps copy the state forward, so ``hs[:, -1]`` is each sequence's last real
@@ -290,7 +292,7 @@ def gradient_norms(deltas: Array, mask: NDArray[np.bool_] | None = None) -> Arra
     ----------
     deltas : ndarray of shape (N, T, H)
         dL/dh_t from a real backward pass
-        (``rnn_backward(..., return_deltas=True)[-1]`` or a model's ``loss(..., return_deltas=True)``)
+        (from :func:`rnnlib.rnn.rnn_state_gradients` or a model's ``state_gradients``)
     mask : optional ndarray of shape (N, T)
         padded steps are left out of the average
 
@@ -444,7 +446,7 @@ def jacobian_norm_curves_by_activation(
 
 
 def cell_state_gradients(deltas: Array, cache: dict[str, Any]) -> Array:
-    """dL/dc_t at every step of an LSTM, from the deltas that :func:`rnnlib.lstm.lstm_backward` reports.
+    """dL/dc_t at every step of an LSTM, from the deltas of :func:`rnnlib.lstm.lstm_state_gradients`.
 
     ``lstm_backward`` computes dL/dc_t inside its loop but does not keep it.  This function
     rebuilds it from the same quantities with the same recursion,
@@ -452,7 +454,7 @@ def cell_state_gradients(deltas: Array, cache: dict[str, Any]) -> Array:
         dL/dc_T = delta_T * o_T * (1 - tanh(c_T)^2)
         dL/dc_t = delta_t * o_t * (1 - tanh(c_t)^2) + f_{t+1} * dL/dc_{t+1},
 
-    where delta_t = dL/dh_t is the total gradient reaching h_t (``return_deltas=True``).
+    where delta_t = dL/dh_t is the total gradient reaching h_t (``lstm_state_gradients``).
     Unrolled, dL/dc_t is a sum over the later steps k >= t of the gradient that enters the
     cell from h_k, carried back to c_t by the forget gates f_{t+1} ... f_k.  The term with
     k = T is the direct cell path of chapter 6, (prod of f) * dL/dc_T.
@@ -460,7 +462,7 @@ def cell_state_gradients(deltas: Array, cache: dict[str, Any]) -> Array:
     Parameters
     ----------
     deltas : ndarray of shape (N, T, H)
-        dL/dh_t from ``lstm_backward(..., return_deltas=True)``
+        dL/dh_t from :func:`rnnlib.lstm.lstm_state_gradients`
     cache : dict
         the cache of :func:`rnnlib.lstm.lstm_forward` (without a mask)
 

@@ -194,7 +194,7 @@ def gru_forward(
     return out, cache
 
 
-def gru_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False) -> tuple[Array, ...]:
+def gru_backward(dhs: Array, cache: dict[str, Any]) -> tuple[Array, Array, Array, Array, Array, Array]:
     """Backpropagation through time for :func:`gru_forward`.
 
     Parameters
@@ -203,17 +203,47 @@ def gru_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False)
         dL/dh_t from the layers above each step
     cache : dict
         from :func:`gru_forward`
-    return_deltas : bool
-        also return delta_t = dL/dh_t, the total gradient reaching each
-        hidden state, as in :func:`rnnlib.rnn.rnn_backward`
 
     Returns
     -------
     dx (N, T, D), dh0 (N, H), dW_x (D, 3H), dW_h (H, 3H), db (3H,), db_hn (H,)
-    and, with ``return_deltas``, deltas (N, T, H)
+        the gradients of the forward inputs, in their order
     """
+    dxa, dha, dh0, _ = _recursion(dhs, cache, keep_deltas=False)
+    x, h0, W_x, hs = (cache[k] for k in ("x", "h0", "W_x", "hs"))
+    H = hs.shape[2]
+    dx, dW_x, dW_h = gate_weight_grads(x, W_x, h0, hs.transpose(1, 0, 2), dxa, dha)  # single products over all steps
+    return dx, dh0, dW_x, dW_h, dxa.sum(axis=(0, 1)), dha[:, :, 2 * H :].sum(axis=(0, 1))
+
+
+def gru_state_gradients(dhs: Array, cache: dict[str, Any]) -> Array:
+    """delta_t = dL/dh_t, the total gradient reaching each hidden state of :func:`gru_forward`.
+
+    As :func:`rnnlib.rnn.rnn_state_gradients` for the vanilla RNN, computed by the same
+    backward loop as :func:`gru_backward`.
+
+    Parameters
+    ----------
+    dhs : ndarray of shape (N, T, H)
+        dL/dh_t from the layers above each step
+    cache : dict
+        from :func:`gru_forward`
+
+    Returns
+    -------
+    deltas : ndarray of shape (N, T, H)
+    """
+    deltas = _recursion(dhs, cache, keep_deltas=True)[3]
+    assert deltas is not None  # asked for
+    return deltas
+
+
+def _recursion(dhs: Array, cache: dict[str, Any], keep_deltas: bool) -> tuple[Array, Array, Array, Array | None]:
+    """The backward loop over time shared by :func:`gru_backward` and :func:`gru_state_gradients`:
+    dL/d(x_t W_x + b) and dL/d(h_{t-1} W_h) of every step, time-major (T, N, 3H), dL/dh0 and,
+    if ``keep_deltas``, the deltas dL/dh_t batch-first (N, T, H)."""
     check_cache(cache, "gru_forward", ("x", "h0", "W_x", "W_h", "gates", "hns", "hs", "mask"))
-    x, h0, W_x, W_h, gates, hns, hs, mask = (cache[k] for k in ("x", "h0", "W_x", "W_h", "gates", "hns", "hs", "mask"))
+    h0, W_h, gates, hns, hs, mask = (cache[k] for k in ("h0", "W_h", "gates", "hns", "hs", "mask"))
     hs = hs.transpose(1, 0, 2)  # the time-major storage gru_forward filled: no copy
     T, N, H = hs.shape
     dhs = Shapes().floats("dhs", dhs, (N, T, H)).transpose(1, 0, 2)  # time-major view
@@ -222,7 +252,7 @@ def gru_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False)
     dha = np.empty_like(dxa)  # dL/d(h_{t-1} W_h)
     W_h_T = np.ascontiguousarray(W_h.T)  # (3H, H): BLAS multiplies by a contiguous copy faster than by a view
     dh_next = np.zeros_like(h0)
-    deltas = np.empty_like(hs) if return_deltas else None
+    deltas = np.empty_like(hs) if keep_deltas else None
     for t in reversed(range(T)):
         r, z, n = gates[t]  # contiguous (N, H) blocks
         h_prev = hs[t - 1] if t > 0 else h0
@@ -244,11 +274,7 @@ def gru_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False)
             dh_next = dha[t] @ W_h_T + np.where(m, dh * z, dh)  # padded step: h_t = h_{t-1}
         else:
             dh_next = dha[t] @ W_h_T + dh * z
-
-    dx, dW_x, dW_h = gate_weight_grads(x, W_x, h0, hs, dxa, dha)  # single products over all steps
-    db_hn = dha[:, :, 2 * H :].sum(axis=(0, 1))
-    grads = (dx, dh_next, dW_x, dW_h, dxa.sum(axis=(0, 1)), db_hn)
-    return grads + (deltas.transpose(1, 0, 2),) if deltas is not None else grads
+    return dxa, dha, dh_next, None if deltas is None else deltas.transpose(1, 0, 2)
 
 
 def gru_gates(cache: dict[str, Any]) -> dict[str, Array]:

@@ -206,8 +206,8 @@ def lstm_forward(
 
 
 def lstm_backward(
-    dhs: Array, cache: dict[str, Any], return_deltas: bool = False, dc_final: Array | None = None
-) -> tuple[Array, ...]:
+    dhs: Array, cache: dict[str, Any], dc_final: Array | None = None
+) -> tuple[Array, Array, Array, Array, Array, Array]:
     """Backpropagation through time for :func:`lstm_forward`.
 
     Parameters
@@ -216,9 +216,6 @@ def lstm_backward(
         dL/dh_t from the layers above each step
     cache : dict
         from :func:`lstm_forward`
-    return_deltas : bool
-        also return delta_t = dL/dh_t, the total gradient reaching each
-        hidden state, as in :func:`rnnlib.rnn.rnn_backward`
     dc_final : optional ndarray of shape (N, H)
         dL/dc of the last cell state, ``lstm_gates(cache)["c"][:, -1]``, from
         outside the layer (a decoder that starts from it, for instance); zeros
@@ -227,10 +224,47 @@ def lstm_backward(
     Returns
     -------
     dx (N, T, D), dh0 (N, H), dW_x (D, 4H), dW_h (H, 4H), db (4H,), dc0 (N, H)
-    and, with ``return_deltas``, deltas (N, T, H)
+        the gradients of the forward inputs x, h0, W_x, W_h, b and c0, in the
+        order of the forward's parameters (``mask``, which has none, left out)
     """
+    das, dh0, dc0, _ = _recursion(dhs, cache, dc_final, keep_deltas=False)
+    x, h0, W_x, hs = (cache[k] for k in ("x", "h0", "W_x", "hs"))
+    dx, dW_x, dW_h = gate_weight_grads(x, W_x, h0, hs.transpose(1, 0, 2), das, das)  # single products over all steps
+    return dx, dh0, dW_x, dW_h, das.sum(axis=(0, 1)), dc0
+
+
+def lstm_state_gradients(dhs: Array, cache: dict[str, Any], dc_final: Array | None = None) -> Array:
+    """delta_t = dL/dh_t, the total gradient reaching each hidden state of :func:`lstm_forward`.
+
+    As :func:`rnnlib.rnn.rnn_state_gradients` for the vanilla RNN, computed by the same
+    backward loop as :func:`lstm_backward`.
+
+    Parameters
+    ----------
+    dhs : ndarray of shape (N, T, H)
+        dL/dh_t from the layers above each step
+    cache : dict
+        from :func:`lstm_forward`
+    dc_final : optional ndarray of shape (N, H)
+        dL/dc of the last cell state from outside the layer, as in :func:`lstm_backward`
+
+    Returns
+    -------
+    deltas : ndarray of shape (N, T, H)
+    """
+    deltas = _recursion(dhs, cache, dc_final, keep_deltas=True)[3]
+    assert deltas is not None  # asked for
+    return deltas
+
+
+def _recursion(
+    dhs: Array, cache: dict[str, Any], dc_final: Array | None, keep_deltas: bool
+) -> tuple[Array, Array, Array, Array | None]:
+    """The backward loop over time shared by :func:`lstm_backward` and :func:`lstm_state_gradients`:
+    dL/da_t of every step, time-major and packed like the weights (T, N, 4H), dL/dh0, dL/dc0
+    and, if ``keep_deltas``, the deltas dL/dh_t batch-first (N, T, H)."""
     check_cache(cache, "lstm_forward", ("x", "h0", "c0", "W_x", "W_h", "gates", "hs", "cs", "tanh_cs", "mask"))
-    x, h0, c0, W_x, W_h = (cache[k] for k in ("x", "h0", "c0", "W_x", "W_h"))
+    h0, c0, W_h = (cache[k] for k in ("h0", "c0", "W_h"))
     gates, hs, cs, tanh_cs, mask = (cache[k] for k in ("gates", "hs", "cs", "tanh_cs", "mask"))
     hs = hs.transpose(1, 0, 2)  # the time-major storage lstm_forward filled: no copy
     T, N, H = hs.shape
@@ -241,7 +275,7 @@ def lstm_backward(
     W_h_T = np.ascontiguousarray(W_h.T)  # (4H, H): BLAS multiplies by a contiguous copy faster than by a view
     dh_next = np.zeros_like(h0)
     dc_next = np.zeros_like(c0) if dc_final is None else s.floats("dc_final", dc_final, (N, H)).copy()
-    deltas = np.empty_like(hs) if return_deltas else None
+    deltas = np.empty_like(hs) if keep_deltas else None
     for t in reversed(range(T)):
         i, f, c_tilde, o = gates[t]  # contiguous (N, H) blocks
         c_prev = cs[t - 1] if t > 0 else c0
@@ -265,11 +299,7 @@ def lstm_backward(
         else:
             dh_next = das[t] @ W_h_T
             dc_next = dc_prev
-
-    dx, dW_x, dW_h = gate_weight_grads(x, W_x, h0, hs, das, das)  # single products over all steps
-    db = das.sum(axis=(0, 1))
-    grads = (dx, dh_next, dW_x, dW_h, db, dc_next)
-    return grads + (deltas.transpose(1, 0, 2),) if deltas is not None else grads
+    return das, dh_next, dc_next, None if deltas is None else deltas.transpose(1, 0, 2)
 
 
 def lstm_gates(cache: dict[str, Any]) -> dict[str, Array]:

@@ -30,9 +30,10 @@ from rnnlib import init
 from rnnlib._checks import Shapes, _describe, check_bool, check_right_padded, check_rng, positive_int
 from rnnlib._rnn_fast import rnn_backward_fast as rnn_backward  # the tuned RNN; rnnlib.rnn is the readable one
 from rnnlib._rnn_fast import rnn_forward_fast as rnn_forward
+from rnnlib._rnn_fast import rnn_state_gradients_fast as rnn_state_gradients
 from rnnlib._types import Array
-from rnnlib.gru import gru_backward, gru_forward
-from rnnlib.lstm import lstm_backward, lstm_forward, lstm_gates
+from rnnlib.gru import gru_backward, gru_forward, gru_state_gradients
+from rnnlib.lstm import lstm_backward, lstm_forward, lstm_gates, lstm_state_gradients
 
 Params = dict[str, Array]
 
@@ -61,7 +62,8 @@ class Cell:
     ``name`` is "rnn", "lstm" or "gru"; ``param_names`` names the forward function's
     parameters, in order; ``gates`` is how many H-wide blocks the packed matrices hold.
     ``forward`` is ``(x, h0, *params, mask, **options) -> (hs, cache)`` and ``backward``
-    is ``(dhs, cache, **options) -> (dx, dh0, *dparams[, dc0])``; ``draw`` is
+    is ``(dhs, cache, **options) -> (dx, dh0, *dparams[, dc0])``; ``state_gradients`` is
+    ``(dhs, cache) -> deltas``, dL/dh_t of shape (N, T, H), from the same loop; ``draw`` is
     ``(rng, D, H) -> [initial parameter arrays]``, in ``param_names`` order.  The two
     options: ``has_activation`` says the forward function takes ``activation=`` (the
     vanilla RNN); ``cell_states`` is None, or, for a cell that carries a cell state c
@@ -75,6 +77,7 @@ class Cell:
     gates: int
     forward: Callable[..., tuple[Array, dict[str, Any]]]
     backward: Callable[..., tuple[Array, ...]]
+    state_gradients: Callable[[Array, dict[str, Any]], Array]
     draw: Callable[..., list[Array]]
     has_activation: bool = False
     cell_states: Callable[[dict[str, Any]], Array] | None = None
@@ -104,17 +107,35 @@ class Cell:
 #: initialiser and its options: ``CELLS["lstm"].forward`` is :func:`rnnlib.lstm.lstm_forward`.
 #: :func:`get_cell` looks one up with a helpful error.
 CELLS: dict[str, Cell] = {
-    "rnn": Cell("rnn", ("W_xh", "W_hh", "b_h"), 1, rnn_forward, rnn_backward, _rnn_init, has_activation=True),
+    "rnn": Cell(
+        "rnn",
+        ("W_xh", "W_hh", "b_h"),
+        1,
+        rnn_forward,
+        rnn_backward,
+        rnn_state_gradients,
+        _rnn_init,
+        has_activation=True,
+    ),
     "lstm": Cell(
         "lstm",
         ("W_x", "W_h", "b"),
         4,
         lstm_forward,
         lstm_backward,
+        lstm_state_gradients,
         _gated_init(4, 1, False),
         cell_states=lambda cache: lstm_gates(cache)["c"],
     ),
-    "gru": Cell("gru", ("W_x", "W_h", "b", "b_hn"), 3, gru_forward, gru_backward, _gated_init(3, None, True)),
+    "gru": Cell(
+        "gru",
+        ("W_x", "W_h", "b", "b_hn"),
+        3,
+        gru_forward,
+        gru_backward,
+        gru_state_gradients,
+        _gated_init(3, None, True),
+    ),
 }
 
 
@@ -416,6 +437,37 @@ class Recurrent:
             grads,
             None if c0_shape == () else dc0.reshape(c0_shape),
         )
+
+    def state_gradients(self, dhs: Array, cache: dict[str, Any]) -> Array:
+        """delta_t = dL/dh_t, the total gradient reaching each state, from the same loop as :meth:`backward`.
+
+        delta_t collects what reaches h_t from the layers above at step t (``dhs[:, t]``)
+        and from every later step: the quantity whose norm chapters 5 and 6 follow back
+        through time.  Defined for a layer of one layer and one direction, whose states
+        are the ones :meth:`forward` returns.
+
+        Parameters
+        ----------
+        dhs : ndarray of shape (N, T, H)
+            dL/d(states) from the layers above
+        cache : dict
+            from :meth:`forward`
+
+        Returns
+        -------
+        deltas : ndarray of shape (N, T, H)
+        """
+        if self.num_layers != 1 or self.bidirectional:
+            raise ValueError(
+                f"state_gradients needs a layer of one layer and one direction; got {self!r}: "
+                "the states of a stacked or bidirectional layer are not one sequence"
+            )
+        if not isinstance(cache, dict) or "caches" not in cache or "h0_shape" not in cache:
+            raise TypeError(f"cache must be the cache returned by Recurrent.forward; got {_describe(cache)}")
+        s = Shapes()
+        s.bind("the forward pass", N=cache["final"].shape[1], T=cache["T"])
+        dhs = s.floats("dhs", dhs, ("N", "T", self.hidden_size))
+        return self.cell.state_gradients(dhs, cache["caches"][0])
 
     def __repr__(self) -> str:
         extra = f", num_layers={self.num_layers}" if self.num_layers > 1 else ""

@@ -155,7 +155,7 @@ def rnn_forward(
     return hs, cache
 
 
-def rnn_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False) -> tuple[Array, ...]:
+def rnn_backward(dhs: Array, cache: dict[str, Any]) -> tuple[Array, Array, Array, Array, Array]:
     """Backpropagation through time for :func:`rnn_forward`, one step at a time.
 
     Parameters
@@ -165,16 +165,39 @@ def rnn_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False)
         (zeros where a step has no output of its own).
     cache : dict
         from :func:`rnn_forward`
-    return_deltas : bool
-        also return delta_t = dL/dh_t, the *total* gradient reaching each
-        state (from its own output and from all later steps): the quantity whose norm
-        chapter 5 plots to watch gradients vanish.
 
     Returns
     -------
     dx (N, T, D), dh0 (N, H), dW_xh (D, H), dW_hh (H, H), db_h (H,)
-    and, with ``return_deltas``, deltas (N, T, H)
+        the gradients of the forward inputs, in their order
     """
+    return _bptt(dhs, cache)[0]
+
+
+def rnn_state_gradients(dhs: Array, cache: dict[str, Any]) -> Array:
+    """delta_t = dL/dh_t, the *total* gradient reaching each state of :func:`rnn_forward`.
+
+    delta_t collects what reaches h_t from its own output (``dhs[:, t]``) and from all
+    later steps: the quantity whose norm chapter 5 plots to watch gradients vanish.
+    It is computed by the same backward loop as :func:`rnn_backward`.
+
+    Parameters
+    ----------
+    dhs : ndarray of shape (N, T, H)
+        dL/dh_t coming from the layers above each step
+    cache : dict
+        from :func:`rnn_forward`
+
+    Returns
+    -------
+    deltas : ndarray of shape (N, T, H)
+    """
+    return _bptt(dhs, cache)[1]
+
+
+def _bptt(dhs: Array, cache: dict[str, Any]) -> tuple[tuple[Array, Array, Array, Array, Array], Array]:
+    """The backward loop of :func:`rnn_backward` and :func:`rnn_state_gradients`:
+    the gradients of the forward inputs, and the deltas (N, T, H) it passes through."""
     check_cache(cache, "rnn_forward", ("x", "h0", "W_xh", "W_hh", "hs", "mask", "activation"))
     x, h0, W_xh, W_hh, hs, mask = (cache[k] for k in ("x", "h0", "W_xh", "W_hh", "hs", "mask"))
     dhs = Shapes().floats("dhs", dhs, hs.shape)
@@ -205,5 +228,4 @@ def rnn_backward(dhs: Array, cache: dict[str, Any], return_deltas: bool = False)
         dW_xh += dW_xh_t  # every step uses the same weights: their gradients add up over the steps
         dW_hh += dW_hh_t
         db_h += db_h_t
-    grads = (dx, dh_next, dW_xh, dW_hh, db_h)
-    return grads + (deltas,) if return_deltas else grads
+    return (dx, dh_next, dW_xh, dW_hh, db_h), deltas

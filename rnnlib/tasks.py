@@ -291,8 +291,9 @@ class ManyToOneRegressor:
     def _backward(self, dy_hat: Array, cache: dict[str, Any]) -> tuple[dict[str, Array], Array]:
         dhs, dW_hy, db_y = last_step_affine_backward(dy_hat[:, None], cache["out"])
         cell = self.rnn.cell
-        # One layer, one direction: the cell's own backward pass, which can also report the deltas.
-        _, _, *dparams, deltas = cell.backward(dhs, cache["rnn"]["caches"][0], return_deltas=True)
+        # One layer, one direction: the cell's own backward pass, and its deltas from the same loop.
+        _, _, *dparams = cell.backward(dhs, cache["rnn"]["caches"][0])
+        deltas = cell.state_gradients(dhs, cache["rnn"]["caches"][0])
         grads = dict(zip(cell.param_names, dparams[: len(cell.param_names)]))
         grads |= {"W_hy": dW_hy, "b_y": db_y}
         return grads, deltas

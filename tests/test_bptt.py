@@ -16,6 +16,7 @@ from rnnlib import (
     rel_error,
     rnn_backward,
     rnn_forward,
+    rnn_state_gradients,
 )
 from rnnlib.bptt import WEIGHT_KEYS, cache_nbytes, rnn_backward_truncated, scalar_bptt, truncated_bptt
 
@@ -38,7 +39,8 @@ def library_grads(x, y, W_xh, W_hh, b_h, W_hy, b_y, h0=0.0):
     scores, out_cache = last_step_affine_forward(hs, P["W_hy"], P["b_y"])
     loss, dz = binary_cross_entropy(scores[:, 0], np.array([y]))
     dhs, dW_hy, db_y = last_step_affine_backward(dz[:, None], out_cache)
-    _, dh0, dW_xh, dW_hh, db_h, deltas = rnn_backward(dhs, cache, return_deltas=True)
+    _, dh0, dW_xh, dW_hh, db_h = rnn_backward(dhs, cache)
+    deltas = rnn_state_gradients(dhs, cache)
     grads = {"W_xh": dW_xh, "W_hh": dW_hh, "b_h": db_h, "W_hy": dW_hy, "b_y": db_y}
     return loss, {k: float(v.item()) for k, v in grads.items()}, float(dh0.item()), deltas[0, :, 0]
 

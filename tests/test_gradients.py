@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnlib import numerical_gradient_array, rel_error, rnn_backward, rnn_forward
+from rnnlib import numerical_gradient_array, rel_error, rnn_forward, rnn_state_gradients
 from rnnlib.gradients import (
     derivative_bound,
     gradient_norms,
@@ -47,7 +47,7 @@ def numerical_state_jacobian(x, h_start, W_xh, W_hh, b_h, activation, mask=None)
 
 
 def rnn_deltas(dhs, cache):
-    return rnn_backward(dhs, cache, return_deltas=True)[-1]
+    return rnn_state_gradients(dhs, cache)
 
 
 # ---------------------------------------------------------------- small quantities
@@ -221,8 +221,8 @@ def test_jacobians_by_backprop_follow_a_mask(rng):
 
 def test_jacobians_by_backprop_work_for_lstm_and_gru(rng):
     # the probe chapter 6 uses: dh_T/dh_t through any backward pass that reports its deltas
-    from rnnlib.gru import gru_backward, gru_forward
-    from rnnlib.lstm import lstm_backward, lstm_forward
+    from rnnlib.gru import gru_forward, gru_state_gradients
+    from rnnlib.lstm import lstm_forward, lstm_state_gradients
 
     N, T, D, H = 2, 5, 3, 4
     x, h0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H))
@@ -246,14 +246,14 @@ def test_jacobians_by_backprop_work_for_lstm_and_gru(rng):
         return J
 
     hs, cache = lstm_forward(x, h0, *lstm)
-    P = jacobians_by_backprop(lambda d, c: lstm_backward(d, c, return_deltas=True)[-1], hs, cache)
+    P = jacobians_by_backprop(lstm_state_gradients, hs, cache)
     cs = cache["cs"] if cache["cs"].shape == (N, T, H) else cache["cs"].transpose(1, 0, 2)  # whatever the layout
     for s in range(T - 1):  # the cell state c_s is held fixed: restart from (h_s, c_s) and nudge h_s only
         J = tail_jacobian(lambda h, s=s: lstm_forward(x[:, s + 1 :], h, *lstm, c0=cs[:, s])[0], s, hs[:, s].copy())
         assert rel_error(J, P[:, s]) < 1e-7, ("lstm", s)
 
     hs, cache = gru_forward(x, h0, *gru)
-    P = jacobians_by_backprop(lambda d, c: gru_backward(d, c, return_deltas=True)[-1], hs, cache)
+    P = jacobians_by_backprop(gru_state_gradients, hs, cache)
     for s in range(T - 1):
         J = tail_jacobian(lambda h, s=s: gru_forward(x[:, s + 1 :], h, *gru)[0], s, hs[:, s].copy())
         assert rel_error(J, P[:, s]) < 1e-7, ("gru", s)
@@ -447,11 +447,11 @@ def _lstm_case(T=6, N=2, D=2, H=3, seed=3):
 
 def test_cell_state_gradients_match_lstm_backward_at_the_start():
     from rnnlib.gradients import cell_state_gradients
-    from rnnlib.lstm import lstm_backward
+    from rnnlib.lstm import lstm_backward, lstm_state_gradients
 
     *_, v, hs, cache = _lstm_case()
-    out = lstm_backward(v, cache, return_deltas=True)
-    dcs = cell_state_gradients(out[-1], cache)
+    out = lstm_backward(v, cache)
+    dcs = cell_state_gradients(lstm_state_gradients(v, cache), cache)
     assert dcs.shape == hs.shape
     f_1 = cache["gates"][0, 1]  # the forget gate of step 1 (the cache holds gates as (T, 4, N, H))
     np.testing.assert_allclose(dcs[:, 0] * f_1, out[5], rtol=1e-12, atol=1e-14)  # dL/dc_0 = f_1 * dL/dc_1
@@ -462,10 +462,10 @@ def test_cell_state_gradients_match_finite_differences(s):
     # dL/dc_t by restarting the layer at step t + 1 from (h_t, c_t) and differentiating numerically by c_t
     from rnnlib import numerical_gradient, rel_error
     from rnnlib.gradients import cell_state_gradients
-    from rnnlib.lstm import lstm_backward, lstm_forward
+    from rnnlib.lstm import lstm_forward, lstm_state_gradients
 
     x, W_x, W_h, b, v, hs, cache = _lstm_case()
-    dcs = cell_state_gradients(lstm_backward(v, cache, return_deltas=True)[-1], cache)
+    dcs = cell_state_gradients(lstm_state_gradients(v, cache), cache)
     c_s = cache["cs"][s].copy()
 
     o_s = cache["gates"][s, 3]  # the output gate of step t, which does not depend on c_t

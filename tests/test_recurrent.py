@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from rnnlib import check_gradients, check_layer_gradients, numerical_gradient, rel_error
-from rnnlib.gru import gru_backward, gru_forward
-from rnnlib.lstm import lstm_backward, lstm_forward
+from rnnlib.gru import gru_backward, gru_forward, gru_state_gradients
+from rnnlib.lstm import lstm_backward, lstm_forward, lstm_state_gradients
 from rnnlib.recurrent import CELLS, Recurrent, get_cell, reverse_indices
 
 MASK = np.array([[1, 1, 1, 1], [1, 1, 0, 0], [1, 0, 0, 0]], bool)
@@ -171,15 +171,14 @@ def test_float32_stays_float32(rng, cell):
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 def test_gated_deltas_are_total_state_gradients(rng, kind):
-    fwd, bwd, args = (lstm_forward, lstm_backward, lstm_problem(rng)) if kind == "lstm" else (
-        gru_forward, gru_backward, gru_problem(rng))  # fmt: skip
+    fwd, bwd, deltas_of, args = (lstm_forward, lstm_backward, lstm_state_gradients, lstm_problem(rng)) if kind == "lstm" else (
+        gru_forward, gru_backward, gru_state_gradients, gru_problem(rng))  # fmt: skip
     x, h0, *weights = args
     hs, cache = fwd(x, h0, *weights)
     dhs = np.zeros_like(hs)
     dhs[:, -1] = rng.standard_normal(dhs[:, -1].shape)
-    *grads, deltas = bwd(dhs, cache, return_deltas=True)
-    for g, g2 in zip(grads, bwd(dhs, cache)):
-        np.testing.assert_array_equal(g, g2)
+    deltas = deltas_of(dhs, cache)
+    np.testing.assert_array_equal(deltas[:, -1], dhs[:, -1])  # nothing comes back from after the last step
     # delta at the first step equals dL/dh0 propagated one step: check it against dh0 of the tail
     _, tail_cache = fwd(x[:, 1:], hs[:, 0], *weights, **({"c0": cache["cs"][0]} if kind == "lstm" else {}))
     tail = bwd(dhs[:, 1:], tail_cache)
@@ -337,3 +336,42 @@ def test_cells_table_is_whole(rng):
         params = cell.init(np.random.default_rng(0), 2, 3)
         assert {k: v.shape for k, v in params.items()} == shapes, name
     assert CELLS["lstm"].init(rng, 2, 3)["b"].tolist() == [0] * 3 + [1] * 3 + [0] * 6  # forget gate's bias 1
+
+
+# ---------------------------------------------------------------- state gradients (issue 16)
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+@pytest.mark.parametrize("masked", [False, True])
+def test_recurrent_state_gradients_are_dL_dh_t(rng, cell, masked):
+    # delta_t = dL/dh_t for L = sum(hs * dhs): nudging h_t alone means restarting the layer from it
+    layer = Recurrent(cell, 2, 3)
+    params = layer.init(rng)
+    x, h0 = rng.standard_normal((3, 4, 2)), rng.standard_normal((3, 3))
+    mask = MASK if masked else None
+    hs, cache = layer.forward(x, params, mask=mask, h0=h0)
+    dhs = rng.standard_normal(hs.shape)
+    deltas = layer.state_gradients(dhs, cache)
+    assert deltas.shape == hs.shape
+    np.testing.assert_array_equal(deltas[:, -1], dhs[:, -1])  # nothing comes back from after the last step
+    np.testing.assert_allclose(deltas, CELLS[cell].state_gradients(dhs, cache["caches"][0]), rtol=0, atol=0)
+    # the same loop as backward: one step before the first, delta_0 would be dL/dh0
+    _, dh0, _ = layer.backward(dhs, cache)
+    c1 = CELLS["lstm"].cell_states(cache["caches"][0])[:, 0] if cell == "lstm" else None  # held fixed
+    _, tail_cache = layer.forward(x[:, 1:], params, mask=None if mask is None else mask[:, 1:], h0=hs[:, 0], c0=c1)
+    _, dh_tail, _ = layer.backward(dhs[:, 1:], tail_cache)
+    np.testing.assert_allclose(deltas[:, 0], dhs[:, 0] + dh_tail, rtol=1e-12, atol=1e-14)
+    assert dh0.shape == h0.shape
+
+
+def test_recurrent_state_gradients_only_for_one_layer_and_one_direction(rng):
+    for layer in (Recurrent("rnn", 2, 3, num_layers=2), Recurrent("gru", 2, 3, bidirectional=True)):
+        hs, cache = layer.forward(rng.standard_normal((1, 2, 2)), layer.init(rng))
+        with pytest.raises(ValueError, match=r"state_gradients needs a layer of one layer and one direction; got Rec"):
+            layer.state_gradients(np.zeros_like(hs), cache)
+    layer = Recurrent("lstm", 2, 3)
+    hs, cache = layer.forward(rng.standard_normal((1, 2, 2)), layer.init(rng))
+    with pytest.raises(ValueError, match=r"dhs must have shape \(N=1, T=2, 3\) \(set by the forward pass\); got \(1, 3, 3\)"):
+        layer.state_gradients(np.zeros((1, 3, 3)), cache)
+    with pytest.raises(TypeError, match="cache must be the cache returned by Recurrent.forward; got dict"):
+        layer.state_gradients(hs, {"hs": hs})

@@ -9,10 +9,11 @@ from rnnlib import (
     rel_error,
     rnn_backward,
     rnn_forward,
+    rnn_state_gradients,
     rnn_step_backward,
     rnn_step_forward,
 )
-from rnnlib._rnn_fast import rnn_backward_fast, rnn_forward_fast
+from rnnlib._rnn_fast import rnn_backward_fast, rnn_forward_fast, rnn_state_gradients_fast
 
 ACTS = ["tanh", "relu", "sigmoid", "linear"]
 
@@ -132,7 +133,8 @@ def test_float32_stays_float32(rng):
     # the mask branches and the deltas too
     hs, cache = rnn_forward(*args, MASKS["one fully padded"])
     assert hs.dtype == np.float32
-    assert all(g.dtype == np.float32 for g in rnn_backward(np.ones_like(hs), cache, return_deltas=True))
+    assert all(g.dtype == np.float32 for g in rnn_backward(np.ones_like(hs), cache))
+    assert rnn_state_gradients(np.ones_like(hs), cache).dtype == np.float32
 
 
 def test_backward_does_not_depend_on_how_hs_is_stored(rng):
@@ -142,9 +144,9 @@ def test_backward_does_not_depend_on_how_hs_is_stored(rng):
     hs, cache = rnn_forward_fast(x, h0, Wx, Wh, b, MASKS["partial"])
     assert hs[:, 0].flags.c_contiguous  # time-major: one step of every sequence is one block
     dhs = rng.standard_normal(hs.shape)
-    expected = rnn_backward_fast(dhs, cache, return_deltas=True)
-    copied = rnn_backward_fast(dhs, cache | {"hs": np.ascontiguousarray(hs)}, return_deltas=True)
-    for g, e in zip(copied, expected):
+    copied = cache | {"hs": np.ascontiguousarray(hs)}
+    expected = (*rnn_backward_fast(dhs, cache), rnn_state_gradients_fast(dhs, cache))
+    for g, e in zip((*rnn_backward_fast(dhs, copied), rnn_state_gradients_fast(dhs, copied)), expected, strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-13, atol=1e-15)
 
 
@@ -162,11 +164,12 @@ def test_fast_path_equals_readable_path(rng, activation, mask_name, shape):
     hs_fast, cache_fast = rnn_forward_fast(x, h0, Wx, Wh, b, mask, activation)
     assert np.array_equal(hs, hs_fast)
     dhs = rng.standard_normal(hs.shape)
-    readable = rnn_backward(dhs, cache, return_deltas=True)
+    readable = (*rnn_backward(dhs, cache), rnn_state_gradients(dhs, cache))
     for c in (cache, cache_fast):
-        for g, e in zip(rnn_backward_fast(dhs, c, return_deltas=True), readable):
+        fast = (*rnn_backward_fast(dhs, c), rnn_state_gradients_fast(dhs, c))
+        for g, e in zip(fast, readable, strict=True):
             assert g.shape == e.shape and rel_error(g, e) < 1e-12
-        for g, e in zip(rnn_backward(dhs, c, return_deltas=True), readable):
+        for g, e in zip((*rnn_backward(dhs, c), rnn_state_gradients(dhs, c)), readable, strict=True):
             assert rel_error(g, e) < 1e-12
 
 
@@ -193,7 +196,9 @@ def test_readable_backward_is_a_loop_of_step_backwards(rng):
 def test_recurrent_layer_uses_the_fast_path():
     from rnnlib import recurrent
 
-    assert recurrent.CELLS["rnn"].forward is rnn_forward_fast and recurrent.CELLS["rnn"].backward is rnn_backward_fast
+    cell = recurrent.CELLS["rnn"]
+    assert cell.forward is rnn_forward_fast and cell.backward is rnn_backward_fast
+    assert cell.state_gradients is rnn_state_gradients_fast
 
 
 def test_no_overflow_at_extreme_inputs(rng):
@@ -251,9 +256,8 @@ def test_deltas_are_total_state_gradients(rng):
     hs, cache = rnn_forward(x, h0, Wx, Wh, b)
     dhs = np.zeros_like(hs)
     dhs[:, -1] = rng.standard_normal(dhs[:, -1].shape)  # loss reads only the last state
-    *grads, deltas = rnn_backward(dhs, cache, return_deltas=True)
-    for g, g2 in zip(grads, rnn_backward(dhs, cache)):
-        np.testing.assert_array_equal(g, g2)
+    deltas = rnn_state_gradients(dhs, cache)
+    assert deltas.shape == hs.shape
     np.testing.assert_array_equal(deltas[:, -1], dhs[:, -1])
 
     # delta_1 is dL/dh_1: perturb h_1 by restarting the recurrence from it
