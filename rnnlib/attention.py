@@ -744,13 +744,7 @@ class AttentionEncoderDecoder:
 
     # -- inference ------------------------------------------------------------
 
-    def translate(
-        self,
-        src: IntArray,
-        src_mask: Mask = None,
-        max_len: int = 20,
-        return_attention: bool = False,
-    ) -> list[list[int]] | tuple[list[list[int]], Array]:
+    def translate(self, src: IntArray, src_mask: Mask = None, max_len: int = 20) -> list[list[int]]:
         """Greedy decoding: start from <bos>, feed back the most likely token, stop at <eos>.
 
         Parameters
@@ -760,17 +754,35 @@ class AttentionEncoderDecoder:
         src_mask : optional ndarray of shape (N, S)
         max_len : int
             at most this many tokens per output (not counting <eos>)
-        return_attention : bool
-            also return the attention weights of every decoding step
+
+        Returns
+        -------
+        outputs : list
+            of N lists of target ids, without <bos> and <eos>;
+            :meth:`translate_with_attention` also returns where each step looked
+        """
+        return self.translate_with_attention(src, src_mask, max_len)[0]
+
+    def translate_with_attention(
+        self, src: IntArray, src_mask: Mask = None, max_len: int = 20
+    ) -> tuple[list[list[int]], Array]:
+        """:meth:`translate`, and the attention weights of every decoding step.
+
+        Parameters
+        ----------
+        src : ndarray of shape (N, S)
+            source ids
+        src_mask : optional ndarray of shape (N, S)
+        max_len : int
+            at most this many tokens per output (not counting <eos>)
 
         Returns
         -------
         outputs : list
             of N lists of target ids, without <bos> and <eos>
-        weights
-            (with ``return_attention``) ndarray of shape (N, T_gen, S): row t is
-            where step t looked while choosing token t; for sequence n the rows after
-            ``len(outputs[n])`` (the step that wrote <eos>) belong to no output
+        weights : ndarray of shape (N, T_gen, S)
+            row t is where step t looked while choosing token t; for sequence n the
+            rows after ``len(outputs[n])`` (the step that wrote <eos>) belong to no output
         """
         max_len = positive_int("max_len", max_len)
         s = Shapes()
@@ -798,7 +810,7 @@ class AttentionEncoderDecoder:
         for row in np.stack(tokens, axis=1).tolist():
             end = row.index(self.eos_id) if self.eos_id in row else max_len
             outputs.append(row[: min(end, max_len)])
-        return (outputs, np.stack(weights, axis=1)) if return_attention else outputs
+        return outputs, np.stack(weights, axis=1)
 
     def decode_start(self, src: IntArray, src_mask: Mask = None) -> dict[str, np.ndarray]:
         """The decoder's state before its first step, for :func:`rnnlib.decoding.beam_search`.

@@ -73,8 +73,7 @@ def make_reviews(
     rng: np.random.Generator,
     kinds: Sequence[str] | None = None,
     intensifier_prob: float = 0.2,
-    return_kinds: bool = False,
-) -> tuple[list[str], NDArray[np.int64]] | tuple[list[str], NDArray[np.int64], NDArray[np.str_]]:
+) -> tuple[list[str], NDArray[np.int64], NDArray[np.str_]]:
     """Sample ``n`` short reviews labelled 1 (positive) or 0 (negative).
 
     Each review is an optional subject ("the film was") followed by one template
@@ -93,8 +92,6 @@ def make_reviews(
         which templates to draw from (uniformly); default all of :data:`REVIEW_KINDS`
     intensifier_prob : float
         probability that an adjective gets "very", "really" or "quite"
-    return_kinds : bool
-        also return the template name of every review
 
     Returns
     -------
@@ -103,9 +100,9 @@ def make_reviews(
     labels : ndarray of shape (n,)
         int64 labels, 1 for a positive review
     kinds : ndarray of shape (n,)
-        of str, only with ``return_kinds=True``
+        of str, the template name of every review (a key of :data:`REVIEW_KINDS`)
 
-    >>> texts, labels = make_reviews(3, np.random.default_rng(0))
+    >>> texts, labels, kinds = make_reviews(3, np.random.default_rng(0))
     >>> len(texts), labels.shape
     (3, (3,))
     """
@@ -123,8 +120,6 @@ def make_reviews(
     p = positive_float("intensifier_prob", intensifier_prob, allow_zero=True)
     if p > 1:
         raise ValueError(f"intensifier_prob must be a probability in [0, 1]; got {intensifier_prob}")
-    if not isinstance(return_kinds, bool):
-        raise TypeError(f"return_kinds must be True or False; got {_describe(return_kinds)}")
 
     # One row of uniform numbers per review, drawn up front: review i depends only on
     # row i, so the first m reviews of make_reviews(n) are those of make_reviews(m).
@@ -158,7 +153,7 @@ def make_reviews(
         texts.append(text[0].upper() + text[1:])
         labels[i] = _review_label(kind, pa, pb)
         names[i] = kind
-    return (texts, labels, names) if return_kinds else (texts, labels)
+    return texts, labels, names
 
 
 # ---------------------------------------------------------------------------

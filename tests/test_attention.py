@@ -316,7 +316,7 @@ def test_translate_agrees_with_teacher_forcing_and_returns_attention(rng, score)
     model = perturbed(AttentionEncoderDecoder(6, 7, 5, rng, bos_id=2, eos_id=3, embedding_size=3, score=score), rng)
     model.params["b_y"][3] = -50.0  # never stop: every output runs to max_len
     src, _, sm, _ = seq2seq_arrays([[4, 5, 1], [2]], [[4], [4]], eos_id=3)
-    outputs, weights = model.translate(src, sm, max_len=4, return_attention=True)
+    outputs, weights = model.translate_with_attention(src, sm, max_len=4)
     assert [len(o) for o in outputs] == [4, 4] and weights.shape == (2, 5, 3)
     tgt = np.array(outputs)
     scores, cache = model.forward(src, tgt, sm)
@@ -337,7 +337,7 @@ def test_attention_model_learns_to_reverse():
     data = seq2seq_arrays(sources, targets, eos_id=3)
     model = AttentionEncoderDecoder(7, 7, 12, rng, bos_id=2, eos_id=3, embedding_size=6)
     fit(model, data, Adam(lr=0.02), rng, epochs=25, batch_size=20)
-    outputs, weights = model.translate(data[0], data[2], max_len=6, return_attention=True)
+    outputs, weights = model.translate_with_attention(data[0], data[2], max_len=6)
     exact, _ = sequence_accuracy(outputs, targets)
     assert exact == 1.0
     # each output token looks hardest at the source token it copies

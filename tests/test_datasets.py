@@ -26,7 +26,7 @@ from rnnlib.datasets import (
 
 
 def test_make_reviews_pinned_output():
-    texts, labels, kinds = make_reviews(4, np.random.default_rng(0), return_kinds=True)
+    texts, labels, kinds = make_reviews(4, np.random.default_rng(0))
     assert texts == [
         "The film was good, not terrible",
         "The plot is very bad, not superb.",
@@ -41,7 +41,7 @@ def test_make_reviews_pinned_output():
 def test_make_reviews_is_deterministic_given_rng_and_advances_it():
     a = make_reviews(50, np.random.default_rng(7))
     b = make_reviews(50, np.random.default_rng(7))
-    assert a[0] == b[0] and np.array_equal(a[1], b[1])
+    assert len(a) == 3 and a[0] == b[0] and np.array_equal(a[1], b[1]) and np.array_equal(a[2], b[2])
     rng = np.random.default_rng(7)
     first, second = make_reviews(50, rng), make_reviews(50, rng)
     assert first[0] != second[0]
@@ -51,6 +51,7 @@ def test_make_reviews_more_reviews_extend_fewer():
     short = make_reviews(30, np.random.default_rng(3))
     long = make_reviews(300, np.random.default_rng(3))
     assert long[0][:30] == short[0] and np.array_equal(long[1][:30], short[1])
+    assert np.array_equal(long[2][:30], short[2])
 
 
 def _polarity(word: str) -> int:
@@ -63,7 +64,7 @@ def _adjectives(tokens: list[str]) -> list[str]:
 
 
 def test_make_reviews_labels_follow_the_templates(rng):
-    texts, labels, kinds = make_reviews(600, rng, return_kinds=True)
+    texts, labels, kinds = make_reviews(600, rng)
     assert set(kinds) == set(REVIEW_KINDS)
     for text, y, kind in zip(texts, labels, kinds):
         adj = _adjectives(tokenize(text))
@@ -85,7 +86,7 @@ def _rule(kind: str, adjectives: list[str]) -> int:
 
 def test_order_only_kinds_have_mirrors_with_the_same_words_and_the_other_label(rng):
     """Swapping the two adjectives keeps the bag of words and flips the label."""
-    texts, labels, kinds = make_reviews(300, rng, kinds=list(ORDER_ONLY_KINDS), intensifier_prob=0.0, return_kinds=True)
+    texts, labels, kinds = make_reviews(300, rng, kinds=list(ORDER_ONLY_KINDS), intensifier_prob=0.0)
     for text, y, kind in zip(texts, labels, kinds):
         toks = tokenize(text)
         a, b = _adjectives(toks)
@@ -105,13 +106,14 @@ def test_bag_of_words_cannot_separate_the_chapter_pair():
 
 
 def test_make_reviews_balanced_enough_and_kinds_filter(rng):
-    texts, labels, kinds = make_reviews(2000, rng, kinds=["negated", "turn"], return_kinds=True)
+    texts, labels, kinds = make_reviews(2000, rng, kinds=["negated", "turn"])
     assert set(kinds) == {"negated", "turn"}
     assert 0.45 < labels.mean() < 0.55
     assert all(t[0].isupper() for t in texts)
-    texts, _ = make_reviews(200, rng, intensifier_prob=0.0)
+    texts, _, _ = make_reviews(200, rng, intensifier_prob=0.0)
     assert not any(w in tokenize(t) for t in texts for w in ("very", "really", "quite"))
-    texts, _ = make_reviews(200, rng, intensifier_prob=1.0, kinds=["plain"])
+    texts, _, kinds = make_reviews(200, rng, intensifier_prob=1.0, kinds=["plain"])
+    assert kinds.tolist() == ["plain"] * 200
     assert all(len(tokenize(t.rstrip(".!"))) >= 2 for t in texts)
 
 
@@ -130,8 +132,6 @@ def test_make_reviews_errors(rng):
         make_reviews(3, rng, kinds=[])
     with pytest.raises(ValueError, match=r"intensifier_prob must be a probability in \[0, 1\]; got 1.5"):
         make_reviews(3, rng, intensifier_prob=1.5)
-    with pytest.raises(TypeError, match="return_kinds must be True or False"):
-        make_reviews(3, rng, return_kinds=1)
 
 
 # ---------------------------------------------------------------- loaders
