@@ -125,3 +125,53 @@ def test_labels_at_padded_steps_are_ignored_whatever_their_value():
 def test_an_empty_batch_is_named_as_such_not_blamed_on_a_mask():
     with pytest.raises(ValueError, match=r"scores must hold at least one entry; got shape \(0, 3, 4\)"):
         softmax_cross_entropy(np.zeros((0, 3, 4)), np.zeros((0, 3), dtype=int))
+
+
+def test_each_loss_names_the_argument_that_is_wrong():
+    with pytest.raises(ValueError, match=r"logits must have 1 dimensions, shape \(N,\); got 2 dimensions"):
+        binary_cross_entropy(np.zeros((2, 1)), np.zeros(2))
+    with pytest.raises(ValueError, match=r"y must have shape \(N=1, T=2\) \(set by scores\); got \(1, 3\)"):
+        softmax_cross_entropy(np.zeros((1, 2, 3)), np.zeros((1, 3), dtype=int))
+    with pytest.raises(ValueError, match=r"y must have shape \(N=2,\) \(set by scores\); got \(1,\)"):
+        softmax_cross_entropy(np.zeros((2, 3)), np.zeros(1, dtype=int))
+    with pytest.raises(ValueError, match=r"mask must have shape \(N=1, T=2\) \(set by scores\); got \(1, 3\)"):
+        softmax_cross_entropy(np.zeros((1, 2, 3)), np.zeros((1, 2), dtype=int), np.ones((1, 3)))
+    with pytest.raises(ValueError, match=r"scores must be finite; got nan at index \(0, 1\)"):
+        softmax_cross_entropy(np.array([[0.0, np.nan]]), np.array([0]))
+    with pytest.raises(ValueError, match=r"scores must have shape \(N, T, V\) or \(N, V\); got list"):
+        softmax_cross_entropy([[0.0, 1.0]], np.array([0]))
+    with pytest.raises(ValueError, match=r"pred must be finite; got inf at index \(1, 0\)"):
+        mean_squared_error(np.array([[0.0], [np.inf]]), np.zeros((2, 1)))
+    with pytest.raises(ValueError, match=r"mask must have shape \(2, 3\); got \(2, 2\)"):
+        mean_squared_error(np.zeros((2, 3, 1)), np.zeros((2, 3, 1)), np.ones((2, 2)))
+
+
+def test_mse_edge_cases_one_entry_two_dimensions_and_nothing_to_average():
+    """One entry is a mean like any other; a mask also works on (N, T) predictions (one number
+    per step); an empty batch or a mask with no real step has no mean and says so."""
+    loss, d = mean_squared_error(np.array([3.0]), np.array([1.0]))
+    assert (loss, d.tolist()) == (4.0, [4.0])
+    p, t = np.array([[1.0, 2.0, 5.0], [0.0, 0.0, 9.0]]), np.zeros((2, 3))
+    mask = np.array([[1, 1, 0], [1, 0, 0]], bool)
+    loss, d = mean_squared_error(p, t, mask)
+    assert loss == pytest.approx((1 + 4 + 0) / 3, abs=1e-15)
+    np.testing.assert_allclose(d, [[2 / 3, 4 / 3, 0], [0, 0, 0]], atol=1e-15)
+    loss, d = mean_squared_error(p[:1, :, None], t[:1, :, None], np.array([[0, 1, 0]]))  # a single real entry
+    assert loss == 4.0 and d[0, :, 0].tolist() == [0.0, 4.0, 0.0]
+    with pytest.raises(ValueError, match=r"pred must not be empty; got shape \(0, 3\)"):
+        mean_squared_error(np.zeros((0, 3)), np.zeros((0, 3)))
+    with pytest.raises(ValueError, match="mask selects no entries; the mean loss over zero entries is undefined"):
+        mean_squared_error(p, t, np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"a mask needs pred of shape \(N, T, \.\.\.\); got \(3,\)"):
+        mean_squared_error(p[0], t[0], np.ones((1, 3)))
+
+
+def test_losses_keep_the_precision_of_their_inputs():
+    """float32 logits give a float32 gradient (chapter 7 trains in float32): a float64 mask
+    (or binary_cross_entropy's float64 target) must not upcast it."""
+    z = np.array([0.5, -1.0], dtype=np.float32)
+    assert binary_cross_entropy(z, np.array([1.0, 0.0]))[1].dtype == np.float32
+    scores = np.zeros((2, 3, 4), dtype=np.float32)
+    assert softmax_cross_entropy(scores, np.zeros((2, 3), dtype=int), np.ones((2, 3)))[1].dtype == np.float32
+    pred = np.ones((2, 3, 1), dtype=np.float32)  # (mean_squared_error follows its target's dtype too)
+    assert mean_squared_error(pred, np.zeros_like(pred), np.ones((2, 3)))[1].dtype == np.float32
