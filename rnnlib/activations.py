@@ -79,7 +79,7 @@ def _linear(z: NDArray[np.floating], out: NDArray[np.floating] | None = None) ->
     return out
 
 
-# (f, f') with f(a) and, as numpy ufuncs do, f(a, out=a) in place (rnnlib._rnn_fast); f' takes f(a)
+# (f, f') with f(a) and, as numpy ufuncs do, f(a, out=a) in place (rnnlib._fast); f' takes f(a)
 Activation = tuple[Callable[..., np.ndarray], Callable[[np.ndarray], np.ndarray]]
 
 #: name -> (f, f' expressed through the output h = f(a)); every f takes ``out=`` like a ufunc,

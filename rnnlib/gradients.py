@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 from rnnlib._checks import Shapes, _describe, as_float_array, check_rng, positive_float, positive_int
 from rnnlib._types import Array
 from rnnlib.activations import get_activation
+from rnnlib.lstm import lstm_gates
 from rnnlib.rnn import rnn_forward
 
 #: gamma, the largest value of |f'(a)| over all a, for each activation.
@@ -471,18 +472,15 @@ def cell_state_gradients(deltas: Array, cache: dict[str, Any]) -> Array:
     dcs : ndarray of shape (N, T, H)
         dL/dc_t; ``dcs[:, s]`` belongs to step t = s + 1
     """
-    if not isinstance(cache, dict) or "cs" not in cache or "gates" not in cache:
-        raise TypeError(f"cache must be the dict returned by lstm_forward; got {_describe(cache)}")
+    gates = lstm_gates(cache)  # (N, T, H) each, batch-first, from either LSTM's cache
     if cache.get("mask") is not None:
         raise ValueError("cell_state_gradients does not support masks; run lstm_forward without a mask")
-    gates, tanh_cs = cache["gates"], cache["tanh_cs"]  # (T, 4, N, H), (T, N, H), time-major
-    T, N, H = tanh_cs.shape
-    d = Shapes().floats("deltas", deltas, (N, T, H)).transpose(1, 0, 2)  # time-major view
+    N, T, H = gates["c"].shape
+    d = Shapes().floats("deltas", deltas, (N, T, H))
     dcs = np.empty_like(d)
-    dc_next = np.zeros((N, H))
+    dc_next = np.zeros((N, H), dtype=d.dtype)
     for t in reversed(range(T)):
-        o = gates[t, 3]
-        dc = d[t] * o * (1 - tanh_cs[t] ** 2) + dc_next
-        dcs[t] = dc
-        dc_next = dc * gates[t, 1]  # times the forget gate f_t, on the way to c_{t-1}
-    return dcs.transpose(1, 0, 2)
+        dc = d[:, t] * gates["o"][:, t] * (1 - np.tanh(gates["c"][:, t]) ** 2) + dc_next
+        dcs[:, t] = dc
+        dc_next = dc * gates["f"][:, t]  # times the forget gate f_t, on the way to c_{t-1}
+    return dcs

@@ -15,12 +15,13 @@ The update gate z interpolates between keeping the old state and taking the new
 candidate: like the LSTM's cell, h_t has a path to h_{t-1} that is only scaled by z.
 With an (N, T) mask, a padded step copies h forward unchanged.
 
-The module has two parts.  :func:`gru_step_forward` and :func:`gru_step_backward` are
-the readable reference: one step, written exactly as the equations above.
-:func:`gru_forward` and :func:`gru_backward` run a whole sequence fast (time-major
-storage, the sigmoid computed as 0.5 tanh(a / 2) + 0.5 on pre-halved weights); the
-tests check that they agree with a loop of the step functions to 1e-12.
-:func:`gru_gates` reads the gates out of their cache by name.
+The module has two parts.  :func:`gru_step_forward` and :func:`gru_step_backward`
+compute one step, written exactly as the equations above.  :func:`gru_forward` and
+:func:`gru_backward` run a whole sequence as a loop of them over time, on batch-first
+arrays, and :func:`gru_state_gradients` reports the deltas dL/dh_t of the same backward
+loop.  :func:`gru_gates` reads the gates out of a cache by name.  :mod:`rnnlib._fast`
+computes the same sequence functions faster (the recurrent layer of
+:mod:`rnnlib.recurrent` uses it), and the tests hold the two to each other.
 """
 
 from __future__ import annotations
@@ -31,15 +32,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, check_cache
-from rnnlib._gates import gate_blocks, gate_weight_grads
 from rnnlib._types import Array
 from rnnlib.activations import sigmoid
+
+#: The names of the arrays :func:`gru_forward` keeps for every step, each (N, T, H).
+GATE_NAMES = ("r", "z", "n", "n_h")
 
 
 def gru_step_forward(
     x: Array, h_prev: Array, W_x: Array, W_h: Array, b: Array, b_hn: Array
 ) -> tuple[Array, dict[str, Any]]:
-    """One GRU step, written as the equations: the readable reference for :func:`gru_forward`.
+    """One GRU step, written as the equations: the step that :func:`gru_forward` repeats.
 
     Parameters
     ----------
@@ -82,7 +85,7 @@ def gru_step_forward(
     return h, cache
 
 
-def gru_step_backward(dh: Array, cache: dict[str, Any]) -> tuple[Array, ...]:
+def gru_step_backward(dh: Array, cache: dict[str, Any]) -> tuple[Array, Array, Array, Array, Array, Array]:
     """Gradients of one step of :func:`gru_step_forward`, given dL/dh_t.
 
     Parameters
@@ -119,7 +122,7 @@ def gru_forward(
     b_hn: Array,
     mask: NDArray[np.bool_] | None = None,
 ) -> tuple[Array, dict[str, Any]]:
-    """Run a GRU over a batch of sequences.
+    """Run a GRU over a batch of sequences, one :func:`gru_step_forward` at a time.
 
     Parameters
     ----------
@@ -140,11 +143,31 @@ def gru_forward(
     -------
     hs : ndarray of shape (N, T, H)
     cache : dict
-        for :func:`gru_backward`; ``cache["hs"]`` is ``hs``, batch-first like every
-        layer's.  Read the gates with :func:`gru_gates`, which names them and returns
-        them batch-first; inside, the cache stores them time-major (``cache["gates"]``
-        of shape (T, 3, N, H)) for the speed of the time loop
+        for :func:`gru_backward`; ``cache["hs"]`` is ``hs``, and the gates of every
+        step are read by name with :func:`gru_gates`, all batch-first
     """
+    x, h0, W_x, W_h, b, b_hn, mask = _checked_inputs(x, h0, W_x, W_h, b, b_hn, mask)
+    N, T, _ = x.shape
+    kept = {k: np.empty((N, T, h0.shape[1]), dtype=np.result_type(x, h0, W_x)) for k in GATE_NAMES + ("hs",)}
+    h = h0
+    for t in range(T):
+        h_new, step = gru_step_forward(x[:, t], h, W_x, W_h, b, b_hn)
+        if mask is not None:  # a padded step keeps h_{t-1}
+            h_new = np.where(mask[:, t, None], h_new, h)
+        h = h_new
+        for k in GATE_NAMES:
+            kept[k][:, t] = step[k]
+        kept["hs"][:, t] = h
+    for v in kept.values():
+        v.flags.writeable = False  # the cache reads them in backward: writing to them would change the gradients
+    cache = {"x": x, "h0": h0, "W_x": W_x, "W_h": W_h, "mask": mask} | kept
+    return kept["hs"], cache
+
+
+def _checked_inputs(
+    x: Array, h0: Array, W_x: Array, W_h: Array, b: Array, b_hn: Array, mask: NDArray[np.bool_] | None
+) -> tuple[Array, Array, Array, Array, Array, Array, NDArray[np.bool_] | None]:
+    """gru_forward's arrays, checked (shapes, dtypes, finite values) and converted."""
     s = Shapes()
     x = s.floats("x", x, ("N", "T", "D"))
     if x.shape[1] == 0:
@@ -155,47 +178,11 @@ def gru_forward(
     W_h = s.floats("W_h", W_h, ("H", 3 * H))
     b = s.floats("b", b, (3 * H,))
     b_hn = s.floats("b_hn", b_hn, ("H",))
-    mask = s.mask("mask", mask, ("N", "T"))
-
-    N, T, _ = x.shape
-    # As in :func:`rnnlib.lstm.lstm_forward`, the sigmoid gates r and z are computed as
-    # 0.5 * tanh(a / 2) + 0.5 with their columns of W_x, W_h and b halved in advance
-    # (exact: a power of two), and every gate of every step is a contiguous (N, H)
-    # block, gates[t, k], of time-major arrays.
-    half = np.repeat(np.array([0.5, 0.5, 1.0], dtype=W_x.dtype), H)  # (3H,)
-    W_h_blocks = gate_blocks(W_h * half, 3)  # (3, H, H)
-    gates = np.empty((T, 3, N, H), dtype=np.result_type(x, W_x))  # input terms, activated in place below
-    np.matmul(x.transpose(1, 0, 2)[:, None], gate_blocks(W_x * half, 3), out=gates)  # all input terms at once
-    gates += (b * half).reshape(3, 1, H)
-    hns = np.empty((T, N, H), dtype=gates.dtype)  # ha_n + b_hn, needed for the reset gate's gradient
-    hs = np.empty_like(hns)
-    h = h0
-    for t in range(T):
-        ha = h @ W_h_blocks  # (3, N, H): halved for r and z, as they need; unscaled for n
-        gt = gates[t]
-        rz = gt[:2]
-        rz += ha[:2]
-        np.tanh(rz, out=rz)
-        rz *= 0.5
-        rz += 0.5  # [r, z] = sigmoid of the full pre-activations
-        r, z, n = gt
-        np.add(ha[2], b_hn, out=hns[t])
-        n += r * hns[t]
-        np.tanh(n, out=n)  # n = tanh(xa_n + r * (ha_n + b_hn))
-        np.subtract(h, n, out=hs[t])
-        hs[t] *= z
-        hs[t] += n  # h_t = n + z * (h_{t-1} - n)
-        if mask is not None:
-            hs[t] = np.where(mask[:, t, None], hs[t], h)
-        h = hs[t]
-    out = hs.transpose(1, 0, 2)  # a batch-first view of the time-major storage, no copy
-    out.flags.writeable = False  # writing to it would change the gradients
-    cache = {"x": x, "h0": h0, "W_x": W_x, "W_h": W_h, "gates": gates, "hns": hns, "hs": out, "mask": mask}
-    return out, cache
+    return x, h0, W_x, W_h, b, b_hn, s.mask("mask", mask, ("N", "T"))
 
 
 def gru_backward(dhs: Array, cache: dict[str, Any]) -> tuple[Array, Array, Array, Array, Array, Array]:
-    """Backpropagation through time for :func:`gru_forward`.
+    """Backpropagation through time for :func:`gru_forward`, one step at a time.
 
     Parameters
     ----------
@@ -209,11 +196,7 @@ def gru_backward(dhs: Array, cache: dict[str, Any]) -> tuple[Array, Array, Array
     dx (N, T, D), dh0 (N, H), dW_x (D, 3H), dW_h (H, 3H), db (3H,), db_hn (H,)
         the gradients of the forward inputs, in their order
     """
-    dxa, dha, dh0, _ = _recursion(dhs, cache, keep_deltas=False)
-    x, h0, W_x, hs = (cache[k] for k in ("x", "h0", "W_x", "hs"))
-    H = hs.shape[2]
-    dx, dW_x, dW_h = gate_weight_grads(x, W_x, h0, hs.transpose(1, 0, 2), dxa, dha)  # single products over all steps
-    return dx, dh0, dW_x, dW_h, dxa.sum(axis=(0, 1)), dha[:, :, 2 * H :].sum(axis=(0, 1))
+    return _bptt(dhs, cache)[0]
 
 
 def gru_state_gradients(dhs: Array, cache: dict[str, Any]) -> Array:
@@ -233,48 +216,42 @@ def gru_state_gradients(dhs: Array, cache: dict[str, Any]) -> Array:
     -------
     deltas : ndarray of shape (N, T, H)
     """
-    deltas = _recursion(dhs, cache, keep_deltas=True)[3]
-    assert deltas is not None  # asked for
-    return deltas
+    return _bptt(dhs, cache)[1]
 
 
-def _recursion(dhs: Array, cache: dict[str, Any], keep_deltas: bool) -> tuple[Array, Array, Array, Array | None]:
-    """The backward loop over time shared by :func:`gru_backward` and :func:`gru_state_gradients`:
-    dL/d(x_t W_x + b) and dL/d(h_{t-1} W_h) of every step, time-major (T, N, 3H), dL/dh0 and,
-    if ``keep_deltas``, the deltas dL/dh_t batch-first (N, T, H)."""
-    check_cache(cache, "gru_forward", ("x", "h0", "W_x", "W_h", "gates", "hns", "hs", "mask"))
-    h0, W_h, gates, hns, hs, mask = (cache[k] for k in ("h0", "W_h", "gates", "hns", "hs", "mask"))
-    hs = hs.transpose(1, 0, 2)  # the time-major storage gru_forward filled: no copy
-    T, N, H = hs.shape
-    dhs = Shapes().floats("dhs", dhs, (N, T, H)).transpose(1, 0, 2)  # time-major view
+def _bptt(dhs: Array, cache: dict[str, Any]) -> tuple[tuple[Array, Array, Array, Array, Array, Array], Array]:
+    """The backward loop of :func:`gru_backward` and :func:`gru_state_gradients`:
+    the gradients of the forward inputs, and the deltas (N, T, H) it passes through."""
+    check_cache(cache, "gru_forward", ("x", "h0", "W_x", "W_h", "mask", "hs") + GATE_NAMES)
+    x, h0, W_x, W_h, mask, hs = (cache[k] for k in ("x", "h0", "W_x", "W_h", "mask", "hs"))
+    dhs = Shapes().floats("dhs", dhs, hs.shape)
+    T, H = hs.shape[1], hs.shape[2]
 
-    dxa = np.empty((T, N, 3 * H), dtype=hs.dtype)  # dL/d(x_t W_x + b), packed like the weights
-    dha = np.empty_like(dxa)  # dL/d(h_{t-1} W_h)
-    W_h_T = np.ascontiguousarray(W_h.T)  # (3H, H): BLAS multiplies by a contiguous copy faster than by a view
-    dh_next = np.zeros_like(h0)
-    deltas = np.empty_like(hs) if keep_deltas else None
+    dx = np.zeros_like(x)
+    dW_x, dW_h = np.zeros_like(W_x), np.zeros_like(W_h)
+    db, db_hn = np.zeros(3 * H, dtype=W_h.dtype), np.zeros(H, dtype=W_h.dtype)
+    deltas = np.zeros_like(hs)
+    dh_next = np.zeros_like(h0)  # dL/dh_t through step t+1; zero after the last step
     for t in reversed(range(T)):
-        r, z, n = gates[t]  # contiguous (N, H) blocks
-        h_prev = hs[t - 1] if t > 0 else h0
-        dh = dhs[t] + dh_next
-        if deltas is not None:
-            deltas[t] = dh
-        one_minus_z = 1 - z
-        dan = dh * one_minus_z * (1 - n * n)  # through n into its pre-activation
-        d, e = dxa[t].reshape(N, 3, H), dha[t].reshape(N, 3, H)  # d[:, k] is gate k's block
-        np.multiply(dan * hns[t] * r, 1 - r, out=d[:, 0])  # reset gate
-        np.multiply(dh * (h_prev - n) * z, one_minus_z, out=d[:, 1])  # update gate
-        d[:, 2] = dan  # candidate, input side
-        e[:, :2] = d[:, :2]
-        np.multiply(dan, r, out=e[:, 2])  # candidate, recurrent side (inside the reset gate)
-        if mask is not None:
-            m = mask[:, t, None]
-            dxa[t] *= m
-            dha[t] *= m
-            dh_next = dha[t] @ W_h_T + np.where(m, dh * z, dh)  # padded step: h_t = h_{t-1}
-        else:
-            dh_next = dha[t] @ W_h_T + dh * z
-    return dxa, dha, dh_next, None if deltas is None else deltas.transpose(1, 0, 2)
+        delta = dhs[:, t] + dh_next  # total dL/dh_t: from step t's own output and from step t+1
+        deltas[:, t] = delta
+        step_cache = {  # what gru_step_forward kept at step t
+            "x": x[:, t],
+            "h_prev": h0 if t == 0 else hs[:, t - 1],
+            "W_x": W_x,
+            "W_h": W_h,
+        } | {k: cache[k][:, t] for k in GATE_NAMES}
+        if mask is None:
+            dx[:, t], dh_next, dW_x_t, dW_h_t, db_t, db_hn_t = gru_step_backward(delta, step_cache)
+        else:  # a padded step copied h_{t-1} forward: its gradient passes back unchanged, and adds nothing
+            real = mask[:, t, None]
+            dx[:, t], dh_prev, dW_x_t, dW_h_t, db_t, db_hn_t = gru_step_backward(np.where(real, delta, 0), step_cache)
+            dh_next = np.where(real, dh_prev, delta)
+        dW_x += dW_x_t  # every step uses the same weights: their gradients add up over the steps
+        dW_h += dW_h_t
+        db += db_t
+        db_hn += db_hn_t
+    return (dx, dh_next, dW_x, dW_h, db, db_hn), deltas
 
 
 def gru_gates(cache: dict[str, Any]) -> dict[str, Array]:
@@ -283,7 +260,8 @@ def gru_gates(cache: dict[str, Any]) -> dict[str, Array]:
     Parameters
     ----------
     cache : dict
-        from :func:`gru_forward`
+        from :func:`gru_forward` (or from the recurrent layer's tuned GRU, whose cache
+        holds the same names)
 
     Returns
     -------
@@ -292,9 +270,5 @@ def gru_gates(cache: dict[str, Any]) -> dict[str, Array]:
         step, and ``"n_h"``: the candidate's recurrent part h_{t-1} W_hn + b_hn; each an
         ndarray of shape (N, T, H), read-only, whose ``[:, t - 1]`` belongs to step t
     """
-    check_cache(cache, "gru_forward", ("gates", "hns"))
-    views = dict(zip(("r", "z", "n"), cache["gates"].transpose(1, 2, 0, 3), strict=True))
-    views["n_h"] = cache["hns"].transpose(1, 0, 2)
-    for v in views.values():
-        v.flags.writeable = False  # views of the cache: writing to them would change the gradients
-    return views
+    check_cache(cache, "gru_forward", GATE_NAMES)
+    return {k: cache[k] for k in GATE_NAMES}  # read-only arrays: writing to them would change the gradients

@@ -13,11 +13,12 @@ matrix, in the order input gate, forget gate, candidate, output gate
 With an (N, T) mask, a padded step copies both h and c forward unchanged.
 
 The module has two parts.  :func:`lstm_step_forward` and :func:`lstm_step_backward`
-are the readable reference: one step, written exactly as the equations above.
-:func:`lstm_forward` and :func:`lstm_backward` run a whole sequence fast (time-major
-storage, the sigmoid computed as 0.5 tanh(a / 2) + 0.5 on pre-halved weights); the
-tests check that they agree with a loop of the step functions to 1e-12.
-:func:`lstm_gates` reads the gates and cell states out of their cache by name.
+compute one step, written exactly as the equations above.  :func:`lstm_forward` and
+:func:`lstm_backward` run a whole sequence as a loop of them over time, on batch-first
+arrays, and :func:`lstm_state_gradients` reports the deltas dL/dh_t of the same
+backward loop.  :func:`lstm_gates` reads the gates and cell states out of a cache by
+name.  :mod:`rnnlib._fast` computes the same sequence functions faster (the recurrent
+layer of :mod:`rnnlib.recurrent` uses it), and the tests hold the two to each other.
 """
 
 from __future__ import annotations
@@ -28,15 +29,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, check_cache
-from rnnlib._gates import gate_blocks, gate_weight_grads
 from rnnlib._types import Array
 from rnnlib.activations import sigmoid
+
+#: The names of the arrays :func:`lstm_forward` keeps for every step, each (N, T, H).
+GATE_NAMES = ("i", "f", "c_tilde", "o", "c")
 
 
 def lstm_step_forward(
     x: Array, h_prev: Array, c_prev: Array, W_x: Array, W_h: Array, b: Array
 ) -> tuple[Array, Array, dict[str, Any]]:
-    """One LSTM step, written as the equations: the readable reference for :func:`lstm_forward`.
+    """One LSTM step, written as the equations: the step that :func:`lstm_forward` repeats.
 
     Parameters
     ----------
@@ -80,7 +83,9 @@ def lstm_step_forward(
     return h, c, cache
 
 
-def lstm_step_backward(dh: Array, dc: Array, cache: dict[str, Any]) -> tuple[Array, ...]:
+def lstm_step_backward(
+    dh: Array, dc: Array, cache: dict[str, Any]
+) -> tuple[Array, Array, Array, Array, Array, Array]:
     """Gradients of one step of :func:`lstm_step_forward`, given dL/dh_t and dL/dc_t.
 
     Parameters
@@ -123,7 +128,7 @@ def lstm_forward(
     mask: NDArray[np.bool_] | None = None,
     c0: Array | None = None,
 ) -> tuple[Array, dict[str, Any]]:
-    """Run an LSTM over a batch of sequences.
+    """Run an LSTM over a batch of sequences, one :func:`lstm_step_forward` at a time.
 
     Parameters
     ----------
@@ -144,12 +149,31 @@ def lstm_forward(
     -------
     hs : ndarray of shape (N, T, H)
     cache : dict
-        for :func:`lstm_backward`; ``cache["hs"]`` is ``hs``, batch-first like every
-        layer's.  Read the gates and cell states with :func:`lstm_gates`, which names
-        them and returns them batch-first; inside, the cache stores them time-major
-        (``cache["gates"]`` of shape (T, 4, N, H), ``cache["cs"]`` of shape (T, N, H))
-        for the speed of the time loop
+        for :func:`lstm_backward`; ``cache["hs"]`` is ``hs``, and the gates and cell
+        states of every step are read by name with :func:`lstm_gates`, all batch-first
     """
+    x, h0, W_x, W_h, b, mask, c0 = _checked_inputs(x, h0, W_x, W_h, b, mask, c0)
+    N, T, _ = x.shape
+    kept = {k: np.empty((N, T, h0.shape[1]), dtype=np.result_type(x, h0, W_x)) for k in GATE_NAMES + ("hs",)}
+    h, c = h0, c0
+    for t in range(T):
+        h_new, c_new, step = lstm_step_forward(x[:, t], h, c, W_x, W_h, b)
+        if mask is not None:  # a padded step keeps h_{t-1} and c_{t-1}
+            h_new, c_new = np.where(mask[:, t, None], h_new, h), np.where(mask[:, t, None], c_new, c)
+        h, c = h_new, c_new
+        for k in ("i", "f", "c_tilde", "o"):
+            kept[k][:, t] = step[k]
+        kept["c"][:, t], kept["hs"][:, t] = c, h
+    for v in kept.values():
+        v.flags.writeable = False  # the cache reads them in backward: writing to them would change the gradients
+    cache = {"x": x, "h0": h0, "c0": c0, "W_x": W_x, "W_h": W_h, "mask": mask} | kept
+    return kept["hs"], cache
+
+
+def _checked_inputs(
+    x: Array, h0: Array, W_x: Array, W_h: Array, b: Array, mask: NDArray[np.bool_] | None, c0: Array | None
+) -> tuple[Array, Array, Array, Array, Array, NDArray[np.bool_] | None, Array]:
+    """lstm_forward's arrays, checked (shapes, dtypes, finite values) and converted; c0 zeros if None."""
     s = Shapes()
     x = s.floats("x", x, ("N", "T", "D"))
     if x.shape[1] == 0:
@@ -160,55 +184,13 @@ def lstm_forward(
     W_h = s.floats("W_h", W_h, ("H", 4 * H))
     b = s.floats("b", b, (4 * H,))
     c0 = np.zeros_like(h0) if c0 is None else s.floats("c0", c0, ("N", "H"))
-    mask = s.mask("mask", mask, ("N", "T"))
-
-    N, T, _ = x.shape
-    # The sigmoid gates are computed as sigmoid(a) = 0.5 * tanh(a / 2) + 0.5, so one tanh
-    # call activates all four gates.  Scaling their columns of W_x, W_h and b by 0.5 in
-    # advance is exact in floating point (a power of two), so nothing is rounded twice.
-    half = np.array([0.5, 0.5, 1.0, 0.5], dtype=W_x.dtype)  # the candidate c_tilde is a plain tanh
-    shift = np.where(half == 0.5, 0.5, 0.0).astype(W_x.dtype)
-    half_cols = np.repeat(half, H)  # (4H,): the same factors, one per packed column
-    # Work time-major inside, and keep each gate of each step as its own contiguous (N, H)
-    # block: gates[t, k] is gate k at step t.  numpy's element-wise loops run about twice as
-    # fast on contiguous blocks as on column slices of a packed (N, 4H) array.
-    W_h_blocks = gate_blocks(W_h * half_cols, 4)  # (4, H, H)
-    gates = np.empty((T, 4, N, H), dtype=np.result_type(x, W_x))
-    x_tm = x.transpose(1, 0, 2)[:, None]  # (T, 1, N, D)
-    np.matmul(x_tm, gate_blocks(W_x * half_cols, 4), out=gates)  # all input terms at once
-    gates += (b * half_cols).reshape(4, 1, H)
-    hs = np.empty((T, N, H), dtype=gates.dtype)
-    cs = np.empty_like(hs)
-    tanh_cs = np.empty_like(hs)
-    half, shift = half[:, None, None], shift[:, None, None]  # broadcast over a step's (4, N, H) blocks
-    h, c = h0, c0
-    for t in range(T):
-        a = gates[t]
-        a += h @ W_h_blocks  # the recurrent term of every gate, (4, N, H)
-        np.tanh(a, out=a)
-        a *= half
-        a += shift  # now activated: [i, f, c_tilde, o] = [sigmoid, sigmoid, tanh, sigmoid]
-        i, f, c_tilde, o = a
-        np.multiply(f, c, out=cs[t])
-        cs[t] += i * c_tilde  # c_t = f * c_{t-1} + i * c_tilde
-        np.tanh(cs[t], out=tanh_cs[t])
-        np.multiply(o, tanh_cs[t], out=hs[t])  # h_t = o * tanh(c_t)
-        if mask is not None:
-            m = mask[:, t, None]
-            cs[t] = np.where(m, cs[t], c)
-            hs[t] = np.where(m, hs[t], h)
-        h, c = hs[t], cs[t]
-    out = hs.transpose(1, 0, 2)  # a batch-first view of the time-major storage, no copy
-    out.flags.writeable = False  # writing to it would change the gradients
-    cache = {"x": x, "h0": h0, "c0": c0, "W_x": W_x, "W_h": W_h, "gates": gates, "hs": out, "cs": cs,
-             "tanh_cs": tanh_cs, "mask": mask}  # fmt: skip
-    return out, cache
+    return x, h0, W_x, W_h, b, s.mask("mask", mask, ("N", "T")), c0
 
 
 def lstm_backward(
     dhs: Array, cache: dict[str, Any], dc_final: Array | None = None
 ) -> tuple[Array, Array, Array, Array, Array, Array]:
-    """Backpropagation through time for :func:`lstm_forward`.
+    """Backpropagation through time for :func:`lstm_forward`, one step at a time.
 
     Parameters
     ----------
@@ -227,10 +209,7 @@ def lstm_backward(
         the gradients of the forward inputs x, h0, W_x, W_h, b and c0, in the
         order of the forward's parameters (``mask``, which has none, left out)
     """
-    das, dh0, dc0, _ = _recursion(dhs, cache, dc_final, keep_deltas=False)
-    x, h0, W_x, hs = (cache[k] for k in ("x", "h0", "W_x", "hs"))
-    dx, dW_x, dW_h = gate_weight_grads(x, W_x, h0, hs.transpose(1, 0, 2), das, das)  # single products over all steps
-    return dx, dh0, dW_x, dW_h, das.sum(axis=(0, 1)), dc0
+    return _bptt(dhs, cache, dc_final)[0]
 
 
 def lstm_state_gradients(dhs: Array, cache: dict[str, Any], dc_final: Array | None = None) -> Array:
@@ -252,54 +231,47 @@ def lstm_state_gradients(dhs: Array, cache: dict[str, Any], dc_final: Array | No
     -------
     deltas : ndarray of shape (N, T, H)
     """
-    deltas = _recursion(dhs, cache, dc_final, keep_deltas=True)[3]
-    assert deltas is not None  # asked for
-    return deltas
+    return _bptt(dhs, cache, dc_final)[1]
 
 
-def _recursion(
-    dhs: Array, cache: dict[str, Any], dc_final: Array | None, keep_deltas: bool
-) -> tuple[Array, Array, Array, Array | None]:
-    """The backward loop over time shared by :func:`lstm_backward` and :func:`lstm_state_gradients`:
-    dL/da_t of every step, time-major and packed like the weights (T, N, 4H), dL/dh0, dL/dc0
-    and, if ``keep_deltas``, the deltas dL/dh_t batch-first (N, T, H)."""
-    check_cache(cache, "lstm_forward", ("x", "h0", "c0", "W_x", "W_h", "gates", "hs", "cs", "tanh_cs", "mask"))
-    h0, c0, W_h = (cache[k] for k in ("h0", "c0", "W_h"))
-    gates, hs, cs, tanh_cs, mask = (cache[k] for k in ("gates", "hs", "cs", "tanh_cs", "mask"))
-    hs = hs.transpose(1, 0, 2)  # the time-major storage lstm_forward filled: no copy
-    T, N, H = hs.shape
+def _bptt(
+    dhs: Array, cache: dict[str, Any], dc_final: Array | None
+) -> tuple[tuple[Array, Array, Array, Array, Array, Array], Array]:
+    """The backward loop of :func:`lstm_backward` and :func:`lstm_state_gradients`:
+    the gradients of the forward inputs, and the deltas (N, T, H) it passes through."""
+    check_cache(cache, "lstm_forward", ("x", "h0", "c0", "W_x", "W_h", "mask", "hs") + GATE_NAMES)
+    x, h0, c0, W_x, W_h, mask, hs, cs = (cache[k] for k in ("x", "h0", "c0", "W_x", "W_h", "mask", "hs", "c"))
     s = Shapes()
-    dhs = s.floats("dhs", dhs, (N, T, H)).transpose(1, 0, 2)  # time-major view
+    dhs = s.floats("dhs", dhs, hs.shape)
+    N, T, H = hs.shape
 
-    das = np.empty((T, N, 4 * H), dtype=hs.dtype)  # dL/da_t, packed like the weights for the products
-    W_h_T = np.ascontiguousarray(W_h.T)  # (4H, H): BLAS multiplies by a contiguous copy faster than by a view
-    dh_next = np.zeros_like(h0)
-    dc_next = np.zeros_like(c0) if dc_final is None else s.floats("dc_final", dc_final, (N, H)).copy()
-    deltas = np.empty_like(hs) if keep_deltas else None
+    dx = np.zeros_like(x)
+    dW_x, dW_h, db = np.zeros_like(W_x), np.zeros_like(W_h), np.zeros(W_h.shape[1], dtype=W_h.dtype)
+    deltas = np.zeros_like(hs)
+    dh_next = np.zeros_like(h0)  # dL/dh_t through step t+1; zero after the last step
+    dc_next = np.zeros_like(c0) if dc_final is None else s.floats("dc_final", dc_final, (N, H))
     for t in reversed(range(T)):
-        i, f, c_tilde, o = gates[t]  # contiguous (N, H) blocks
-        c_prev = cs[t - 1] if t > 0 else c0
-        dh = dhs[t] + dh_next
-        if deltas is not None:
-            deltas[t] = dh
-        tc = tanh_cs[t]
-        dc = dh * o * (1 - tc * tc)  # through h_t = o tanh(c_t) ...
-        dc += dc_next  # ... plus what reaches c_t from c_{t+1}
-        da = das[t].reshape(N, 4, H)  # da[:, k] is gate k's block of the packed row
-        np.multiply(dc * c_tilde * i, 1 - i, out=da[:, 0])  # input gate
-        np.multiply(dc * c_prev * f, 1 - f, out=da[:, 1])  # forget gate
-        np.multiply(dc * i, 1 - c_tilde * c_tilde, out=da[:, 2])  # candidate
-        np.multiply(dh * tc * o, 1 - o, out=da[:, 3])  # output gate
-        dc_prev = dc * f  # the additive path: only multiplied by the forget gate
-        if mask is not None:
-            m = mask[:, t, None]
-            das[t] *= m
-            dh_next = das[t] @ W_h_T + np.where(m, 0, dh)  # padded step: h_t = h_{t-1}
-            dc_next = np.where(m, dc_prev, dc_next)  # and c_t = c_{t-1}
-        else:
-            dh_next = das[t] @ W_h_T
-            dc_next = dc_prev
-    return das, dh_next, dc_next, None if deltas is None else deltas.transpose(1, 0, 2)
+        delta = dhs[:, t] + dh_next  # total dL/dh_t: from step t's own output and from step t+1
+        deltas[:, t] = delta
+        step_cache = {  # what lstm_step_forward kept at step t
+            "x": x[:, t],
+            "h_prev": h0 if t == 0 else hs[:, t - 1],
+            "c_prev": c0 if t == 0 else cs[:, t - 1],
+            "W_x": W_x,
+            "W_h": W_h,
+        } | {k: cache[k][:, t] for k in GATE_NAMES}
+        if mask is None:
+            dx[:, t], dh_next, dc_next, dW_x_t, dW_h_t, db_t = lstm_step_backward(delta, dc_next, step_cache)
+        else:  # a padded step copied (h, c) forward: their gradients pass back unchanged, and it adds nothing
+            real = mask[:, t, None]
+            dx[:, t], dh_prev, dc_prev, dW_x_t, dW_h_t, db_t = lstm_step_backward(
+                np.where(real, delta, 0), np.where(real, dc_next, 0), step_cache
+            )
+            dh_next, dc_next = np.where(real, dh_prev, delta), np.where(real, dc_prev, dc_next)
+        dW_x += dW_x_t  # every step uses the same weights: their gradients add up over the steps
+        dW_h += dW_h_t
+        db += db_t
+    return (dx, dh_next, dW_x, dW_h, db, dc_next), deltas
 
 
 def lstm_gates(cache: dict[str, Any]) -> dict[str, Array]:
@@ -308,7 +280,8 @@ def lstm_gates(cache: dict[str, Any]) -> dict[str, Array]:
     Parameters
     ----------
     cache : dict
-        from :func:`lstm_forward`
+        from :func:`lstm_forward` (or from the recurrent layer's tuned LSTM, whose
+        cache holds the same names)
 
     Returns
     -------
@@ -317,9 +290,5 @@ def lstm_gates(cache: dict[str, Any]) -> dict[str, Array]:
         and output gate of every step, and ``"c"``: the cell states c_t; each an
         ndarray of shape (N, T, H), read-only, whose ``[:, t - 1]`` belongs to step t
     """
-    check_cache(cache, "lstm_forward", ("gates", "cs"))
-    views = dict(zip(("i", "f", "c_tilde", "o"), cache["gates"].transpose(1, 2, 0, 3), strict=True))
-    views["c"] = cache["cs"].transpose(1, 0, 2)
-    for v in views.values():
-        v.flags.writeable = False  # views of the cache: writing to them would change the gradients
-    return views
+    check_cache(cache, "lstm_forward", GATE_NAMES)
+    return {k: cache[k] for k in GATE_NAMES}  # read-only arrays: writing to them would change the gradients

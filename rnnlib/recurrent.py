@@ -28,12 +28,19 @@ from numpy.typing import NDArray
 
 from rnnlib import init
 from rnnlib._checks import Shapes, _describe, check_bool, check_right_padded, check_rng, positive_int
-from rnnlib._rnn_fast import rnn_backward_fast as rnn_backward  # the tuned RNN; rnnlib.rnn is the readable one
-from rnnlib._rnn_fast import rnn_forward_fast as rnn_forward
-from rnnlib._rnn_fast import rnn_state_gradients_fast as rnn_state_gradients
+from rnnlib._fast import (  # the tuned cells; rnnlib.rnn, rnnlib.lstm and rnnlib.gru are the readable ones
+    gru_backward_fast,
+    gru_forward_fast,
+    gru_state_gradients_fast,
+    lstm_backward_fast,
+    lstm_forward_fast,
+    lstm_state_gradients_fast,
+    rnn_backward_fast,
+    rnn_forward_fast,
+    rnn_state_gradients_fast,
+)
 from rnnlib._types import Array
-from rnnlib.gru import gru_backward, gru_forward, gru_state_gradients
-from rnnlib.lstm import lstm_backward, lstm_forward, lstm_gates, lstm_state_gradients
+from rnnlib.lstm import lstm_gates
 
 Params = dict[str, Array]
 
@@ -103,17 +110,19 @@ class Cell:
 
 
 #: The three cells by name, each a :class:`Cell` holding its parameter names, the number of
-#: H-wide gate blocks in its packed matrices, its forward and backward functions, its
-#: initialiser and its options: ``CELLS["lstm"].forward`` is :func:`rnnlib.lstm.lstm_forward`.
-#: :func:`get_cell` looks one up with a helpful error.
+#: H-wide gate blocks in its packed matrices, its forward, backward and state-gradient functions,
+#: its initialiser and its options.  The functions are the tuned ones of :mod:`rnnlib._fast`,
+#: which compute what the readable :func:`rnnlib.lstm.lstm_forward` and its kin compute:
+#: ``CELLS["lstm"].forward`` is ``lstm_forward_fast``.  :func:`get_cell` looks one up with a
+#: helpful error.
 CELLS: dict[str, Cell] = {
     "rnn": Cell(
         "rnn",
         ("W_xh", "W_hh", "b_h"),
         1,
-        rnn_forward,
-        rnn_backward,
-        rnn_state_gradients,
+        rnn_forward_fast,
+        rnn_backward_fast,
+        rnn_state_gradients_fast,
         _rnn_init,
         has_activation=True,
     ),
@@ -121,9 +130,9 @@ CELLS: dict[str, Cell] = {
         "lstm",
         ("W_x", "W_h", "b"),
         4,
-        lstm_forward,
-        lstm_backward,
-        lstm_state_gradients,
+        lstm_forward_fast,
+        lstm_backward_fast,
+        lstm_state_gradients_fast,
         _gated_init(4, 1, False),
         cell_states=lambda cache: lstm_gates(cache)["c"],
     ),
@@ -131,9 +140,9 @@ CELLS: dict[str, Cell] = {
         "gru",
         ("W_x", "W_h", "b", "b_hn"),
         3,
-        gru_forward,
-        gru_backward,
-        gru_state_gradients,
+        gru_forward_fast,
+        gru_backward_fast,
+        gru_state_gradients_fast,
         _gated_init(3, None, True),
     ),
 }

@@ -22,7 +22,7 @@ and, because every step uses the same weights, their gradients are sums over the
 
 The sequence functions below are written to be read: a loop over time of
 :func:`rnn_step_forward` and :func:`rnn_step_backward`, on batch-first arrays.
-:mod:`rnnlib._rnn_fast` computes the same thing faster (the recurrent layer of
+:mod:`rnnlib._fast` computes the same thing faster (the recurrent layer of
 :mod:`rnnlib.recurrent` uses it), and the tests hold the two to each other.
 
 Every forward function returns ``(output, cache)``; the backward function below it
@@ -132,16 +132,7 @@ def rnn_forward(
     cache : dict
         for :func:`rnn_backward`
     """
-    s = Shapes()
-    x = s.floats("x", x, ("N", "T", "D"))
-    if x.shape[1] == 0:
-        raise ValueError(f"x must hold at least one time step; got shape {x.shape}")
-    h0 = s.floats("h0", h0, ("N", "H"))
-    W_xh = s.floats("W_xh", W_xh, ("D", "H"))
-    W_hh = s.floats("W_hh", W_hh, ("H", "H"))
-    b_h = s.floats("b_h", b_h, ("H",))
-    mask = s.mask("mask", mask, ("N", "T"))
-
+    x, h0, W_xh, W_hh, b_h, mask = _checked_inputs(x, h0, W_xh, W_hh, b_h, mask)
     N, T, _ = x.shape
     hs = np.empty((N, T, h0.shape[1]), dtype=np.result_type(x, h0, W_xh, W_hh, b_h))
     h = h0
@@ -153,6 +144,21 @@ def rnn_forward(
     hs.flags.writeable = False  # the cache reads it in backward: writing to it would change the gradients
     cache = {"x": x, "h0": h0, "W_xh": W_xh, "W_hh": W_hh, "hs": hs, "mask": mask, "activation": activation}
     return hs, cache
+
+
+def _checked_inputs(
+    x: Array, h0: Array, W_xh: Array, W_hh: Array, b_h: Array, mask: NDArray[np.bool_] | None
+) -> tuple[Array, Array, Array, Array, Array, NDArray[np.bool_] | None]:
+    """rnn_forward's arrays, checked (shapes, dtypes, finite values) and converted."""
+    s = Shapes()
+    x = s.floats("x", x, ("N", "T", "D"))
+    if x.shape[1] == 0:
+        raise ValueError(f"x must hold at least one time step; got shape {x.shape}")
+    h0 = s.floats("h0", h0, ("N", "H"))
+    W_xh = s.floats("W_xh", W_xh, ("D", "H"))
+    W_hh = s.floats("W_hh", W_hh, ("H", "H"))
+    b_h = s.floats("b_h", b_h, ("H",))
+    return x, h0, W_xh, W_hh, b_h, s.mask("mask", mask, ("N", "T"))
 
 
 def rnn_backward(dhs: Array, cache: dict[str, Any]) -> tuple[Array, Array, Array, Array, Array]:

@@ -1,12 +1,39 @@
-"""The readable LSTM and GRU steps (lstm_step_*, gru_step_*), the fast sequence functions
-they are the reference for, and the named, batch-first gate accessors."""
+"""The readable LSTM and GRU (steps lstm_step_*, gru_step_*, and the sequence functions that loop
+over them), the tuned sequence functions of rnnlib._fast held to the readable ones for all three
+cells, and the named, batch-first gate accessors."""
 
 import numpy as np
 import pytest
 
-from rnnlib import check_gradients
-from rnnlib.gru import gru_backward, gru_forward, gru_gates, gru_step_backward, gru_step_forward
-from rnnlib.lstm import lstm_backward, lstm_forward, lstm_gates, lstm_step_backward, lstm_step_forward
+from rnnlib import check_gradients, numerical_gradient, rel_error
+from rnnlib._fast import (
+    gru_backward_fast,
+    gru_forward_fast,
+    gru_state_gradients_fast,
+    lstm_backward_fast,
+    lstm_forward_fast,
+    lstm_state_gradients_fast,
+    rnn_backward_fast,
+    rnn_forward_fast,
+    rnn_state_gradients_fast,
+)
+from rnnlib.gru import (
+    gru_backward,
+    gru_forward,
+    gru_gates,
+    gru_state_gradients,
+    gru_step_backward,
+    gru_step_forward,
+)
+from rnnlib.lstm import (
+    lstm_backward,
+    lstm_forward,
+    lstm_gates,
+    lstm_state_gradients,
+    lstm_step_backward,
+    lstm_step_forward,
+)
+from rnnlib.rnn import rnn_backward, rnn_forward, rnn_state_gradients
 
 MASK = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 0, 0, 0, 0]], bool)
 
@@ -101,7 +128,7 @@ def test_lstm_step_backward_pinned():
     )  # dc c_tilde i(1-i), dc c_prev f(1-f), dc i (1-c_tilde^2)
 
 
-# ---- the readable steps equal the fast sequence functions ----
+# ---- the readable sequence functions are loops of the readable steps ----
 
 
 def test_one_lstm_step_equals_lstm_forward(rng):
@@ -249,3 +276,117 @@ def test_step_functions_reject_bad_input(rng):
     _, seq_cache = lstm_forward(np.zeros((2, 3, 3)), h, W_x, W_h, b)
     with pytest.raises(ValueError, match="dc_final"):
         lstm_backward(np.zeros((2, 3, 4)), seq_cache, dc_final=np.zeros((2, 5)))
+
+
+# ---- the tuned path of rnnlib._fast (what the Recurrent layer runs) equals the readable one ----
+
+FAST = {
+    "rnn": (rnn_forward_fast, rnn_backward_fast, rnn_state_gradients_fast),
+    "lstm": (lstm_forward_fast, lstm_backward_fast, lstm_state_gradients_fast),
+    "gru": (gru_forward_fast, gru_backward_fast, gru_state_gradients_fast),
+}
+READABLE = {
+    "rnn": (rnn_forward, rnn_backward, rnn_state_gradients),
+    "lstm": (lstm_forward, lstm_backward, lstm_state_gradients),
+    "gru": (gru_forward, gru_backward, gru_state_gradients),
+}
+NAMED = {"rnn": ("hs",), "lstm": ("hs", "i", "f", "c_tilde", "o", "c"), "gru": ("hs", "r", "z", "n", "n_h")}
+
+
+def cell_problem(rng, cell, N, T, D, H, with_c0):
+    x, h0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H))
+    if cell == "rnn":
+        return (x, h0, 0.5 * rng.standard_normal((D, H)), 0.5 * rng.standard_normal((H, H)), rng.standard_normal(H)), {}
+    G = 4 if cell == "lstm" else 3
+    args = (x, h0, *weights(rng, D, H, G)) + ((rng.standard_normal(H),) if cell == "gru" else ())
+    return args, ({"c0": rng.standard_normal((N, H))} if with_c0 and cell == "lstm" else {})
+
+
+@pytest.mark.parametrize("cell, with_c0", [("rnn", False), ("lstm", False), ("lstm", True), ("gru", False)])
+@pytest.mark.parametrize("mask", [None, MASK, np.array([[1, 1, 1, 1, 1], [0, 0, 0, 0, 0], [1, 1, 0, 0, 0]], bool)])
+def test_fast_path_equals_readable_path(rng, cell, mask, with_c0):
+    args, options = cell_problem(rng, cell, 3, 5, 4, 3, with_c0)
+    (fwd, bwd, deltas_of), (fwd_fast, bwd_fast, deltas_of_fast) = READABLE[cell], FAST[cell]
+    hs, cache = fwd(*args, mask, **options)
+    hs_fast, cache_fast = fwd_fast(*args, mask, **options)
+    for name in NAMED[cell]:  # the states and the named, batch-first arrays of the caches
+        assert cache_fast[name].shape == cache[name].shape == hs.shape, name
+        np.testing.assert_allclose(cache_fast[name], cache[name], rtol=1e-12, atol=1e-13, err_msg=name)
+    np.testing.assert_array_equal(hs_fast, cache_fast["hs"])
+    dhs = rng.standard_normal(hs.shape)
+    extra = {"dc_final": rng.standard_normal(hs[:, 0].shape)} if cell == "lstm" else {}
+    readable = (*bwd(dhs, cache, **extra), deltas_of(dhs, cache, **extra))
+    for got_cache in (cache_fast, cache):  # the readable backward reads the tuned cache too
+        for name, got, want in zip(
+            ("dx", "dh0", "dW_x", "dW_h", "db", "last", "deltas"),
+            (*bwd(dhs, got_cache, **extra), deltas_of(dhs, got_cache, **extra)),
+            readable,
+            strict=False,
+        ):
+            assert got.shape == want.shape and rel_error(got, want) < 1e-12, name
+    fast = (*bwd_fast(dhs, cache_fast, **extra), deltas_of_fast(dhs, cache_fast, **extra))
+    assert len(fast) == len(readable)
+    for i, (got, want) in enumerate(zip(fast, readable, strict=True)):  # dc0 for the LSTM, db_hn for the GRU
+        assert got.shape == want.shape and got.dtype == want.dtype and rel_error(got, want) < 1e-12, i
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_fast_path_keeps_float32(rng, cell):
+    args, _ = cell_problem(rng, cell, 2, 3, 2, 3, False)
+    args = tuple(a.astype(np.float32) for a in args)
+    for fwd, bwd, deltas_of in (READABLE[cell], FAST[cell]):
+        hs, cache = fwd(*args, MASK[:2, :3])
+        assert hs.dtype == np.float32
+        assert all(g.dtype == np.float32 for g in bwd(np.ones_like(hs), cache))
+        assert deltas_of(np.ones_like(hs), cache).dtype == np.float32
+
+
+def test_recurrent_layer_runs_the_fast_path():
+    from rnnlib.recurrent import CELLS
+
+    for name, (fwd, bwd, deltas_of) in FAST.items():
+        cell = CELLS[name]
+        assert (cell.forward, cell.backward, cell.state_gradients) == (fwd, bwd, deltas_of)
+
+
+# ---- gradient checks of the readable sequence functions ----
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("mask", [None, MASK])
+def test_readable_sequence_gradients(rng, cell, mask):
+    args, options = cell_problem(rng, cell, 3, 5, 2, 3, True)
+    fwd, bwd, _ = READABLE[cell]
+    names = ["x", "h0", "W_x", "W_h", "b"] + (["b_hn"] if cell == "gru" else [])
+    arrays = dict(zip(names, args, strict=True)) | options
+    hs, cache = fwd(*args, mask, **options)
+    dhs = rng.standard_normal(hs.shape)
+    extra = {"dc_final": rng.standard_normal(hs[:, 0].shape)} if cell == "lstm" else {}
+    grads = bwd(dhs, cache, **extra)
+    names += ["c0"] if cell == "lstm" else []
+
+    def loss():
+        hs, cache = fwd(*(arrays[k] for k in names[:len(args)]), mask, **{k: arrays[k] for k in options})
+        final_c = np.sum(lstm_gates(cache)["c"][:, -1] * extra["dc_final"]) if extra else 0.0
+        return float(np.sum(hs * dhs) + final_c)
+
+    check_gradients(loss, arrays, dict(zip(names, grads, strict=True)))
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_readable_state_gradients_are_dL_dh_t(rng, cell):
+    # delta_t is dL/dh_t with everything else (the LSTM's c_t) held fixed: restart from h_t and differentiate
+    args, _ = cell_problem(rng, cell, 2, 4, 2, 3, False)
+    fwd, _, deltas_of = READABLE[cell]
+    x, h0, *w = args
+    hs, cache = fwd(*args)
+    dhs = rng.standard_normal(hs.shape)
+    deltas = deltas_of(dhs, cache)
+    s = 1
+    h_s = hs[:, s].copy()
+    c0 = {"c0": lstm_gates(cache)["c"][:, s]} if cell == "lstm" else {}
+
+    def loss():
+        return float(np.sum(h_s * dhs[:, s]) + np.sum(fwd(x[:, s + 1 :], h_s, *w, **c0)[0] * dhs[:, s + 1 :]))
+
+    assert rel_error(numerical_gradient(loss, h_s), deltas[:, s]) < 1e-7

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from rnnlib._gates import gate_blocks, gate_weight_grads
+from rnnlib._fast import gate_blocks, gate_weight_grads
 
 
 @pytest.mark.parametrize("G", [1, 3, 4])

@@ -222,7 +222,7 @@ def test_jacobians_by_backprop_follow_a_mask(rng):
 def test_jacobians_by_backprop_work_for_lstm_and_gru(rng):
     # the probe chapter 6 uses: dh_T/dh_t through any backward pass that reports its deltas
     from rnnlib.gru import gru_forward, gru_state_gradients
-    from rnnlib.lstm import lstm_forward, lstm_state_gradients
+    from rnnlib.lstm import lstm_forward, lstm_gates, lstm_state_gradients
 
     N, T, D, H = 2, 5, 3, 4
     x, h0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H))
@@ -247,7 +247,7 @@ def test_jacobians_by_backprop_work_for_lstm_and_gru(rng):
 
     hs, cache = lstm_forward(x, h0, *lstm)
     P = jacobians_by_backprop(lstm_state_gradients, hs, cache)
-    cs = cache["cs"] if cache["cs"].shape == (N, T, H) else cache["cs"].transpose(1, 0, 2)  # whatever the layout
+    cs = lstm_gates(cache)["c"]
     for s in range(T - 1):  # the cell state c_s is held fixed: restart from (h_s, c_s) and nudge h_s only
         J = tail_jacobian(lambda h, s=s: lstm_forward(x[:, s + 1 :], h, *lstm, c0=cs[:, s])[0], s, hs[:, s].copy())
         assert rel_error(J, P[:, s]) < 1e-7, ("lstm", s)
@@ -453,7 +453,7 @@ def test_cell_state_gradients_match_lstm_backward_at_the_start():
     out = lstm_backward(v, cache)
     dcs = cell_state_gradients(lstm_state_gradients(v, cache), cache)
     assert dcs.shape == hs.shape
-    f_1 = cache["gates"][0, 1]  # the forget gate of step 1 (the cache holds gates as (T, 4, N, H))
+    f_1 = cache["f"][:, 0]  # the forget gate of step 1
     np.testing.assert_allclose(dcs[:, 0] * f_1, out[5], rtol=1e-12, atol=1e-14)  # dL/dc_0 = f_1 * dL/dc_1
 
 
@@ -466,9 +466,9 @@ def test_cell_state_gradients_match_finite_differences(s):
 
     x, W_x, W_h, b, v, hs, cache = _lstm_case()
     dcs = cell_state_gradients(lstm_state_gradients(v, cache), cache)
-    c_s = cache["cs"][s].copy()
+    c_s = cache["c"][:, s].copy()
 
-    o_s = cache["gates"][s, 3]  # the output gate of step t, which does not depend on c_t
+    o_s = cache["o"][:, s]  # the output gate of step t, which does not depend on c_t
 
     def tail_loss():
         h_s = o_s * np.tanh(c_s)  # h_t moves with c_t
@@ -480,12 +480,25 @@ def test_cell_state_gradients_match_finite_differences(s):
     assert rel_error(numerical_gradient(tail_loss, c_s), dcs[:, s]) < 1e-7
 
 
+def test_cell_state_gradients_read_the_tuned_cache_too():
+    # the recurrent layer's LSTM (rnnlib._fast) keeps the same named gates: the same dL/dc_t
+    from rnnlib._fast import lstm_forward_fast, lstm_state_gradients_fast
+    from rnnlib.gradients import cell_state_gradients
+    from rnnlib.lstm import lstm_state_gradients
+
+    x, W_x, W_h, b, v, hs, cache = _lstm_case()
+    _, fast = lstm_forward_fast(x, cache["h0"], W_x, W_h, b, c0=cache["c0"])
+    expected = cell_state_gradients(lstm_state_gradients(v, cache), cache)
+    got = cell_state_gradients(lstm_state_gradients_fast(v, fast), fast)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+
+
 def test_cell_state_gradients_errors():
     from rnnlib.gradients import cell_state_gradients
     from rnnlib.lstm import lstm_forward
 
     *_, v, hs, cache = _lstm_case()
-    with pytest.raises(TypeError, match="cache must be the dict returned by lstm_forward"):
+    with pytest.raises(TypeError, match="cache must be the one returned by lstm_forward; this one has no 'i'"):
         cell_state_gradients(v, {"hs": hs})
     with pytest.raises(ValueError, match=r"deltas must have shape"):
         cell_state_gradients(v[:, :-1], cache)

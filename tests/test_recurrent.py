@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from rnnlib import check_gradients, check_layer_gradients, numerical_gradient, rel_error
-from rnnlib.gru import gru_backward, gru_forward, gru_state_gradients
-from rnnlib.lstm import lstm_backward, lstm_forward, lstm_state_gradients
+from rnnlib._fast import gru_forward_fast, lstm_forward_fast
+from rnnlib.gru import gru_backward, gru_forward, gru_gates, gru_state_gradients
+from rnnlib.lstm import lstm_backward, lstm_forward, lstm_gates, lstm_state_gradients
 from rnnlib.recurrent import CELLS, Recurrent, get_cell, reverse_indices
 
 MASK = np.array([[1, 1, 1, 1], [1, 1, 0, 0], [1, 0, 0, 0]], bool)
@@ -43,17 +44,21 @@ def test_gru_one_step_by_hand():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_gates_saturate_without_overflow(rng, dtype):
-    # Pre-activations of +-1000: the sigmoid gates, computed through tanh, must give exactly 0 or 1
+@pytest.mark.parametrize("fast", [False, True])
+def test_gates_saturate_without_overflow(rng, dtype, fast):
+    # Pre-activations of +-1000: the sigmoid gates (through tanh on the tuned path) must give exactly 0 or 1.
+    # exp(-1000) underflowing to 0 is the right answer, so only overflow and invalid values are errors.
+    lstm, gru = (lstm_forward_fast, gru_forward_fast) if fast else (lstm_forward, gru_forward)
     x = np.array([[[1000.0], [-1000.0]]], dtype)  # (N, T, D) = (1, 2, 1)
-    with np.errstate(all="raise"):
-        hs, cache = lstm_forward(x, np.zeros((1, 1), dtype), np.ones((1, 4), dtype), np.zeros((1, 4), dtype),
-                                 np.zeros(4, dtype))  # fmt: skip
-        np.testing.assert_array_equal(cache["gates"][:, :, 0, 0], [[1, 1, 1, 1], [0, 0, -1, 0]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        hs, cache = lstm(x, np.zeros((1, 1), dtype), np.ones((1, 4), dtype), np.zeros((1, 4), dtype), np.zeros(4, dtype))
+        gates = [lstm_gates(cache)[k][0, :, 0] for k in ("i", "f", "c_tilde", "o")]
+        np.testing.assert_array_equal(np.stack(gates, axis=1), [[1, 1, 1, 1], [0, 0, -1, 0]])
         assert hs.dtype == dtype
-        hs, cache = gru_forward(x, np.zeros((1, 1), dtype), np.ones((1, 3), dtype), np.zeros((1, 3), dtype),
-                                np.zeros(3, dtype), np.zeros(1, dtype))  # fmt: skip
-        np.testing.assert_array_equal(cache["gates"][:, :, 0, 0], [[1, 1, 1], [0, 0, -1]])
+        hs, cache = gru(x, np.zeros((1, 1), dtype), np.ones((1, 3), dtype), np.zeros((1, 3), dtype),
+                        np.zeros(3, dtype), np.zeros(1, dtype))  # fmt: skip
+        gates = [gru_gates(cache)[k][0, :, 0] for k in ("r", "z", "n")]
+        np.testing.assert_array_equal(np.stack(gates, axis=1), [[1, 1, 1], [0, 0, -1]])
         assert hs.dtype == dtype
 
 
@@ -180,7 +185,7 @@ def test_gated_deltas_are_total_state_gradients(rng, kind):
     deltas = deltas_of(dhs, cache)
     np.testing.assert_array_equal(deltas[:, -1], dhs[:, -1])  # nothing comes back from after the last step
     # delta at the first step equals dL/dh0 propagated one step: check it against dh0 of the tail
-    _, tail_cache = fwd(x[:, 1:], hs[:, 0], *weights, **({"c0": cache["cs"][0]} if kind == "lstm" else {}))
+    _, tail_cache = fwd(x[:, 1:], hs[:, 0], *weights, **({"c0": cache["c"][:, 0]} if kind == "lstm" else {}))
     tail = bwd(dhs[:, 1:], tail_cache)
     np.testing.assert_allclose(deltas[:, 0], tail[1], atol=1e-12)
 
@@ -237,12 +242,12 @@ def test_backward_names_dhs_of_the_wrong_width_and_a_foreign_cache(rng):
 
 @pytest.mark.parametrize("value", ["False", 0, 1, None])
 def test_bidirectional_must_be_a_bool(value):
-    from rnnlib import ManyToOneClassifier
+    from rnnlib import ManyToOne
 
     with pytest.raises(TypeError, match="bidirectional must be True or False; got"):
         Recurrent("rnn", 2, 3, bidirectional=value)
     with pytest.raises(TypeError, match="bidirectional must be True or False; got"):
-        ManyToOneClassifier(5, 3, np.random.default_rng(0), bidirectional=value)
+        ManyToOne(vocab_size=5, hidden_size=3, rng=np.random.default_rng(0), bidirectional=value)
 
 
 def test_bidirectional_rejects_a_left_padded_mask(rng):

@@ -13,7 +13,7 @@ from rnnlib import (
     rnn_step_backward,
     rnn_step_forward,
 )
-from rnnlib._rnn_fast import rnn_backward_fast, rnn_forward_fast, rnn_state_gradients_fast
+from rnnlib._fast import rnn_backward_fast, rnn_forward_fast, rnn_state_gradients_fast
 
 ACTS = ["tanh", "relu", "sigmoid", "linear"]
 
@@ -191,14 +191,6 @@ def test_readable_backward_is_a_loop_of_step_backwards(rng):
     np.testing.assert_allclose(dh0, dh, rtol=1e-13)
     for got, want in zip((dWx, dWh, db), sums):
         np.testing.assert_allclose(got, want, rtol=1e-13)
-
-
-def test_recurrent_layer_uses_the_fast_path():
-    from rnnlib import recurrent
-
-    cell = recurrent.CELLS["rnn"]
-    assert cell.forward is rnn_forward_fast and cell.backward is rnn_backward_fast
-    assert cell.state_gradients is rnn_state_gradients_fast
 
 
 def test_no_overflow_at_extreme_inputs(rng):
