@@ -152,3 +152,59 @@ def test_minibatches_draw_a_fresh_order_from_the_generator_every_pass():
     leading = [next(minibatches(np.arange(n), batch_size=2, rng=rng))[0][0] for _ in range(passes)]
     counts = np.bincount(leading, minlength=n)
     assert np.abs(counts - passes / n).max() < 5 * np.sqrt(passes * (1 / n) * (1 - 1 / n))  # 5 standard deviations
+
+
+def test_data_errors_name_the_argument():
+    cases = [
+        (lambda: Vocabulary(["a", 3]), TypeError, "tokens must be strings; got int 3"),
+        (lambda: Vocabulary.fit("the film"), TypeError, r"corpus must be a list of token lists, e\.g\. \[tokenize"),
+        (lambda: Vocabulary.fit([["a"]], max_size=0), ValueError, "max_size must be a positive int; got 0"),
+        (lambda: Vocabulary.fit([["a"]], max_size=1), ValueError, "max_size must be at least 2 .*; got 1"),
+        (lambda: pad_sequences("abc"), TypeError, "sequences must be a list of sequences; got str 'abc'"),
+        (lambda: pad_sequences(s for s in [[1]]), TypeError, "sequences must be a list of sequences; got generator"),
+        (lambda: pad_sequences([[1], [[1], [2]]]), ValueError, r"sequence 1 must be a flat list of ids like sequence 0"),
+        (lambda: pad_sequences([np.ones((2, 2)), np.ones(3)]), ValueError, r"sequence 1 must be a \(T_n, D\) float array"),
+        (lambda: pad_sequences([[1]], max_len=0), ValueError, "max_len must be a positive int; got 0"),
+        (lambda: one_hot(np.array([0]), 0), ValueError, "num_classes must be a positive int; got 0"),
+        (lambda: next(minibatches(batch_size=2, rng=np.random.default_rng(0))), ValueError, "needs at least one array"),
+        (lambda: bag_of_words(np.array([[1]]), 0), ValueError, "vocab_size must be a positive int; got 0"),
+        (lambda: bag_of_words(np.array([[0.5]]), 3), TypeError, "ids must be an integer array"),
+        (lambda: bag_of_words(np.array([[5]]), 3), ValueError, r"ids must hold ids in \[0, 3\); got 5"),
+        (lambda: bag_of_words(np.array([1, 2]), 3), ValueError, r"ids must have shape \(N, T\); got \(2,\)"),
+    ]
+    for call, error, message in cases:
+        with pytest.raises(error, match=message):
+            call()
+
+
+def test_vocabulary_gives_each_token_one_id():
+    """Repeated tokens, or the special tokens passed again, do not get a second id."""
+    v = Vocabulary(["a", "b", "a", PAD, UNK, "b", "c"])
+    assert v.id_to_token == [PAD, UNK, "a", "b", "c"]
+    assert v.token_to_id == {PAD: 0, UNK: 1, "a": 2, "b": 3, "c": 4}
+    assert Vocabulary.fit([["a", "b"]], max_size=2).id_to_token == [PAD, UNK]  # the smallest vocabulary
+    assert v.decode(range(2, 5)) == ["a", "b", "c"]  # any iterable of ids, not only lists
+    assert v.decode(i for i in [4, 0, 2]) == ["c", "a"]
+
+
+def test_vocabulary_repr_shows_the_first_five_tokens():
+    assert repr(Vocabulary(list("abcde"))) == "Vocabulary(size=7, tokens=[<pad>, <unk>, a, b, c, d, e])"
+    assert repr(Vocabulary(list("abcdef"))) == "Vocabulary(size=8, tokens=[<pad>, <unk>, a, b, c, d, e, ...])"
+
+
+def test_padding_keeps_the_inputs_dtype():
+    """float32 features stay float32 (a model in float32 would otherwise be upcast), one-hot
+    vectors take the dtype asked for, and padded ids are int64 whatever integer type the pad
+    value has (an int8 pad must not wrap id 300 around)."""
+    feats, _ = pad_sequences([np.ones((2, 3), dtype=np.float32), np.ones((1, 3), dtype=np.float32)])
+    assert feats.dtype == np.float32
+    single, mask = pad_sequences([np.ones((2, 3))], max_len=3)  # one sequence is a batch too
+    assert single.shape == (1, 3, 3) and mask.tolist() == [[True, True, False]]
+    ids, _ = pad_sequences([[300], [1, 2]], pad_value=np.int8(0))
+    assert ids.dtype == np.int64 and ids.tolist() == [[300, 0], [1, 2]]
+    assert one_hot(np.array([1]), 3, dtype=np.float32).dtype == np.float32
+
+
+def test_bag_of_words_without_a_mask_skips_only_padding():
+    """Without a mask, id 0 (<pad>) is left out; id 1 (<unk>) is a word like any other."""
+    np.testing.assert_array_equal(bag_of_words(np.array([[2, 1, 1, 0, 0]]), 3), [[0, 2, 1]])
