@@ -1,14 +1,51 @@
 """rnnlib: the small, tested, pure-numpy library behind the course
 "Recurrent Neural Networks from Basic to Advanced".
 
-Conventions, once for the whole package:
+The contract every module keeps (``tests/test_contract.py`` checks it across the package):
 
-- arrays are batch-first: inputs x (N, T, D), token ids (N, T), masks (N, T),
-  hidden states h (N, H) and hs (N, T, H), scores (N, T, V);
-- every layer is a ``*_forward(...) -> (out, cache)`` and ``*_backward(dout, cache)``
-  pair, the backward returning gradients in the order of the forward inputs;
-- anything random takes ``rng: np.random.Generator``; there is no global seed;
-- public functions check their inputs and say what they expected and received.
+1. **Batch-first arrays.**  The batch axis comes first, then time: inputs x (N, T, D),
+   token ids (N, T), masks (N, T) (True on real steps, right-padded), one state h (N, H),
+   all states hs (N, T, H) (or (N, T, 2H) when bidirectional), scores (N, T, V), one
+   output per sequence (N, K).  Parameters are (fan_in, fan_out) matrices used as
+   ``x @ W``, and recurrent cells pack their gates side by side, W_x (D, G*H).
+
+2. **Layers are forward/backward pairs.**  ``*_forward(inputs..., mask=None, options)``
+   returns ``(out, cache)``: the output, then one cache for the backward pass (a cell's
+   single step that carries two states returns ``(h, c, cache)``).
+   ``*_backward(dout, cache)`` takes the upstream gradient of every output and returns
+   one gradient per float array the forward took, in the forward's order (integer ids,
+   masks and options have none): ``rnn_backward`` returns (dx, dh0, dW_xh, dW_hh, db_h)
+   for ``rnn_forward(x, h0, W_xh, W_hh, b_h)``.  Gradients from outside the layer that
+   reach a value other than ``out`` come in as keywords (``dc_final=``, ``dweights=``).
+   Layer objects with a parameter dict follow the same rule: ``Recurrent.backward``
+   returns ``(dx, dh0, grads)``, grads a dict keyed like the parameters.
+
+3. **Caches are batch-first too.**  A cache holds what the backward pass reads, under
+   names: a recurrent layer's ``cache["hs"]`` is its states (N, T, H), and every gate of
+   the LSTM and GRU is an (N, T, H) array read with ``lstm_gates`` / ``gru_gates``.
+   Keys that begin with ``_`` are the private storage of a tuned implementation.
+
+4. **Models.**  A model keeps its parameters in ``model.params`` (name -> array) and has
+   ``loss(*batch) -> (loss, grads)``, grads keyed like ``params``; where it exposes
+   them, ``forward(inputs) -> (out, cache)`` and ``backward(dout, cache) -> grads``.
+
+5. **A fixed number of results.**  No function returns a different number of values
+   depending on an argument: no ``return_*`` flags.  A second result that is wanted only
+   sometimes has its own function: ``rnn_state_gradients`` (and the LSTM's and GRU's)
+   beside ``rnn_backward``, ``Recurrent.state_gradients`` and a model's
+   ``state_gradients`` for the deltas dL/dh_t (N, T, H); ``translate_with_attention``
+   beside ``translate``.
+
+6. **Randomness is injected.**  Anything random takes ``rng: np.random.Generator``;
+   there is no global seed, and the same generator state gives the same result.
+
+7. **Errors say what was expected and what was received**, naming the argument:
+   ``W_xh must have shape (D=2, H=6) (set by x); got (5, 6) (axis 0 is 5, expected 2)``.
+
+8. **Readable code first.**  ``rnn.py``, ``lstm.py`` and ``gru.py`` hold the cells as the
+   chapters quote them: step functions, and sequence functions that loop over them.
+   The tuned versions that :class:`rnnlib.recurrent.Recurrent` runs live apart, in
+   ``rnnlib._fast``, and the tests hold the two to each other to 1e-12.
 
 Importing rnnlib limits BLAS to one thread unless OPENBLAS_NUM_THREADS, OMP_NUM_THREADS
 or MKL_NUM_THREADS is set (see rnnlib/_threads.py): the course's matrices are small.

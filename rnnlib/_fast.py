@@ -190,7 +190,7 @@ def lstm_forward_fast(
 
     Same parameters and results.  The cache holds the same named, batch-first arrays as
     lstm_forward's (views of time-major storage) and, for :func:`lstm_backward_fast`, that
-    storage: ``"gates"`` (T, 4, N, H) and ``"tanh_cs"`` (T, N, H).
+    storage, under private keys: ``"_gates"`` (T, 4, N, H) and ``"_tanh_cs"`` (T, N, H).
     """
     x, h0, W_x, W_h, b, mask, c0 = _lstm_inputs(x, h0, W_x, W_h, b, mask, c0)
     N, T, _ = x.shape
@@ -228,7 +228,7 @@ def lstm_forward_fast(
     out = _batch_first(hs)
     cache = {"x": x, "h0": h0, "c0": c0, "W_x": W_x, "W_h": W_h, "mask": mask, "hs": out, "c": _batch_first(cs)}
     cache |= {k: _batch_first(gates[:, g]) for g, k in enumerate(("i", "f", "c_tilde", "o"))}
-    cache |= {"gates": gates, "tanh_cs": tanh_cs}
+    cache |= {"_gates": gates, "_tanh_cs": tanh_cs}  # time-major storage, private to this module
     return out, cache
 
 
@@ -254,8 +254,8 @@ def _lstm_loop(
 ) -> tuple[Array, Array, Array, Array | None]:
     """The backward loop over time: dL/da_t of every step, time-major and packed like the weights
     (T, N, 4H), dL/dh0, dL/dc0 and, if ``keep_deltas``, the deltas dL/dh_t batch-first (N, T, H)."""
-    check_cache(cache, "lstm_forward_fast", ("h0", "c0", "W_h", "gates", "hs", "c", "tanh_cs", "mask"))
-    h0, c0, W_h, gates, tanh_cs, mask = (cache[k] for k in ("h0", "c0", "W_h", "gates", "tanh_cs", "mask"))
+    check_cache(cache, "lstm_forward_fast", ("h0", "c0", "W_h", "_gates", "hs", "c", "_tanh_cs", "mask"))
+    h0, c0, W_h, gates, tanh_cs, mask = (cache[k] for k in ("h0", "c0", "W_h", "_gates", "_tanh_cs", "mask"))
     hs, cs = cache["hs"].transpose(1, 0, 2), cache["c"].transpose(1, 0, 2)  # the time-major storage: no copy
     T, N, H = hs.shape
     s = Shapes()
@@ -310,7 +310,7 @@ def gru_forward_fast(
 
     Same parameters and results.  The cache holds the same named, batch-first arrays as
     gru_forward's (views of time-major storage) and, for :func:`gru_backward_fast`, the
-    gates' storage ``"gates"`` (T, 3, N, H).
+    gates' storage under a private key, ``"_gates"`` (T, 3, N, H).
     """
     x, h0, W_x, W_h, b, b_hn, mask = _gru_inputs(x, h0, W_x, W_h, b, b_hn, mask)
     N, T, _ = x.shape
@@ -346,7 +346,7 @@ def gru_forward_fast(
     out = _batch_first(hs)
     cache = {"x": x, "h0": h0, "W_x": W_x, "W_h": W_h, "mask": mask, "hs": out, "n_h": _batch_first(hns)}
     cache |= {k: _batch_first(gates[:, g]) for g, k in enumerate(("r", "z", "n"))}
-    cache["gates"] = gates
+    cache["_gates"] = gates  # time-major storage, private to this module
     return out, cache
 
 
@@ -369,8 +369,8 @@ def gru_state_gradients_fast(dhs: Array, cache: dict[str, Any]) -> Array:
 def _gru_loop(dhs: Array, cache: dict[str, Any], keep_deltas: bool) -> tuple[Array, Array, Array, Array | None]:
     """The backward loop over time: dL/d(x_t W_x + b) and dL/d(h_{t-1} W_h) of every step,
     time-major (T, N, 3H), dL/dh0 and, if ``keep_deltas``, the deltas dL/dh_t batch-first (N, T, H)."""
-    check_cache(cache, "gru_forward_fast", ("h0", "W_h", "gates", "n_h", "hs", "mask"))
-    h0, W_h, gates, mask = (cache[k] for k in ("h0", "W_h", "gates", "mask"))
+    check_cache(cache, "gru_forward_fast", ("h0", "W_h", "_gates", "n_h", "hs", "mask"))
+    h0, W_h, gates, mask = (cache[k] for k in ("h0", "W_h", "_gates", "mask"))
     hs, hns = cache["hs"].transpose(1, 0, 2), cache["n_h"].transpose(1, 0, 2)  # the time-major storage: no copy
     T, N, H = hs.shape
     dhs = Shapes().floats("dhs", dhs, (N, T, H)).transpose(1, 0, 2)  # time-major view

@@ -150,7 +150,7 @@ def test_backward_does_not_depend_on_how_hs_is_stored(rng):
         np.testing.assert_allclose(g, e, rtol=1e-13, atol=1e-15)
 
 
-# The tuned path of rnnlib._rnn_fast (used by the Recurrent layer) against the readable one
+# The tuned path of rnnlib._fast (used by the Recurrent layer) against the readable one
 # that chapter 4 quotes: the states bit for bit, every gradient to 1e-12, with either cache.
 @pytest.mark.parametrize("activation", ACTS)
 @pytest.mark.parametrize("mask_name", list(MASKS))

@@ -1,0 +1,482 @@
+"""The contract written in rnnlib/__init__.py's docstring, checked across the whole package.
+
+Everything is found by introspection: every ``*_forward`` / ``*_backward`` pair in every module
+(the tuned ones of rnnlib._fast too), every ``*_state_gradients`` function, every entry of
+``CELLS``, the recurrent layer, and every class with a ``loss`` method.  A new layer or model
+that nobody registered here fails ``test_every_layer_is_checked`` or
+``test_every_model_is_checked`` until it is given an example below, and then every rule is
+checked for it.  The signature rules (no ``return_*`` flag, no union of tuples of different
+lengths) read every public callable of the package.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import pkgutil
+import re
+import typing
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import rnnlib
+from rnnlib.recurrent import CELLS, Recurrent
+
+# Every size different, so that an array stored time-major, (T, N, ...), cannot pass for a batch-first one.
+N, T, D, H = 3, 5, 2, 4
+V, K, S, A = 7, 6, 8, 9  # vocabulary, output classes, source length, attention units
+MASK = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 0, 0, 0, 0]], bool)  # right-padded, one row per sequence
+MODULES = [importlib.import_module(f"rnnlib.{m.name}") for m in pkgutil.iter_modules(rnnlib.__path__)]
+
+
+def _own(module: Any, kind: Callable[[object], bool]) -> dict[str, Any]:
+    """The public functions or classes a module defines itself (not the ones it imports)."""
+    return {
+        name: obj
+        for name, obj in vars(module).items()
+        if not name.startswith("_") and kind(obj) and obj.__module__ == module.__name__
+    }
+
+
+def _layer_pairs() -> dict[str, tuple[Callable[..., Any], Callable[..., Any] | None]]:
+    pairs = {}
+    for mod in MODULES:
+        functions = _own(mod, inspect.isfunction)
+        for name, forward in functions.items():
+            if m := re.fullmatch(r"(\w+)_forward(_fast)?", name):
+                pairs[f"{mod.__name__}.{name}"] = (forward, functions.get(f"{m[1]}_backward{m[2] or ''}"))
+    return pairs
+
+
+PAIRS = _layer_pairs()
+
+
+def _public_callables() -> list[tuple[str, Callable[..., Any]]]:
+    found = []
+    for mod in MODULES:
+        for name, obj in _own(mod, lambda o: inspect.isfunction(o) or inspect.isclass(o)).items():
+            found.append((f"{mod.__name__}.{name}", obj))
+            if inspect.isclass(obj):
+                for attr, member in vars(obj).items():
+                    if inspect.isfunction(member) and (not attr.startswith("_") or attr == "__init__"):
+                        found.append((f"{mod.__name__}.{name}.{attr}", member))
+    return found
+
+
+# ---------------------------------------------------------------- examples of every layer
+
+
+def _floats(rng: np.random.Generator, *shape: int, scale: float = 0.5) -> np.ndarray:
+    return scale * rng.standard_normal(shape)
+
+
+def _recurrent(cell: str, step: bool) -> Callable[[np.random.Generator], tuple[dict, dict]]:
+    """Inputs of a cell's forward function (all of one step, or a sequence), in the forward's order."""
+
+    def make(rng: np.random.Generator) -> tuple[dict, dict]:
+        G = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+        x = _floats(rng, N, D) if step else _floats(rng, N, T, D)
+        inputs = {"x": x, ("h_prev" if step else "h0"): _floats(rng, N, H)}
+        if step and cell == "lstm":
+            inputs["c_prev"] = _floats(rng, N, H)
+        names = ("W_xh", "W_hh", "b_h") if cell == "rnn" else ("W_x", "W_h", "b")
+        inputs |= dict(zip(names, (_floats(rng, D, G * H), _floats(rng, H, G * H), _floats(rng, G * H)), strict=True))
+        if cell == "gru":
+            inputs["b_hn"] = _floats(rng, H)
+        options = {} if step else {"mask": MASK}
+        if cell == "lstm" and not step:
+            inputs["c0"] = _floats(rng, N, H)
+        return inputs, options
+
+    return make
+
+
+def _attention(score: str) -> Callable[[np.random.Generator], tuple[dict, dict]]:
+    def make(rng: np.random.Generator) -> tuple[dict, dict]:
+        inputs = {"query": _floats(rng, N, T, H), "keys": _floats(rng, N, S, H)}
+        if score == "additive":
+            inputs |= {"W_q": _floats(rng, H, A), "W_k": _floats(rng, H, A), "omega": _floats(rng, A)}
+        return inputs, {"mask": np.arange(S) < np.array([S, 4, 1])[:, None]}
+
+    return make
+
+
+#: For every layer: rng -> (its array inputs in the forward's order, by name; its other arguments).
+LAYERS: dict[str, Callable[[np.random.Generator], tuple[dict, dict]]] = {
+    "rnnlib.rnn.rnn_step_forward": _recurrent("rnn", step=True),
+    "rnnlib.lstm.lstm_step_forward": _recurrent("lstm", step=True),
+    "rnnlib.gru.gru_step_forward": _recurrent("gru", step=True),
+    "rnnlib.rnn.rnn_forward": _recurrent("rnn", step=False),
+    "rnnlib.lstm.lstm_forward": _recurrent("lstm", step=False),
+    "rnnlib.gru.gru_forward": _recurrent("gru", step=False),
+    "rnnlib._fast.rnn_forward_fast": _recurrent("rnn", step=False),
+    "rnnlib._fast.lstm_forward_fast": _recurrent("lstm", step=False),
+    "rnnlib._fast.gru_forward_fast": _recurrent("gru", step=False),
+    "rnnlib.layers.embedding_forward": lambda rng: ({"ids": rng.integers(0, V, (N, T)), "W": _floats(rng, V, D)}, {}),
+    "rnnlib.layers.temporal_affine_forward": lambda rng: (
+        {"hs": _floats(rng, N, T, H), "W": _floats(rng, H, V), "b": _floats(rng, V)},
+        {},
+    ),
+    "rnnlib.layers.last_step_affine_forward": lambda rng: (
+        {"hs": _floats(rng, N, T, H), "W": _floats(rng, H, K), "b": _floats(rng, K)},
+        {"mask": MASK},
+    ),
+    "rnnlib.attention.additive_attention_forward": _attention("additive"),
+    "rnnlib.attention.dot_attention_forward": _attention("dot"),
+    "rnnlib.regularisation.dropout_forward": lambda rng: ({"x": _floats(rng, N, T, H)}, {"rate": 0.3, "rng": 7}),
+}
+#: The recurrent layers among them: sequence in, states hs (N, T, H) out.
+RECURRENT = sorted(n for n in LAYERS if re.search(r"\.(rnn|lstm|gru)_forward", n))
+
+
+def _call(forward: Callable[..., Any], inputs: dict, options: dict) -> tuple:
+    # a generator in the options is re-created for every call, so that every call draws the same numbers
+    options = options | ({"rng": np.random.default_rng(options["rng"])} if "rng" in options else {})
+    result = forward(**inputs, **options)
+    assert isinstance(result, tuple), f"a forward function returns a tuple (out, cache); got {type(result).__name__}"
+    return result
+
+
+def _arrays(tree: object, key: str = "") -> list[tuple[str, np.ndarray]]:
+    """Every array in a cache, with its key, except the private storage under keys starting with '_'."""
+    if isinstance(tree, dict):
+        return [a for k, v in tree.items() if not str(k).startswith("_") for a in _arrays(v, f"{key}[{k!r}]")]
+    if isinstance(tree, (list, tuple)):
+        return [a for i, v in enumerate(tree) for a in _arrays(v, f"{key}[{i}]")]
+    return [(key, tree)] if isinstance(tree, np.ndarray) else []
+
+
+def _assert_batch_first(cache: object, where: str) -> None:
+    for key, a in _arrays(cache):
+        assert not (a.ndim >= 2 and a.shape[0] == T), f"{where}: cache{key} of shape {a.shape} is time-major"
+
+
+def _tuple_length(annotation: str) -> int | None:
+    """How many values a return annotation promises: n for tuple[A, B, ...n], 1 for anything but a tuple,
+    None for a tuple of any length (tuple[A, ...])."""
+    node = ast.parse(annotation, mode="eval").body
+    if isinstance(node, ast.Subscript) and ast.unparse(node.value) in ("tuple", "Tuple", "typing.Tuple"):
+        elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        return None if any(isinstance(e, ast.Constant) and e.value is Ellipsis for e in elts) else len(elts)
+    return 1
+
+
+def _gradients(result: object) -> tuple:
+    return result if isinstance(result, tuple) else (result,)
+
+
+# ---------------------------------------------------------------- layers
+
+
+def test_every_layer_is_checked():
+    # a new *_forward anywhere in rnnlib must be given an example in LAYERS, and so be checked by every test here
+    assert sorted(PAIRS) == sorted(LAYERS)
+
+
+@pytest.mark.parametrize("name", sorted(PAIRS))
+def test_every_forward_has_its_backward(name):
+    forward, backward = PAIRS[name]
+    assert backward is not None, f"{name} has no backward function beside it"
+    params = list(inspect.signature(backward).parameters)
+    n_outputs = _tuple_length(inspect.signature(forward).return_annotation)
+    assert n_outputs is not None and n_outputs >= 2, f"{name} must return (out, cache)"
+    # backward(one upstream gradient per output, cache, optional keywords)
+    assert params[n_outputs - 1] in ("cache", "mask"), f"{backward.__name__}{inspect.signature(backward)}"
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_forward_returns_batch_first_outputs_and_cache(name):
+    forward, _ = PAIRS[name]
+    inputs, options = LAYERS[name](np.random.default_rng(0))
+    *outs, cache = _call(forward, inputs, options)
+    assert len(outs) >= 1 and isinstance(cache, (dict, np.ndarray)), f"{name} must return (out, cache)"
+    for out in outs:
+        assert isinstance(out, np.ndarray) and out.shape[0] == N, f"{name}: output of shape {out.shape}"
+        if out.ndim == 3:
+            assert out.shape[1] == T, f"{name}: a sequence output is (N, T, ...); got {out.shape}"
+    _assert_batch_first(cache, name)
+    if name in RECURRENT:  # its states, batch-first, as returned
+        np.testing.assert_array_equal(cache["hs"], outs[0])
+        assert cache["hs"].shape == (N, T, H)
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_backward_returns_one_gradient_per_forward_input_in_order(name):
+    forward, backward = PAIRS[name]
+    rng = np.random.default_rng(1)
+    inputs, options = LAYERS[name](rng)
+    *outs, cache = _call(forward, inputs, options)
+    douts = [rng.standard_normal(o.shape) for o in outs]
+    grads = _gradients(backward(*douts, cache))
+    floats = {k: v for k, v in inputs.items() if np.issubdtype(np.asarray(v).dtype, np.floating)}
+    assert len(grads) == len(floats), f"{name}: {len(grads)} gradients for the inputs {list(floats)}"
+    assert _tuple_length(inspect.signature(backward).return_annotation) == len(floats), (
+        f"{backward.__name__}'s return annotation must promise exactly {len(floats)} values"
+    )
+    # in order: each gradient has its input's shape and is the derivative by that input (a directional check)
+    for (key, value), g in zip(floats.items(), grads, strict=True):
+        assert isinstance(g, np.ndarray) and g.shape == value.shape, f"{name}: d{key} {getattr(g, 'shape', g)}"
+        v = rng.standard_normal(value.shape)
+
+        def loss(eps: float, key: str = key, v: np.ndarray = v) -> float:
+            moved = inputs | {key: inputs[key] + eps * v}
+            return float(sum(np.sum(o * d) for o, d in zip(_call(forward, moved, options)[:-1], douts, strict=True)))
+
+        numeric = (loss(1e-6) - loss(-1e-6)) / 2e-6
+        assert numeric == pytest.approx(float(np.sum(g * v)), rel=1e-5, abs=1e-8), f"{name}: d{key}"
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_forward_errors_name_the_argument_and_what_it_got(name):
+    # the first input without its batch axis: the error names the argument and says what it received
+    forward, _ = PAIRS[name]
+    inputs, options = LAYERS[name](np.random.default_rng(2))
+    first = next(iter(inputs))
+    with pytest.raises((ValueError, TypeError)) as err:
+        _call(forward, inputs | {first: inputs[first][0]}, options)
+    assert str(err.value).startswith(first) and "got" in str(err.value), str(err.value)
+
+
+def _state_gradient_functions() -> dict[str, Callable[..., Any]]:
+    return {
+        f"{mod.__name__}.{name}": f
+        for mod in MODULES
+        for name, f in _own(mod, inspect.isfunction).items()
+        if re.fullmatch(r"(rnn|lstm|gru)_state_gradients(_fast)?", name)
+    }
+
+
+def test_every_recurrent_layer_reports_its_state_gradients():
+    assert {n.replace("_forward", "_state_gradients") for n in RECURRENT} == set(_state_gradient_functions())
+
+
+@pytest.mark.parametrize("name", sorted(_state_gradient_functions()))
+def test_state_gradients_are_deltas_of_the_backward_loop(name):
+    deltas_of = _state_gradient_functions()[name]
+    forward, backward = PAIRS[name.replace("_state_gradients", "_forward")]
+    rng = np.random.default_rng(3)
+    inputs, options = LAYERS[name.replace("_state_gradients", "_forward")](rng)
+    hs, cache = _call(forward, inputs, options | {"mask": None})
+    dhs = rng.standard_normal(hs.shape)
+    deltas = deltas_of(dhs, cache)
+    assert isinstance(deltas, np.ndarray) and deltas.shape == (N, T, H)
+    np.testing.assert_array_equal(deltas[:, -1], dhs[:, -1])  # nothing comes back from after the last step
+    # one step before the first: dL/dh0 is delta_1 carried back through step 1, so a layer started at step 2
+    # from h_1 (and, for the LSTM, c_1) has dh0 = delta_1 - dhs[:, 0]
+    tail = inputs | {"x": inputs["x"][:, 1:], "h0": hs[:, 0]}
+    if "c0" in inputs:
+        tail["c0"] = cache["c"][:, 0]
+    _, tail_cache = _call(forward, tail, options | {"mask": None})
+    dh0_tail = backward(dhs[:, 1:], tail_cache)[1]
+    np.testing.assert_allclose(deltas[:, 0], dhs[:, 0] + dh0_tail, rtol=1e-10, atol=1e-12)
+
+
+# ---------------------------------------------------------------- the cell table and the recurrent layer
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_cells_table_agrees_with_its_functions(name):
+    cell = CELLS[name]
+    params = list(inspect.signature(cell.forward).parameters)
+    assert params[: 2 + len(cell.param_names)] == ["x", "h0", *cell.param_names]
+    assert ("activation" in params) == cell.has_activation and ("c0" in params) == cell.has_cell_state
+    rng = np.random.default_rng(4)
+    x, h0 = _floats(rng, N, T, D), _floats(rng, N, H)
+    weights = cell.init(rng, D, H)
+    assert {k: v.shape for k, v in weights.items()} == cell.shapes(D, H)
+    options = {"c0": _floats(rng, N, H)} if cell.has_cell_state else {}
+    hs, cache = cell.forward(x, h0, *weights.values(), MASK, **options)
+    assert hs.shape == (N, T, H) and cache["hs"] is hs
+    _assert_batch_first(cache, name)
+    dhs = rng.standard_normal(hs.shape)
+    grads = cell.backward(dhs, cache)
+    expected = [x, h0, *weights.values()] + ([options["c0"]] if cell.has_cell_state else [])
+    assert [g.shape for g in grads] == [e.shape for e in expected]
+    assert cell.state_gradients(dhs, cache).shape == (N, T, H)
+    if cell.cell_states is not None:
+        assert cell.cell_states(cache).shape == (N, T, H)
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+@pytest.mark.parametrize("layers, bidirectional", [(1, False), (2, False), (1, True)])
+def test_recurrent_layer_keeps_the_contract(name, layers, bidirectional):
+    rng = np.random.default_rng(5)
+    layer = Recurrent(name, D, H, num_layers=layers, bidirectional=bidirectional)
+    params = layer.init(rng)
+    P = layers * (2 if bidirectional else 1)
+    x, h0 = _floats(rng, N, T, D), _floats(rng, P, N, H)
+    c0 = _floats(rng, P, N, H) if name == "lstm" else None
+    hs, cache = layer.forward(x, params, mask=MASK, h0=h0, c0=c0)
+    assert hs.shape == (N, T, layer.output_size) and cache["final"].shape == (P, N, H)
+    _assert_batch_first(cache, repr(layer))
+    dx, dh0, grads = layer.backward(rng.standard_normal(hs.shape), cache)
+    assert dx.shape == x.shape and dh0.shape == h0.shape
+    assert {k: v.shape for k, v in grads.items()} == {k: v.shape for k, v in params.items()}
+    assert (layer.backward(np.zeros_like(hs), cache).dc0 is None) == (c0 is None)
+    if P == 1:
+        assert layer.state_gradients(np.zeros_like(hs), cache).shape == (N, T, H)
+    else:
+        with pytest.raises(ValueError, match="one layer and one direction"):
+            layer.state_gradients(np.zeros_like(hs), cache)
+
+
+# ---------------------------------------------------------------- models
+
+
+def _ids(rng: np.random.Generator, high: int = V, length: int = T) -> np.ndarray:
+    return rng.integers(3, high, (N, length))
+
+
+def _many_to_one(rng: np.random.Generator) -> tuple[Any, tuple, tuple]:
+    model = rnnlib.models.ManyToOne(vocab_size=V, hidden_size=H, rng=rng, embedding_size=D, cell="lstm")
+    ids = _ids(rng)
+    return model, (ids, rng.integers(0, 2, N).astype(float), MASK), (ids, MASK)
+
+
+def _seq2seq(cls: Any) -> Callable[[np.random.Generator], tuple[Any, tuple, tuple]]:
+    def make(rng: np.random.Generator) -> tuple[Any, tuple, tuple]:
+        model = cls(V, V, H, rng, bos_id=1, eos_id=2, embedding_size=D)
+        src, tgt = _ids(rng, length=S), _ids(rng)
+        return model, (src, tgt), (src, tgt)
+
+    return make
+
+
+def _bag_of_words(rng: np.random.Generator) -> tuple[Any, tuple, None]:
+    model = rnnlib.models.BagOfWordsClassifier(V)
+    return model, (_ids(rng), rng.integers(0, 2, N).astype(float), MASK), None
+
+
+def _tagger(rng: np.random.Generator) -> tuple[Any, tuple, tuple]:
+    model = rnnlib.architectures.ManyToManyTagger(V, K, H, rng, embedding_size=D, bidirectional=True)
+    ids = _ids(rng)
+    return model, (ids, rng.integers(0, K, (N, T)), MASK), (ids, MASK)
+
+
+def _generator(rng: np.random.Generator) -> tuple[Any, tuple, tuple]:
+    model = rnnlib.architectures.OneToManyGenerator(D, K, H, rng)
+    v, y = _floats(rng, N, D), _floats(rng, N, T, K)
+    return model, (v, y, MASK), (v, y, MASK)
+
+
+def _char_lm(rng: np.random.Generator) -> tuple[Any, tuple, tuple]:
+    model = rnnlib.charlm.CharLM(V, H, rng, embedding_size=D, cell="gru")
+    ids = _ids(rng)
+    return model, (ids, _ids(rng)), (ids,)
+
+
+#: For every model: rng -> (the model, a batch for loss, the inputs of forward or None).
+MODELS: dict[str, Callable[[np.random.Generator], tuple[Any, tuple, tuple | None]]] = {
+    "rnnlib.models.ManyToOne": _many_to_one,
+    "rnnlib.models.BagOfWordsClassifier": _bag_of_words,
+    "rnnlib.architectures.ManyToManyTagger": _tagger,
+    "rnnlib.architectures.OneToManyGenerator": _generator,
+    "rnnlib.architectures.EncoderDecoder": _seq2seq(rnnlib.architectures.EncoderDecoder),
+    "rnnlib.attention.AttentionEncoderDecoder": _seq2seq(rnnlib.attention.AttentionEncoderDecoder),
+    "rnnlib.charlm.CharLM": _char_lm,
+}
+
+
+def _models() -> dict[str, type]:
+    return {
+        f"{mod.__name__}.{name}": cls
+        for mod in MODULES
+        for name, cls in _own(mod, inspect.isclass).items()
+        if callable(getattr(cls, "loss", None)) and typing.Protocol not in cls.__mro__
+    }
+
+
+def test_every_model_is_checked():
+    # a new model anywhere in rnnlib must be given an example in MODELS, and so be checked by every test here
+    assert sorted(_models()) == sorted(MODELS)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_model_keeps_the_contract(name):
+    rng = np.random.default_rng(6)
+    model, batch, inputs = MODELS[name](rng)
+    result = model.loss(*batch)
+    assert isinstance(result, tuple) and len(result) == 2, f"{name}.loss returns (loss, grads)"
+    loss, grads = result
+    assert np.isfinite(loss) and np.ndim(loss) == 0
+    assert {k: v.shape for k, v in grads.items()} == {k: v.shape for k, v in model.params.items()}
+    if inputs is None:
+        return
+    result = model.forward(*inputs)
+    assert isinstance(result, tuple) and len(result) == 2, f"{name}.forward returns (out, cache)"
+    out, cache = result
+    assert out.shape[0] == N, f"{name}: output of shape {out.shape}"
+    _assert_batch_first(cache, name)
+    grads = model.backward(rng.standard_normal(out.shape), cache)
+    assert {k: v.shape for k, v in grads.items()} == {k: v.shape for k, v in model.params.items()}
+    if hasattr(model, "state_gradients"):
+        deltas = model.state_gradients(*batch)
+        assert isinstance(deltas, np.ndarray) and deltas.shape[:2] == (N, T)
+
+
+# ---------------------------------------------------------------- signatures: a fixed number of results
+
+
+def test_no_public_callable_has_a_return_flag():
+    # a second result that is wanted only sometimes gets a second function, never a return_* argument
+    flags = [
+        f"{name}({p})"
+        for name, f in _public_callables()
+        for p in inspect.signature(f).parameters
+        if p.startswith("return_")
+    ]
+    assert flags == []
+
+
+def _union_members(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _union_members(node.left) + _union_members(node.right)
+    if isinstance(node, ast.Subscript) and ast.unparse(node.value) in ("Union", "typing.Union"):
+        return list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+    return [node]
+
+
+def test_no_return_annotation_is_a_union_of_different_lengths():
+    # "tuple[A, B] | tuple[A, B, C]" or "A | tuple[A, B]" means the caller cannot know how many values come back
+    varying = []
+    for name, f in _public_callables():
+        annotation = inspect.signature(f).return_annotation
+        if not isinstance(annotation, str) or annotation == "None":
+            continue
+        members = _union_members(ast.parse(annotation, mode="eval").body)
+        lengths = {_tuple_length(ast.unparse(m)) for m in members if ast.unparse(m) != "None"}
+        if len(lengths) > 1:
+            varying.append(f"{name} -> {annotation}")
+    assert varying == []
+
+
+def test_the_union_rule_catches_what_it_should():
+    def lengths(annotation: str) -> set[int | None]:
+        members = _union_members(ast.parse(annotation, mode="eval").body)
+        return {_tuple_length(ast.unparse(m)) for m in members if ast.unparse(m) != "None"}
+
+    assert lengths("tuple[list[str], Array] | tuple[list[str], Array, Array]") == {2, 3}
+    assert lengths("dict[str, Array] | tuple[dict[str, Array], Array]") == {1, 2}
+    assert lengths("Array | None") == {1} and lengths("tuple[Array, ...]") == {None}
+
+
+# ---------------------------------------------------------------- randomness is injected
+
+
+def test_no_module_draws_from_a_global_or_hidden_generator():
+    # every random draw comes from an rng passed in: no np.random.rand/seed/..., no default_rng() without a seed
+    found = []
+    for mod in MODULES:
+        for node in ast.walk(ast.parse(inspect.getsource(mod))):
+            if not (isinstance(node, ast.Attribute) and ast.unparse(node.value) in ("np.random", "numpy.random")):
+                continue
+            if node.attr not in ("Generator", "default_rng"):
+                found.append(f"{mod.__name__}: np.random.{node.attr}")
+        for node in ast.walk(ast.parse(inspect.getsource(mod))):
+            if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("default_rng") and not node.args:
+                found.append(f"{mod.__name__}: {ast.unparse(node)}")
+    assert found == []
