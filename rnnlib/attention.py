@@ -766,15 +766,7 @@ class AttentionEncoderDecoder:
     def translate_with_attention(
         self, src: IntArray, src_mask: Mask = None, max_len: int = 20
     ) -> tuple[list[list[int]], Array]:
-        """:meth:`translate`, and the attention weights of every decoding step.
-
-        Parameters
-        ----------
-        src : ndarray of shape (N, S)
-            source ids
-        src_mask : optional ndarray of shape (N, S)
-        max_len : int
-            at most this many tokens per output (not counting <eos>)
+        """:meth:`translate` (the same arguments), and the attention weights of every decoding step.
 
         Returns
         -------

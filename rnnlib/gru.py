@@ -202,15 +202,8 @@ def gru_backward(dhs: Array, cache: dict[str, Any]) -> tuple[Array, Array, Array
 def gru_state_gradients(dhs: Array, cache: dict[str, Any]) -> Array:
     """delta_t = dL/dh_t, the total gradient reaching each hidden state of :func:`gru_forward`.
 
-    As :func:`rnnlib.rnn.rnn_state_gradients` for the vanilla RNN, computed by the same
-    backward loop as :func:`gru_backward`.
-
-    Parameters
-    ----------
-    dhs : ndarray of shape (N, T, H)
-        dL/dh_t from the layers above each step
-    cache : dict
-        from :func:`gru_forward`
+    As :func:`rnnlib.rnn.rnn_state_gradients` for the vanilla RNN: the same arguments as
+    :func:`gru_backward`, and the same backward loop.
 
     Returns
     -------

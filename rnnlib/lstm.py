@@ -215,17 +215,8 @@ def lstm_backward(
 def lstm_state_gradients(dhs: Array, cache: dict[str, Any], dc_final: Array | None = None) -> Array:
     """delta_t = dL/dh_t, the total gradient reaching each hidden state of :func:`lstm_forward`.
 
-    As :func:`rnnlib.rnn.rnn_state_gradients` for the vanilla RNN, computed by the same
-    backward loop as :func:`lstm_backward`.
-
-    Parameters
-    ----------
-    dhs : ndarray of shape (N, T, H)
-        dL/dh_t from the layers above each step
-    cache : dict
-        from :func:`lstm_forward`
-    dc_final : optional ndarray of shape (N, H)
-        dL/dc of the last cell state from outside the layer, as in :func:`lstm_backward`
+    As :func:`rnnlib.rnn.rnn_state_gradients` for the vanilla RNN: the same arguments as
+    :func:`lstm_backward` (``dc_final`` too), and the same backward loop.
 
     Returns
     -------
