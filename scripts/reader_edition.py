@@ -625,11 +625,11 @@ def literalinclude(block: Directive, ctx: Context) -> str:
     o = block.options
     if "pyobject" in o:
         tree = ast.parse("\n".join(lines))
-        found = [
-            n
-            for n in ast.walk(tree)
-            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and n.name == o["pyobject"]
-        ]
+        definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+        first, *members = o["pyobject"].split(".")  # "Class.method", as Sphinx allows
+        found = [n for n in ast.walk(tree) if isinstance(n, definition) and n.name == first]
+        for name in members:
+            found = [n for f in found[:1] for n in f.body if isinstance(n, definition) and n.name == name]
         if not found:
             raise ctx.fail(f"literalinclude: {o['pyobject']} not found in {block.arg}")
         node = found[0]

@@ -71,7 +71,10 @@ def make_book(tmp_path: Path, chapter2: list[dict], chapter1: list[dict] | None 
     (tmp_path / "intro.md").write_text("# Welcome\n")
     (tmp_path / "notation.md").write_text("(notation)=\n# Notation\n\nSymbols.\n")
     (tmp_path / "references.bib").write_text(BIB)
-    (tmp_path / "lib.py").write_text('def helper(x):\n    """Doc."""\n    y = x + 1\n    return y\n\n\nOTHER = 1\n')
+    (tmp_path / "lib.py").write_text(
+        'def helper(x):\n    """Doc."""\n    y = x + 1\n    return y\n\n\n'
+        'class Model:\n    def helper(self, x):\n        """Doc."""\n        z = x * 2\n        return z\n\n\nOTHER = 1\n'
+    )
     one = chapter1 or [
         md("# First\n\n(ch1-sec)=\n## Start here\n\n$$\na = b\n$$ (ch1-eq)\n"),
         code("from myst_nb import glue\nx = 1"),
@@ -273,6 +276,20 @@ def test_literalinclude_quotes_the_lines_sphinx_would(tmp_path: Path) -> None:
     )
     text = markdown_of(R.make_edition(book, "chapters/02_b"))
     assert "```python\ny = x + 1\nreturn y\n```" in text
+
+
+def test_literalinclude_finds_a_method_by_its_class(tmp_path: Path) -> None:
+    book = make_book(
+        tmp_path,
+        [
+            md(
+                "# Second\n\n```{literalinclude} ../lib.py\n:language: python\n:pyobject: Model.helper\n"
+                ":start-at: z = x\n:dedent: 8\n```"
+            )
+        ],
+    )
+    text = markdown_of(R.make_edition(book, "chapters/02_b"))
+    assert "```python\nz = x * 2\nreturn z\n```" in text
 
 
 def test_the_first_code_cell_installs_rnnlib_only_where_it_is_missing(tmp_path: Path) -> None:
