@@ -77,7 +77,7 @@ from rnnlib.layers import (
 )
 from rnnlib.losses import binary_cross_entropy, mean_squared_error, softmax_cross_entropy
 from rnnlib.lstm import lstm_backward, lstm_forward, lstm_state_gradients
-from rnnlib.models import BagOfWordsClassifier, ManyToOneClassifier, fit
+from rnnlib.models import BagOfWordsClassifier, ManyToOne, fit
 from rnnlib.ngram import CharNGram, compressed_bits_per_char
 from rnnlib.optim import SGD, Adam, clip_grad_norm, cosine_schedule, exponential_schedule, global_norm
 from rnnlib.recurrent import CELLS, Recurrent
@@ -117,7 +117,7 @@ __all__ = [
     "Adam",
     "BagOfWordsClassifier",
     "CharNGram",
-    "ManyToOneClassifier",
+    "ManyToOne",
     "Vocabulary",
     "__version__",
     "bag_of_words",

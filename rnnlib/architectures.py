@@ -4,7 +4,7 @@
 architecture     input               output                      model
 ===============  ==================  ==========================  ==============================================
 one-to-many      v (N, C)            (N, T, K) or ids (N, T)     :class:`OneToManyGenerator`
-many-to-one      ids (N, T)          (N,)                        :class:`rnnlib.models.ManyToOneClassifier`
+many-to-one      ids (N, T)          (N,)                        :class:`rnnlib.models.ManyToOne`
 many-to-many     ids (N, T)          tags (N, T)                 :class:`ManyToManyTagger`
 encoder-decoder  ids (N, S)          ids (N, T), T and S differ  :class:`EncoderDecoder`
 ===============  ==================  ==========================  ==============================================
@@ -12,8 +12,8 @@ encoder-decoder  ids (N, S)          ids (N, T), T and S differ  :class:`Encoder
 Every model holds its parameters in ``params``; ``loss(*batch) -> (loss, grads)``
 returns gradients keyed like ``params``, so :func:`rnnlib.models.fit` trains any of them;
 ``num_parameters()`` counts them and ``repr(model)`` summarises the sizes.  The
-many-to-one model is :class:`rnnlib.models.ManyToOneClassifier` of chapter 2,
-re-exported here (it takes the same ``cell`` argument).
+many-to-one model is :class:`rnnlib.models.ManyToOne` of chapter 2, re-exported here
+(it takes the same ``cell`` argument).
 
 Every recurrent computation of a model goes through one
 :class:`rnnlib.recurrent.Recurrent` layer chosen by the ``cell`` argument
@@ -47,7 +47,7 @@ from rnnlib.losses import mean_squared_error, softmax_cross_entropy
 from rnnlib.metrics import accuracy_by_class as accuracy_by_class  # moved to rnnlib.metrics
 from rnnlib.metrics import masked_accuracy as masked_accuracy  # moved to rnnlib.metrics
 from rnnlib.metrics import sequence_accuracy as sequence_accuracy  # moved to rnnlib.metrics
-from rnnlib.models import ManyToOneClassifier, count_parameters
+from rnnlib.models import ManyToOne, count_parameters
 from rnnlib.recurrent import Recurrent
 
 Mask = NDArray[np.bool_] | None
@@ -55,7 +55,7 @@ Mask = NDArray[np.bool_] | None
 __all__ = [
     "EncoderDecoder",
     "ManyToManyTagger",
-    "ManyToOneClassifier",
+    "ManyToOne",
     "OneToManyGenerator",
     "most_frequent_tags",
     "seq2seq_arrays",

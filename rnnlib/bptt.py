@@ -14,10 +14,11 @@ builds around it:
   backward chunk by chunk, the state carried forward from chunk to chunk, the gradient
   cut at every chunk boundary, so memory grows with the chunk length, not with T;
 - :func:`cache_nbytes`: how many bytes a forward cache keeps alive, to measure BPTT's
-  O(T) memory (the weights it refers to can be left out: they exist anyway);
-- :func:`many_to_one_loss` and :class:`ManyToOneRNN`: the chapter's model on ready-made
-  input vectors, with exact BPTT or BPTT(k) as a switch, so the effect of truncation on
-  training can be measured.
+  O(T) memory (the weights it refers to can be left out: they exist anyway).
+
+The chapter's model itself is :class:`rnnlib.models.ManyToOne`, whose ``truncation=k``
+trains it with :func:`rnn_backward_truncated`, so that the effect of truncation on
+training can be measured.
 
 Shapes are batch-first as everywhere in rnnlib: x (N, T, D), h0 (N, H), hs (N, T, H).
 Maths steps run t = 1..T; the code index of step t is t - 1.
@@ -34,12 +35,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnlib._checks import Shapes, _describe, check_cache, check_rng, positive_int
+from rnnlib._checks import Shapes, _describe, check_cache, positive_int
 from rnnlib._types import Array
-from rnnlib.activations import get_activation, sigmoid
-from rnnlib.init import normal
-from rnnlib.layers import last_step_affine_backward, last_step_affine_forward
-from rnnlib.losses import binary_cross_entropy
+from rnnlib.activations import get_activation
 from rnnlib.rnn import rnn_backward, rnn_forward
 
 #: Parameter names of the many-to-one model, in the order chapter 4 derives them.
@@ -377,118 +375,3 @@ def cache_nbytes(cache: object, exclude: Collection[str] = ()) -> int:
         elif isinstance(item, (list, tuple)):
             stack.extend(item)
     return total
-
-
-# ---------------------------------------------------------------------------
-# The many-to-one model of chapter 4, with a choice of BPTT
-# ---------------------------------------------------------------------------
-
-
-def many_to_one_loss(
-    params: dict[str, Array],
-    x: Array,
-    y: Array,
-    mask: NDArray[np.bool_] | None = None,
-    truncation: int | None = None,
-) -> tuple[float, dict[str, Array]]:
-    """Mean log loss of the many-to-one model and its gradients, by full BPTT or BPTT(k).
-
-        a_t = x_t W_xh + h_{t-1} W_hh + b_h,  h_t = tanh(a_t),  h_0 = 0
-        z = h_T W_hy + b_y,  y_hat = sigmoid(z),  L = mean of -y log y_hat - (1 - y) log(1 - y_hat)
-
-    where h_T is each sequence's last real state when a mask is given.  Forward:
-    :func:`rnnlib.rnn.rnn_forward`, :func:`rnnlib.layers.last_step_affine_forward`,
-    :func:`rnnlib.losses.binary_cross_entropy`; backward: the same layers in reverse, with
-    :func:`rnnlib.rnn.rnn_backward` or, when ``truncation`` is set, :func:`rnn_backward_truncated`.
-
-    Parameters
-    ----------
-    params : dict
-        with W_xh (D, H), W_hh (H, H), b_h (H,), W_hy (H, 1), b_y (1,)
-    x : ndarray of shape (N, T, D)
-    y : ndarray of shape (N,)
-        targets in [0, 1]
-    mask : optional ndarray of shape (N, T)
-        1 for real steps
-    truncation : int | None
-        None for exact BPTT, or k for BPTT(k)
-
-    Returns
-    -------
-    loss : float
-    grads : dict
-        keyed like ``params``
-    """
-    if not isinstance(params, dict) or set(params) != set(PARAMETERS):
-        got = sorted(params) if isinstance(params, dict) else _describe(params)
-        raise ValueError(f"params must be a dict with the keys {list(PARAMETERS)}; got {got}")
-    k = None if truncation is None else positive_int("truncation", truncation)
-    p = params
-    s = Shapes()
-    x = s.floats("x", x, ("N", "T", "D"))
-    h0 = np.zeros((x.shape[0], p["W_hh"].shape[0]), dtype=x.dtype)
-    hs, cache = rnn_forward(x, h0, p["W_xh"], p["W_hh"], p["b_h"], mask)
-    scores, out_cache = last_step_affine_forward(hs, p["W_hy"], p["b_y"], mask)
-    loss, dz = binary_cross_entropy(scores[:, 0], np.asarray(y, dtype=scores.dtype))
-    dhs, dW_hy, db_y = last_step_affine_backward(dz[:, None], out_cache)
-    if k is None:
-        _, _, dW_xh, dW_hh, db_h = rnn_backward(dhs, cache)
-    else:
-        _, _, dW_xh, dW_hh, db_h = rnn_backward_truncated(dhs, cache, k)
-    return loss, {"W_xh": dW_xh, "W_hh": dW_hh, "b_h": db_h, "W_hy": dW_hy, "b_y": db_y}
-
-
-class ManyToOneRNN:
-    """The five-parameter model of chapter 4 on input vectors, trainable by exact BPTT or BPTT(k).
-
-    It is :class:`rnnlib.models.ManyToOneClassifier` without the token handling: it reads
-    ready-made inputs x of shape (N, T, D) (one-hot vectors, measurements, ...), and its
-    ``truncation`` switch picks the gradient that :func:`rnnlib.fit` trains with.
-
-    Parameters
-    ----------
-    input_size : int
-        D
-    hidden_size : int
-        H
-    rng : np.random.Generator
-        for the initial weights (variance 1/fan_in; zero biases)
-    truncation : int | None
-        None (exact BPTT) or k (BPTT(k): every gradient stops after k steps)
-    """
-
-    def __init__(
-        self, input_size: int, hidden_size: int, rng: np.random.Generator, truncation: int | None = None
-    ) -> None:
-        D = self.input_size = positive_int("input_size", input_size)
-        H = self.hidden_size = positive_int("hidden_size", hidden_size)
-        rng = check_rng(rng)
-        self.truncation = None if truncation is None else positive_int("truncation", truncation)
-        self.params: dict[str, Array] = {
-            "W_xh": normal(rng, (D, H)),
-            "W_hh": normal(rng, (H, H)),
-            "b_h": np.zeros(H),
-            "W_hy": normal(rng, (H, 1)),
-            "b_y": np.zeros(1),
-        }
-
-    def loss(self, x: Array, y: Array, mask: NDArray[np.bool_] | None = None) -> tuple[float, dict[str, Array]]:
-        """Mean log loss and its gradients (see :func:`many_to_one_loss`), keyed like ``params``."""
-        return many_to_one_loss(self.params, x, y, mask, self.truncation)
-
-    def predict_proba(self, x: Array, mask: NDArray[np.bool_] | None = None) -> Array:
-        """P(label = 1) for every sequence, ndarray of shape (N,)."""
-        p = self.params
-        x = Shapes().floats("x", x, ("N", "T", self.input_size))
-        hs, _ = rnn_forward(x, np.zeros((x.shape[0], self.hidden_size)), p["W_xh"], p["W_hh"], p["b_h"], mask)
-        scores, _ = last_step_affine_forward(hs, p["W_hy"], p["b_y"], mask)
-        return sigmoid(scores[:, 0])
-
-    def predict(self, x: Array, mask: NDArray[np.bool_] | None = None) -> NDArray[np.int64]:
-        """0/1 predictions, ndarray of shape (N,)."""
-        return (self.predict_proba(x, mask) >= 0.5).astype(np.int64)
-
-    def __repr__(self) -> str:
-        how = "exact BPTT" if self.truncation is None else f"BPTT({self.truncation})"
-        n = sum(v.size for v in self.params.values())
-        return f"ManyToOneRNN(input_size={self.input_size}, hidden_size={self.hidden_size}, {how}, parameters={n})"

@@ -1,9 +1,11 @@
-"""Long-range dependency tasks, their trivial baselines, and a small regressor to train on them.
+"""Long-range dependency tasks and their trivial baselines.
 
 Chapter 5 shows a vanilla RNN failing on these tasks as the distance to remember grows;
-chapter 6 solves them with LSTM and GRU cells.  Each generator takes the sequence length
-``T`` (or delay), the number of sequences ``num_sequences`` (N) and ``rng``; nothing here
-touches global random state, and the same generator state always gives the same data.
+chapter 6 solves them with LSTM and GRU cells (both chapters train
+:class:`rnnlib.models.ManyToOne` with ``task="regression"`` on the adding problem).  Each
+generator takes the sequence length ``T`` (or delay), the number of sequences
+``num_sequences`` (N) and ``rng``; nothing here touches global random state, and the same
+generator state always gives the same data.
 
 - :func:`adding_problem`, a common variant of the adding problem of Hochreiter and
   Schmidhuber (1997): x of shape (N, T, 2), the first channel random numbers in [0, 1),
@@ -23,18 +25,11 @@ The baselines are computed in closed form by :func:`adding_baseline_mse` and
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnlib._checks import Shapes, _describe, check_rng, positive_int
+from rnnlib._checks import _describe, check_rng, positive_int
 from rnnlib._types import Array
-from rnnlib.activations import get_activation
-from rnnlib.layers import last_step_affine_backward, last_step_affine_forward
-from rnnlib.losses import mean_squared_error
-from rnnlib.models import count_parameters
-from rnnlib.recurrent import Recurrent
 
 # ---------------------------------------------------------------------------
 # The adding problem
@@ -192,148 +187,6 @@ def copy_baseline_loss(T: int, num_symbols: int = 8, length: int = 10) -> float:
     K = positive_int("num_symbols", num_symbols)
     L = positive_int("length", length)
     return float(L * np.log(K) / (T + 2 * L))
-
-
-# ---------------------------------------------------------------------------
-# A many-to-one regressor for the adding problem
-# ---------------------------------------------------------------------------
-
-
-class ManyToOneRegressor:
-    """Real-valued inputs -> recurrent layer -> one number per sequence, trained with the mean squared error.
-
-        h_t   = f(x_t W_xh + h_{t-1} W_hh + b_h),   h_0 = 0
-        y_hat = h_T W_hy + b_y
-
-    With ``cell="lstm"`` or ``cell="gru"`` the recurrence is that gated cell instead (chapter 6),
-    with the parameter names and initialisation of :data:`rnnlib.recurrent.CELLS`; the output
-    layer is the same. Every cell runs through :class:`rnnlib.recurrent.Recurrent`.
-
-    Its ``loss`` can also return the deltas dL/dh_t of the real backward pass, which
-    :func:`rnnlib.gradients.gradient_norms` turns into the per-step gradient norms. For the
-    LSTM they are the gradients of the hidden states with the cell states held fixed.
-
-    Parameters
-    ----------
-    input_size : int
-        D
-    hidden_size : int
-        H
-    rng : np.random.Generator
-        for the initial weights; for the vanilla RNN all Gaussian with
-        variance 1/fan_in (so W_hh starts with spectral radius close to 1)
-    activation : str
-        the vanilla RNN's activation, "tanh" by default (the gated cells have their own)
-    cell : {"rnn", "lstm", "gru"}
-        the recurrent cell; "rnn" by default
-    """
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        rng: np.random.Generator,
-        activation: str = "tanh",
-        cell: str = "rnn",
-    ) -> None:
-        D = self.input_size = positive_int("input_size", input_size)
-        H = self.hidden_size = positive_int("hidden_size", hidden_size)
-        rng = check_rng(rng)
-        get_activation(activation)  # fail here, not at the first forward pass
-        self.rnn = Recurrent(cell, D, H, activation=activation)
-        if self.rnn.cell.name != "rnn" and activation != "tanh":
-            raise ValueError(
-                f"activation applies only to cell='rnn'; the {cell} cell has its own gates, so leave it at "
-                f"'tanh' (got activation={activation!r})"
-            )
-        self.cell = self.rnn.cell.name
-        self.activation = activation
-        if self.cell == "rnn":  # chapter 5's initialisation, draw for draw
-            self.params: dict[str, Array] = {
-                "W_xh": rng.standard_normal((D, H)) / np.sqrt(D),
-                "W_hh": rng.standard_normal((H, H)) / np.sqrt(H),
-                "b_h": np.zeros(H),
-            }
-        else:
-            self.params = self.rnn.init(rng)
-        self.params |= {"W_hy": rng.standard_normal((H, 1)) / np.sqrt(H), "b_y": np.zeros(1)}
-
-    def forward(self, x: Array) -> tuple[Array, dict[str, Any]]:
-        """Predictions for a batch.
-
-        Parameters
-        ----------
-        x : ndarray of shape (N, T, D)
-
-        Returns
-        -------
-        y_hat : ndarray of shape (N,)
-        cache : dict
-            for :meth:`backward`, including ``cache["hs"]`` of shape (N, T, H)
-        """
-        p = self.params
-        x = Shapes().floats("x", x, ("N", "T", self.input_size))
-        h0 = np.zeros((x.shape[0], self.hidden_size), dtype=p["W_hy"].dtype)
-        hs, rnn_cache = self.rnn.forward(x, p, h0=h0)
-        scores, out_cache = last_step_affine_forward(hs, p["W_hy"], p["b_y"])
-        return scores[:, 0], {"rnn": rnn_cache, "out": out_cache, "hs": hs}
-
-    def backward(
-        self, dy_hat: Array, cache: dict[str, Any], return_deltas: bool = False
-    ) -> dict[str, Array] | tuple[dict[str, Array], Array]:
-        """Gradients of every parameter from dL/dy_hat of shape (N,).
-
-        With ``return_deltas`` also returns deltas, ndarray of shape (N, T, H), dL/dh_t.
-        """
-        grads, deltas = self._backward(dy_hat, cache)
-        return (grads, deltas) if return_deltas else grads
-
-    def _backward(self, dy_hat: Array, cache: dict[str, Any]) -> tuple[dict[str, Array], Array]:
-        dhs, dW_hy, db_y = last_step_affine_backward(dy_hat[:, None], cache["out"])
-        cell = self.rnn.cell
-        # One layer, one direction: the cell's own backward pass, and its deltas from the same loop.
-        _, _, *dparams = cell.backward(dhs, cache["rnn"]["caches"][0])
-        deltas = cell.state_gradients(dhs, cache["rnn"]["caches"][0])
-        grads = dict(zip(cell.param_names, dparams[: len(cell.param_names)]))
-        grads |= {"W_hy": dW_hy, "b_y": db_y}
-        return grads, deltas
-
-    def loss(
-        self, x: Array, y: Array, return_deltas: bool = False
-    ) -> tuple[float, dict[str, Array]] | tuple[float, dict[str, Array], Array]:
-        """Mean squared error over the batch and its gradients, keyed like ``params``.
-
-        Parameters
-        ----------
-        x : ndarray of shape (N, T, D)
-        y : ndarray of shape (N,)
-        return_deltas : bool
-            also return deltas, ndarray of shape (N, T, H), dL/dh_t
-
-        Returns
-        -------
-        (loss, grads) or, with ``return_deltas``, (loss, grads, deltas)
-        """
-        y_hat, cache = self.forward(x)
-        y = Shapes().floats("y", y, (y_hat.shape[0],))
-        loss, dy_hat = mean_squared_error(y_hat, y.astype(y_hat.dtype, copy=False))
-        grads, deltas = self._backward(dy_hat, cache)
-        return (loss, grads, deltas) if return_deltas else (loss, grads)
-
-    def predict(self, x: Array) -> Array:
-        """Predictions, ndarray of shape (N,)."""
-        return self.forward(x)[0]
-
-    def num_parameters(self) -> int:
-        """Total count of trainable numbers."""
-        return count_parameters(self.params)
-
-    def __repr__(self) -> str:
-        rec = f"activation={self.activation!r}" if self.cell == "rnn" else f"cell={self.cell!r}"
-        return (
-            f"ManyToOneRegressor(input_size={self.input_size}, hidden_size={self.hidden_size}, "
-            f"{rec}, parameters={self.num_parameters()})"
-        )
 
 
 # ---------------------------------------------------------------------------

@@ -407,8 +407,9 @@ def step_through_data(model: Any, vocab: Vocabulary, sentence: str | Sequence[st
     Parameters
     ----------
     model : object
-        a :class:`rnnlib.ManyToOneClassifier` (anything with ``forward(ids)``
-        returning the states in ``cache["hs"]`` and params ``W_hy`` (H, 1), ``b_y`` (1,))
+        a :class:`rnnlib.ManyToOne` reading token ids with ``task="binary"`` (anything with
+        ``forward(ids)`` returning the states in ``cache["hs"]`` and params ``W_hy`` (H, 1),
+        ``b_y`` (1,))
     vocab : Vocabulary
         the :class:`rnnlib.Vocabulary` the model was trained with
     sentence : str | sequence

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnlib import Adam, ManyToOneClassifier, check_gradients, fit, pad_sequences
+from rnnlib import Adam, ManyToOne, check_gradients, fit, pad_sequences
 from rnnlib.architectures import (
     EncoderDecoder,
     ManyToManyTagger,
@@ -15,7 +15,7 @@ from rnnlib.architectures import (
     most_frequent_tags,
     seq2seq_arrays,
 )
-from rnnlib.architectures import ManyToOneClassifier as ReExported
+from rnnlib.architectures import ManyToOne as ReExported
 from rnnlib.metrics import masked_accuracy, sequence_accuracy
 
 CELLS = ["rnn", "lstm", "gru"]
@@ -206,7 +206,7 @@ def test_generator_size_and_repr(rng):
 
 
 def test_many_to_one_is_the_chapter_2_classifier():
-    assert ReExported is ManyToOneClassifier
+    assert ReExported is ManyToOne
 
 
 # ---------------------------------------------------------------- many-to-many (aligned)

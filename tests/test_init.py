@@ -9,7 +9,7 @@ statistic it tests, so it holds for any seed, not only the one written here.
 import numpy as np
 import pytest
 
-from rnnlib import EncoderDecoder, ManyToManyTagger, ManyToOneClassifier, OneToManyGenerator, Recurrent
+from rnnlib import EncoderDecoder, ManyToManyTagger, ManyToOne, OneToManyGenerator, Recurrent
 from rnnlib.attention import AttentionEncoderDecoder
 from rnnlib.charlm import CharLM
 from rnnlib.init import EMBEDDING_SCALE, embedding, identity, normal, orthogonal
@@ -79,7 +79,7 @@ def test_initialiser_errors(rng):
 V, D = 500, 40  # 20000 entries per embedding: the sample std is within 3% of the true one (6 standard errors)
 
 EMBEDDINGS = {
-    "ManyToOneClassifier": (lambda rng: ManyToOneClassifier(V, 3, rng, embedding_size=D), ["E"]),
+    "ManyToOne": (lambda rng: ManyToOne(vocab_size=V, hidden_size=3, rng=rng, embedding_size=D), ["E"]),
     "ManyToManyTagger": (lambda rng: ManyToManyTagger(V, 3, 3, rng, embedding_size=D), ["E"]),
     "OneToManyGenerator": (
         lambda rng: OneToManyGenerator(2, V, 3, rng, output="categorical", embedding_size=D),

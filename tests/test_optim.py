@@ -111,10 +111,10 @@ def test_clip_grad_norm_checks_its_gradients_and_passes_non_finite_ones_through(
 
 
 def test_fit_checks_clip_norm_under_its_own_name_before_training():
-    from rnnlib import ManyToOneClassifier, fit
+    from rnnlib import ManyToOne, fit
 
     rng = np.random.default_rng(0)
-    model = ManyToOneClassifier(4, 2, rng)
+    model = ManyToOne(vocab_size=4, hidden_size=2, rng=rng)
     before = {k: v.copy() for k, v in model.params.items()}
     data = (np.array([[1, 2], [3, 1]]), np.array([0, 1]))
     with pytest.raises(ValueError, match="clip_norm must be a positive finite number; got -1"):

@@ -131,7 +131,7 @@ def test_make_messages_no_word_gives_the_label_away():
 
 
 def test_make_messages_needs_order_a_recurrent_network_learns_it():
-    from rnnlib import Adam, BagOfWordsClassifier, ManyToOneClassifier, Vocabulary, fit, pad_sequences
+    from rnnlib import Adam, BagOfWordsClassifier, ManyToOne, Vocabulary, fit, pad_sequences
 
     rng = np.random.default_rng(0)
     (train, y_train), (test, y_test) = make_messages(400, rng), make_messages(400, rng)
@@ -142,7 +142,7 @@ def test_make_messages_needs_order_a_recurrent_network_learns_it():
     bow = BagOfWordsClassifier(len(vocab))
     fit(bow, (ids, y_train.astype(float), mask), Adam(lr=0.05), np.random.default_rng(1), epochs=20)
     acc["bag of words"] = np.mean(bow.predict(test_ids, test_mask) == y_test)
-    rnn = ManyToOneClassifier(len(vocab), 16, np.random.default_rng(1), embedding_size=8)
+    rnn = ManyToOne(vocab_size=len(vocab), hidden_size=16, rng=np.random.default_rng(1), embedding_size=8)
     fit(rnn, (ids, y_train.astype(float), mask), Adam(lr=0.01), np.random.default_rng(2), epochs=20, batch_size=20)
     acc["rnn"] = np.mean(rnn.predict(test_ids, test_mask) == y_test)
     assert acc["bag of words"] < 0.6 and acc["rnn"] > 0.95, acc

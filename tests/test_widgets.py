@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from rnnlib import ManyToOneClassifier, Vocabulary, widgets
+from rnnlib import ManyToOne, Vocabulary, widgets
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -19,7 +19,7 @@ def vocab():
 
 @pytest.fixture
 def model(rng, vocab):
-    m = ManyToOneClassifier(vocab_size=len(vocab), hidden_size=5, rng=rng, embedding_size=3)
+    m = ManyToOne(vocab_size=len(vocab), hidden_size=5, rng=rng, embedding_size=3)
     m.params["b_y"][:] = 0.3  # a non-zero output bias, so a missing b_y would show
     return m
 
