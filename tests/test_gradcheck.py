@@ -176,7 +176,7 @@ def test_every_backward_names_the_forward_whose_cache_it_expects():
     hs, rnn_cache = rnn_forward(x, h0, rng.standard_normal((4, 5)), rng.standard_normal((5, 5)), np.zeros(5))
     cases = [
         (lstm_backward, (hs, rnn_cache), "lstm_forward", "'c0'"),
-        (gru_backward, (hs, rnn_cache), "gru_forward", "'W_x', 'W_h', 'gates', 'hns'"),
+        (gru_backward, (hs, rnn_cache), "gru_forward", "'W_x', 'W_h', 'r', 'z', 'n', 'n_h'"),
         (rnn_backward, (hs, {"hs": hs}), "rnn_forward", "'x'"),
         (rnn_step_backward, (h0, rnn_cache), "rnn_step_forward", "'h'"),
         (rnn_backward_truncated, (hs, {"x": x}, 2), "rnn_forward", "'h0'"),
