@@ -21,7 +21,8 @@ and, because every step uses the same weights, their gradients are sums over the
     dW_xh = sum_t x_t^T da_t,   dW_hh = sum_t h_{t-1}^T da_t,   db_h = sum_t sum_n da_t
 
 The sequence functions below are written to be read: a loop over time of
-:func:`rnn_step_forward` and :func:`rnn_step_backward`, on batch-first arrays.
+:func:`rnn_step_forward` and :func:`rnn_step_backward`, on batch-first arrays, and
+:func:`rnn_state_gradients` returns the deltas delta_t of the same backward loop.
 :mod:`rnnlib._fast` computes the same thing faster (the recurrent layer of
 :mod:`rnnlib.recurrent` uses it), and the tests hold the two to each other.
 
