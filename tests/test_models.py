@@ -183,9 +183,9 @@ def _draws_written_out(seed, D, H, V=None, E=None):
 @pytest.mark.parametrize(
     "kwargs, D",
     [
-        ({"input_size": 2, "task": "regression"}, 2),  # chapters 4 to 6: ManyToOneRegressor
-        ({"input_size": 6}, 6),  # chapter 4: ManyToOneRNN
-        ({"vocab_size": 6}, 6),  # chapter 2: one-hot ManyToOneClassifier
+        ({"input_size": 2, "task": "regression"}, 2),  # the regressor of chapters 4 to 6
+        ({"input_size": 6}, 6),  # chapter 4's classifier of one-hot vectors
+        ({"vocab_size": 6}, 6),  # chapter 2's classifier of token ids, one-hot
         ({"vocab_size": 6, "embedding_size": 3}, 3),  # chapters 1 to 3: with an embedding table
     ],
 )
