@@ -77,11 +77,12 @@ from rnnlib.layers import (
 )
 from rnnlib.losses import binary_cross_entropy, mean_squared_error, softmax_cross_entropy
 from rnnlib.lstm import lstm_backward, lstm_forward, lstm_state_gradients
-from rnnlib.models import BagOfWordsClassifier, ManyToOne, fit
+from rnnlib.models import BagOfWordsClassifier, ManyToOne
 from rnnlib.ngram import CharNGram, compressed_bits_per_char
 from rnnlib.optim import SGD, Adam, clip_grad_norm, cosine_schedule, exponential_schedule, global_norm
 from rnnlib.recurrent import CELLS, Recurrent
 from rnnlib.rnn import rnn_backward, rnn_forward, rnn_state_gradients, rnn_step_backward, rnn_step_forward
+from rnnlib.training import fit, train
 
 limit_blas_threads()
 
@@ -153,4 +154,5 @@ __all__ = [
     "temporal_affine_backward",
     "temporal_affine_forward",
     "tokenize",
+    "train",
 ]

@@ -13,22 +13,21 @@ uniformly and to 1 for a model that is always certain and right.
 
 A long text is not cut into separate sentences.  :func:`text_streams` splits it
 into N contiguous streams that are read in parallel, and :func:`stream_chunks`
-walks along them ell characters at a time.  :func:`train_tbptt` carries the
-hidden state from one chunk to the next, so the model reads the whole text as one
-sequence, but backpropagates only within a chunk: truncated BPTT, whose memory
-and cost per update are O(ell), not O(length of the text).  With validation
-streams, :func:`train_tbptt` also measures the validation loss as it goes and can
-put back the best parameters at the end (early stopping); during training it can
-apply dropout to the connections that are not recurrent (:mod:`rnnlib.regularisation`).
+walks along them ell characters at a time.  :func:`rnnlib.training.train_tbptt`
+carries the hidden state from one chunk to the next, so the model reads the whole
+text as one sequence, but backpropagates only within a chunk: truncated BPTT, whose
+memory and cost per update are O(ell), not O(length of the text).  During training
+:meth:`CharLM.forward` can apply dropout to the connections that are not recurrent
+(:mod:`rnnlib.regularisation`).
 
 :func:`sample` writes text by feeding each drawn character back in, at a
 temperature (:func:`temperature_probabilities`), optionally cut to the top k
 (:func:`top_k_probabilities`) or to the nucleus (:func:`nucleus_probabilities`);
-:func:`perplexity` scores held-out
-text; :func:`carried_state_norms` reads the streams with no update and reports how
-large the carried state grows; :func:`save_char_lm` and :func:`load_char_lm` store
-a trained model with its sizes and characters in a pickle-free ``.npz`` file
-(:mod:`rnnlib.io`).
+:func:`save_char_lm` and :func:`load_char_lm` store a trained model with its sizes
+and characters in a pickle-free ``.npz`` file (:mod:`rnnlib.io`).  The model's
+metrics (:func:`rnnlib.metrics.perplexity` of held-out text, and the norms of the
+carried state) are in :mod:`rnnlib.metrics`, its figures in :mod:`rnnlib.plots` and
+its temperature widget in :mod:`rnnlib.widgets`.
 
 Shapes are batch-first: ids (N, T), x (N, T, D), hs (N, T, H), scores (N, T, V);
 a carried state is a dict holding ``"h"`` of shape (num_layers, N, H) and, for an
@@ -37,13 +36,11 @@ LSTM, the cell states ``"c"`` of the same shape.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from os import PathLike
 from typing import Any
 
-import ipywidgets as widgets
 import numpy as np
-from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
 from rnnlib import init
@@ -55,37 +52,26 @@ from rnnlib.io import load_into, load_params, save_params
 from rnnlib.layers import embedding_backward, embedding_forward, temporal_affine_backward, temporal_affine_forward
 from rnnlib.losses import softmax_cross_entropy
 from rnnlib.models import count_parameters
-from rnnlib.optim import Optimizer, clip_grad_norm, global_norm
-from rnnlib.plots import plot_distributions
 from rnnlib.recurrent import Recurrent
 from rnnlib.regularisation import check_dropout_rate, dropout_backward, dropout_forward
-from rnnlib.widgets import InteractiveFigure, interactive_figure
 
 State = dict[str, Array]
 
 __all__ = [
     "CharLM",
-    "carried_state_norms",
     "char_vocabulary",
     "decode_text",
     "encode_text",
-    "evaluate",
     "load_char_lm",
     "next_character_probabilities",
     "nucleus_probabilities",
     "num_chunks",
-    "perplexity",
-    "plot_next_character",
-    "plot_overfitting",
-    "plot_truncation",
     "sample",
     "save_char_lm",
     "stream_chunks",
     "temperature_probabilities",
-    "temperature_widget",
     "text_streams",
     "top_k_probabilities",
-    "train_tbptt",
 ]
 
 RECURRENT_INITS = ("normal", "orthogonal", "identity")
@@ -447,7 +433,7 @@ class CharLM:
     def loss(
         self, ids: NDArray[np.integer], targets: NDArray[np.integer], state: State | None = None
     ) -> tuple[float, dict[str, Array]]:
-        """Mean cross-entropy and gradients keyed like ``params`` (the interface of :func:`rnnlib.fit`)."""
+        """Mean cross-entropy and gradients keyed like ``params`` (the interface of :func:`rnnlib.training.fit`)."""
         loss, grads, _ = self.loss_and_state(ids, targets, state)
         return loss, grads
 
@@ -471,259 +457,6 @@ def _check_model(model: object) -> CharLM:
     if not isinstance(model, CharLM):
         raise TypeError(f"model must be an rnnlib.charlm.CharLM; got {_describe(model)}")
     return model
-
-
-# ---------------------------------------------------------------------------
-# Training with truncated BPTT, and evaluation
-# ---------------------------------------------------------------------------
-
-
-def _state_norm(state: State) -> float:
-    """Mean over streams of the norm of the top layer's carried state h."""
-    return float(np.linalg.norm(state["h"][-1], axis=-1).mean())
-
-
-def train_tbptt(
-    model: CharLM,
-    streams: NDArray[np.integer],
-    optimizer: Optimizer,
-    chunk_length: int,
-    steps: int | None = None,
-    epochs: int = 1,
-    clip_norm: float | None = None,
-    lr_schedule: Callable[[int], float] | None = None,
-    frozen: tuple[str, ...] = (),
-    dropout: float = 0.0,
-    variational: bool = False,
-    rng: np.random.Generator | None = None,
-    validation: NDArray[np.integer] | None = None,
-    eval_every: int = 50,
-    keep_best: bool = False,
-    input_dropout: float = 0.0,
-) -> dict[str, NDArray[np.float64]]:
-    """Train on parallel streams with truncated BPTT, carrying the state across chunks.
-
-    Each pass starts every stream from a zero state and walks along the chunks in
-    order (the order matters, because each chunk continues the previous one; nothing
-    is shuffled and nothing random is drawn).  After each chunk the final state is
-    kept as a plain array for the next chunk, without its history: gradients never
-    flow further back than the start of the current chunk.
-
-    Parameters
-    ----------
-    model : CharLM
-        the :class:`CharLM` to train (its ``params`` are updated in place)
-    streams : ndarray of shape (N, S)
-        from :func:`text_streams`
-    optimizer : Optimizer
-        an :class:`rnnlib.optim.Optimizer`
-    chunk_length : int
-        k, the truncation length
-    steps : int | None
-        stop after this many updates (default: ``epochs`` full passes)
-    epochs : int
-        passes over the streams (repeated until ``steps`` when it is given)
-    clip_norm : float | None
-        if set, rescale the gradients to this global norm when they exceed it
-    lr_schedule : callable | None
-        optional function of the update index (0-based) returning the
-        learning rate, e.g. ``lambda s: cosine_schedule(s, total, 0.01)``
-    frozen : tuple of str
-        names of parameters kept at their starting values (e.g. ``("W_hh",)``);
-        their gradients are set to zero before clipping, so they neither move nor
-        count in the gradient norm
-    dropout : float
-        rate of dropout on the states h_t the output layer reads, during training
-        (see :meth:`CharLM.forward`); 0, the default, is off.  Evaluation never drops
-    variational : bool
-        with dropout, one mask per stream and chunk, shared by the chunk's steps
-    rng : np.random.Generator | None
-        draws the dropout masks; required when a dropout rate is above 0
-    validation : ndarray of shape (N_val, S_val) | None
-        validation streams (from :func:`text_streams`); if given, the mean
-        cross-entropy on them (:func:`evaluate`, chunks of ``chunk_length``) is
-        measured before the first update and after every ``eval_every`` updates
-    eval_every : int
-        updates between two validation measurements
-    keep_best : bool
-        early stopping: at the end, put back the parameters of the measurement with
-        the lowest validation loss (needs ``validation``)
-    input_dropout : float
-        rate of dropout on the inputs x_t during training; 0, the default, is off
-
-    Returns
-    -------
-    log : dict
-        ndarrays of shape (updates,): ``"loss"`` (training cross-entropy of
-        each chunk, before its update), ``"grad_norm"`` (global gradient norm before
-        clipping), ``"lr"`` (the learning rate used) and ``"state_norm"`` (the mean over
-        streams of the norm of the top layer's state carried out of the chunk).  With
-        ``validation``, also ``"val_step"`` and ``"val_loss"`` of shape (measurements,),
-        the number of updates made before each measurement and its loss, and
-        ``"best_step"``, the ``val_step`` of the lowest one (an array of shape ())
-    """
-    model = _check_model(model)
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(
-            f"optimizer must be an rnnlib.optim optimizer such as Adam(lr=0.01); got {_describe(optimizer)}"
-        )
-    streams = Shapes().ints("streams", streams, ("N", "S"), high=model.vocab_size)
-    k = positive_int("chunk_length", chunk_length)
-    epochs = positive_int("epochs", epochs)
-    total = num_chunks(streams.size, streams.shape[0], k) * epochs if steps is None else positive_int("steps", steps)
-    if clip_norm is not None:
-        clip_norm = positive_float("clip_norm", clip_norm)
-    if lr_schedule is not None and not callable(lr_schedule):
-        raise TypeError(f"lr_schedule must be a function of the step, or None; got {_describe(lr_schedule)}")
-    if isinstance(frozen, str) or not all(name in model.params for name in frozen):
-        raise ValueError(f"frozen must be a tuple of parameter names from {sorted(model.params)}; got {frozen!r}")
-    rate, rate_in = check_dropout_rate(dropout), check_dropout_rate(input_dropout)
-    if rate > 0 or rate_in > 0:
-        rng = check_rng(rng)
-    if validation is not None:
-        validation = Shapes().ints("validation", validation, ("N", "S"), high=model.vocab_size)
-        if validation.shape[1] - 1 < k:
-            raise ValueError(
-                f"validation streams must hold more than chunk_length = {k} characters each; "
-                f"got shape {validation.shape}. Use fewer validation streams."
-            )
-    eval_every = positive_int("eval_every", eval_every)
-    if keep_best and validation is None:
-        raise ValueError("keep_best needs validation streams to choose the best parameters from")
-    val_steps: list[int] = []
-    val_losses: list[float] = []
-    best: tuple[float, dict[str, Array]] | None = None
-
-    def measure() -> None:
-        nonlocal best
-        assert validation is not None  # measure runs only with validation streams
-        v = evaluate(model, validation, k)
-        val_steps.append(len(losses))
-        val_losses.append(v)
-        if keep_best and (best is None or v < best[0]):
-            best = (v, {name: a.copy() for name, a in model.params.items()})
-
-    losses: list[float] = []
-    norms: list[float] = []
-    lrs: list[float] = []
-    state_norms: list[float] = []
-    if validation is not None:
-        measure()
-    while len(losses) < total:
-        state = model.initial_state(streams.shape[0])
-        for x, y in stream_chunks(streams, k):
-            if lr_schedule is not None:
-                optimizer.lr = float(lr_schedule(len(losses)))
-            loss, grads, state = model.loss_and_state(x, y, state, rate, variational, rng, rate_in)
-            for name in frozen:
-                grads[name] = np.zeros_like(grads[name])
-            if clip_norm is not None:
-                grads, norm = clip_grad_norm(grads, clip_norm)
-            else:
-                norm = global_norm(grads)
-            optimizer.step(model.params, grads)
-            losses.append(loss)
-            norms.append(norm)
-            lrs.append(optimizer.lr)
-            state_norms.append(_state_norm(state))
-            if validation is not None and (len(losses) % eval_every == 0 or len(losses) == total):
-                measure()
-            if len(losses) == total:
-                break
-    log = {
-        "loss": np.array(losses),
-        "grad_norm": np.array(norms),
-        "lr": np.array(lrs),
-        "state_norm": np.array(state_norms),
-    }
-    if validation is not None:
-        log |= {"val_step": np.array(val_steps), "val_loss": np.array(val_losses)}
-        log["best_step"] = np.array(val_steps[int(np.argmin(val_losses))])
-    if best is not None:
-        for name, a in best[1].items():
-            model.params[name][...] = a
-    return log
-
-
-def evaluate(model: CharLM, streams: NDArray[np.integer], chunk_length: int) -> float:
-    """Mean cross-entropy (nats per character) of the model on streams, carrying the state.
-
-    Parameters
-    ----------
-    model : CharLM
-        a :class:`CharLM`
-    streams : ndarray of shape (N, S)
-        e.g. ``text_streams(held_out_ids, N)``
-    chunk_length : int
-        k; only memory depends on it, since the state is carried
-
-    Returns
-    -------
-    loss : float
-        the mean of -log P(next character) over every predicted character
-    """
-    model = _check_model(model)
-    streams = Shapes().ints("streams", streams, ("N", "S"), high=model.vocab_size)
-    total, count = 0.0, 0
-    state = model.initial_state(streams.shape[0])
-    for x, y in stream_chunks(streams, chunk_length):
-        scores, cache = model.forward(x, state)
-        loss, _ = softmax_cross_entropy(scores, y)
-        total, count = total + loss * y.size, count + y.size
-        state = cache["state"]
-    return total / count
-
-
-def perplexity(model: CharLM, streams: NDArray[np.integer], chunk_length: int) -> float:
-    """exp(mean cross-entropy): the number of characters the model is, on average, as
-    unsure between as a uniform guess would be.  A uniform model scores exactly V."""
-    return float(np.exp(evaluate(model, streams, chunk_length)))
-
-
-def carried_state_norms(
-    model: CharLM, streams: NDArray[np.integer], chunk_length: int, chunks: int | None = None
-) -> NDArray[np.float64]:
-    """How large the carried state grows when the model reads the streams with no update at all.
-
-    The streams are read chunk by chunk from a zero state, carrying the state as
-    :func:`train_tbptt` does, but nothing is learned: the parameters stay as they are.
-    This separates what the forward pass does on its own (an IRNN adds its inputs up)
-    from what the updates do.
-
-    Parameters
-    ----------
-    model : CharLM
-        a :class:`CharLM` (left unchanged)
-    streams : ndarray of shape (N, S)
-        from :func:`text_streams`
-    chunk_length : int
-        k
-    chunks : int | None
-        read only the first ``chunks`` chunks (default: one whole pass)
-
-    Returns
-    -------
-    norms : ndarray of shape (chunks,)
-        the mean over streams of the norm of the top layer's state after each chunk,
-        the quantity ``train_tbptt`` logs as ``"state_norm"``
-    """
-    model = _check_model(model)
-    streams = Shapes().ints("streams", streams, ("N", "S"), high=model.vocab_size)
-    k = positive_int("chunk_length", chunk_length)
-    available = num_chunks(streams.size, streams.shape[0], k)
-    total = available if chunks is None else positive_int("chunks", chunks)
-    if total > available:
-        raise ValueError(
-            f"chunks must be at most {available}, the chunks of length {k} in one pass over these streams; got {total}"
-        )
-    state, norms = model.initial_state(streams.shape[0]), []
-    for x, _ in stream_chunks(streams, k):
-        _, cache = model.forward(x, state)
-        state = cache["state"]
-        norms.append(_state_norm(state))
-        if len(norms) == total:
-            break
-    return np.array(norms)
 
 
 # ---------------------------------------------------------------------------
@@ -930,9 +663,7 @@ def sample(
     return decode_text(np.array(out), vocab)
 
 
-def next_character_probabilities(
-    model: CharLM, vocab: Vocabulary, prime: str, temperature: float = 1.0
-) -> Array:
+def next_character_probabilities(model: CharLM, vocab: Vocabulary, prime: str, temperature: float = 1.0) -> Array:
     """P(next character | prime) at a temperature, ndarray of shape (V,) (zero for ``<pad>`` and ``<unk>``)."""
     model = _check_model(model)
     if not isinstance(prime, str) or not prime:
@@ -942,211 +673,6 @@ def next_character_probabilities(
         raise ValueError(f"prime holds characters the model has never seen: {unknown}")
     scores, _ = model.forward(encode_text(prime, vocab)[None])
     return temperature_probabilities(scores[0, -1], temperature, exclude=(vocab.pad_id, vocab.unk_id))
-
-
-def plot_next_character(
-    model: CharLM,
-    vocab: Vocabulary,
-    prime: str = "Alice ",
-    temperatures: tuple[float, ...] = (0.5, 1.0, 1.5),
-    top: int = 12,
-) -> Figure:
-    """The model's distribution of the character after ``prime`` at several temperatures (grouped bars).
-
-    Returns
-    -------
-    fig : Figure
-        from :func:`rnnlib.plots.plot_distributions`, titled with the prime
-    """
-    if isinstance(temperatures, (int, float)) or not temperatures:
-        raise TypeError(f"temperatures must be a non-empty tuple of positive numbers; got {_describe(temperatures)}")
-    probs = {f"τ = {t:g}": next_character_probabilities(model, vocab, prime, t)[2:] for t in temperatures}
-    fig = plot_distributions(vocab.id_to_token[2:], probs, top=top)
-    fig.axes[0].set_title(f"next character after {prime!r}", fontsize=10)
-    return fig
-
-
-def plot_truncation(probs: Array, filtered: dict[str, Array], vocab: Vocabulary, top: int = 30) -> Figure:
-    """What sampling rules keep of one next-character distribution, one panel per rule.
-
-    Each panel shows the ``top`` likeliest characters of ``probs`` (most likely
-    first) as light outlined bars, and on top of them, in colour, the distribution
-    a rule actually samples from (e.g. a lower temperature, top-k, nucleus); a
-    character the rule cuts keeps only its outline.  The panel's title says how many
-    characters the rule keeps and what share of the original probability they held.
-
-    Parameters
-    ----------
-    probs : ndarray of shape (V,)
-        the model's own distribution (temperature 1)
-    filtered : dict
-        panel title -> ndarray of shape (V,), the distribution the rule samples from
-    vocab : Vocabulary
-        the character vocabulary, for the tick labels
-    top : int
-        how many of the likeliest characters to show; choose it larger than the
-        biggest set a rule keeps, so that the cut tail shows
-
-    Returns
-    -------
-    fig : Figure
-        with one Axes per entry of ``filtered``, stacked one above the other and
-        sharing both axes
-    """
-    import matplotlib.pyplot as plt
-
-    from rnnlib.plots import PALETTE
-
-    p = _check_probabilities(probs)
-    if p.ndim != 1 or not isinstance(vocab, Vocabulary) or len(vocab) != p.size:
-        raise ValueError(f"probs must have shape (V,) with V = len(vocab); got {p.shape}")
-    if not isinstance(filtered, dict) or not filtered:
-        raise TypeError(f"filtered must be a non-empty dict of title -> distribution; got {_describe(filtered)}")
-    dists = {name: _check_probabilities(q) for name, q in filtered.items()}
-    order = np.argsort(-p, kind="stable")[: positive_int("top", top)]
-    shown = {" ": "␣", "\n": "↵", "\t": "⇥"}
-    labels = [shown.get(vocab.id_to_token[i], vocab.id_to_token[i]) for i in order]
-    x = np.arange(len(order))
-    # one row per rule, so that each bar keeps room for its tick label however many are shown
-    width = min(max(4.0, 0.22 * len(order) + 1.2), 9.0)
-    fig, axes = plt.subplots(
-        len(dists), 1, figsize=(width, 1.9 * len(dists) + 0.4), sharex=True, sharey=True, squeeze=False
-    )
-    for m, (ax, (name, q)) in enumerate(zip(axes[:, 0], dists.items(), strict=True)):
-        kept = q > 0
-        ax.bar(x, p[order], width=0.8, facecolor="none", edgecolor="0.55", lw=0.8, label="model, τ = 1")
-        ax.bar(x, q[order], width=0.55, color=PALETTE[(m + 1) % len(PALETTE)], label="sampled from")
-        ax.set_xticks(x, labels, fontsize=9)
-        ax.tick_params(axis="x", labelbottom=True)
-        ax.set_title(f"{name}: keeps {kept.sum()} of {p.size}, {p[kept].sum():.0%} of the mass", fontsize=9)
-        ax.set_ylabel("probability", fontsize=9)
-        ax.spines[["top", "right"]].set_visible(False)
-    axes[0, 0].legend(frameon=False, fontsize=8, loc="upper right")
-    fig.tight_layout()
-    return fig
-
-
-def plot_overfitting(
-    runs: dict[str, list[dict[str, NDArray[np.float64]]]], reference: dict[str, float] | None = None, smooth: int = 20
-) -> Figure:
-    """Training against validation loss over updates (left), and the validation loss of several runs (right).
-
-    Parameters
-    ----------
-    runs : dict
-        name -> list of logs of :func:`train_tbptt` with ``validation`` (one per
-        seed); the first entry is drawn on the left: each seed's training loss as a
-        running mean over ``smooth`` updates, and its validation loss
-    reference : dict | None
-        label -> a loss drawn as a horizontal dotted line on both panels
-    smooth : int
-        window of the running mean of the training loss
-
-    Returns
-    -------
-    fig : Figure
-        two Axes; on the right, each run's median validation loss over its seeds
-        (the thin band spans the lowest and highest seed), with a dot at the
-        update where the median is lowest
-    """
-    import matplotlib.pyplot as plt
-
-    from rnnlib.plots import PALETTE
-
-    if not isinstance(runs, dict) or not runs or not all(isinstance(v, list) and v for v in runs.values()):
-        raise TypeError(f"runs must be a non-empty dict of name -> list of training logs; got {_describe(runs)}")
-    for name, logs in runs.items():
-        if not all(isinstance(g, dict) and "val_loss" in g for g in logs):
-            raise ValueError(f"runs[{name!r}] must hold logs of train_tbptt run with validation streams")
-    w = positive_int("smooth", smooth)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
-    first, logs = next(iter(runs.items()))
-    for i, g in enumerate(logs):
-        loss = g["loss"]
-        running = np.convolve(loss, np.ones(w) / w, mode="valid")
-        kw = {"label": "training (running mean)"} if i == 0 else {}
-        left.plot(np.arange(w, len(loss) + 1), running, color=PALETTE[0], lw=1, alpha=0.8, **kw)
-        kw = {"label": "validation"} if i == 0 else {}
-        left.plot(g["val_step"], g["val_loss"], color=PALETTE[1], lw=1.2, marker=".", ms=3, **kw)
-    left.set(title=f"{first}: {len(logs)} seeds", xlabel="update", ylabel="loss (nats per character)")
-    for m, (name, logs) in enumerate(runs.items()):
-        steps = logs[0]["val_step"]
-        vals = np.array([g["val_loss"] for g in logs])
-        med = np.median(vals, axis=0)
-        colour = PALETTE[m % len(PALETTE)]
-        right.fill_between(steps, vals.min(axis=0), vals.max(axis=0), color=colour, alpha=0.15, lw=0)
-        right.plot(steps, med, color=colour, lw=1.5, ls=("-", "--", "-.", ":")[m % 4], label=name)
-        b = int(np.argmin(med))
-        right.plot(steps[b], med[b], "o", color=colour, ms=5)
-    right.set(title="validation loss, median of the seeds", xlabel="update")
-    for label, value in (reference or {}).items():
-        for ax in (left, right):
-            ax.axhline(value, color="0.4", lw=1, ls=":", label=label if ax is right else None)
-    low = min(min(g["val_loss"].min() for g in v) for v in runs.values())
-    right.set_ylim(low - 0.1, low + 0.6)
-    for ax in (left, right):
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def temperature_widget(
-    model: CharLM,
-    vocab: Vocabulary,
-    prime: str = "Alice ",
-    temperature: float = 0.5,
-    examples: Sequence[str] = ("Alice ", "the Queen ", "said the "),
-) -> InteractiveFigure:
-    """A text box for the prime and a slider for the temperature over :func:`plot_next_character`.
-
-    The bars compare the model's own distribution (τ = 1) with the one at the chosen
-    temperature.  Headless tests set ``w.controls["temperature"].value`` (or
-    ``"prime"``) and read ``w.figure``; a prime with unknown characters shows a message
-    in ``w.status`` instead of a figure.
-
-    Parameters
-    ----------
-    model : CharLM
-        A trained character model.
-    vocab : Vocabulary
-        Its characters.
-    prime : str
-        The text the model has read when the widget opens.
-    temperature : float
-        The temperature when the widget opens, above 0.
-    examples : sequence of str
-        Further primes drawn ahead of time, with ``prime``, for pages with no kernel (the
-        website offers them as a menu; a live notebook takes any text).  Primes with a
-        character the model has never seen are left out of that menu.
-
-    Returns
-    -------
-    InteractiveFigure
-        The widget.
-    """
-    if isinstance(examples, str) or not all(isinstance(e, str) and e for e in examples):
-        raise TypeError(f"examples must be a list of non-empty str primes; got {_describe(examples)}")
-    controls = {
-        "prime": widgets.Text(value=prime, description="prime", continuous_update=False),
-        "temperature": widgets.FloatLogSlider(
-            value=_check_temperature(temperature), base=10, min=-2, max=1, step=0.05, description="τ"
-        ),
-    }
-
-    def draw(model: CharLM, vocab: Vocabulary, prime: str, temperature: float) -> Figure:
-        return plot_next_character(model, vocab, prime, tuple(dict.fromkeys((1.0, float(temperature)))))
-
-    menu = [p for p in dict.fromkeys([prime, *examples]) if all(ch in vocab for ch in p)]
-    # five temperatures, the chapter's three among them, keep the drawing ahead of time to about a second
-    taus = sorted({0.2, 0.5, 1.0, 1.5, 3.0, float(controls["temperature"].value)})
-    return interactive_figure(
-        draw,
-        controls,
-        static_grid={"prime": menu or [prime], "temperature": taus},
-        model=_check_model(model),
-        vocab=vocab,
-    )
 
 
 # ---------------------------------------------------------------------------

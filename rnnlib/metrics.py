@@ -12,6 +12,11 @@ them under the same names.
 with teacher forcing and running free. It moved here from :mod:`rnnlib.attention`,
 which still exports it under the same name.
 
+:func:`evaluate` is the mean cross-entropy of a character model (:mod:`rnnlib.charlm`,
+chapter 7) on held-out streams, read with the state carried from chunk to chunk, and
+:func:`perplexity` its exponential; :func:`carried_state_norms` reads the streams with no
+update and reports how large the carried state grows.
+
 BLEU (Papineni, Roukos, Ward and Zhu, 2002) scores outputs against references by the
 n-grams they share, so a word that is right but one position off still counts. For
 n = 1 .. 4 the *modified n-gram precision* p_n is the share of the outputs' n-grams that
@@ -42,6 +47,8 @@ from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, _describe, as_int_array, positive_int
 from rnnlib._types import BoolArray, IntArray
+from rnnlib.charlm import CharLM, State, num_chunks, stream_chunks
+from rnnlib.losses import softmax_cross_entropy
 
 Mask = BoolArray | None
 
@@ -49,9 +56,12 @@ __all__ = [
     "accuracy_by_class",
     "bleu",
     "brevity_penalty",
+    "carried_state_norms",
+    "evaluate",
     "masked_accuracy",
     "modified_precision",
     "ngrams",
+    "perplexity",
     "sequence_accuracy",
     "translation_accuracy",
 ]
@@ -351,3 +361,98 @@ def translation_accuracy(
             "exact_by_group": np.array([e for e, _ in per_group]),
         }
     return result
+
+
+# ---------------------------------------------------------------------------
+# A character language model on held-out streams (chapter 7)
+# ---------------------------------------------------------------------------
+
+
+def _check_char_lm(model: object, streams: object) -> tuple[CharLM, IntArray]:
+    if not isinstance(model, CharLM):
+        raise TypeError(f"model must be an rnnlib.charlm.CharLM; got {_describe(model)}")
+    return model, Shapes().ints("streams", streams, ("N", "S"), high=model.vocab_size)
+
+
+def _state_norm(state: State) -> float:
+    """Mean over streams of the norm of the top layer's carried state h."""
+    return float(np.linalg.norm(state["h"][-1], axis=-1).mean())
+
+
+def evaluate(model: CharLM, streams: IntArray, chunk_length: int) -> float:
+    """Mean cross-entropy (nats per character) of a character model on streams, carrying the state.
+
+    Parameters
+    ----------
+    model : CharLM
+        a :class:`rnnlib.charlm.CharLM`
+    streams : ndarray of shape (N, S)
+        e.g. ``text_streams(held_out_ids, N)``
+    chunk_length : int
+        k; only memory depends on it, since the state is carried
+
+    Returns
+    -------
+    loss : float
+        the mean of -log P(next character) over every predicted character
+    """
+    model, streams = _check_char_lm(model, streams)
+    total, count = 0.0, 0
+    state = model.initial_state(streams.shape[0])
+    for x, y in stream_chunks(streams, chunk_length):
+        scores, cache = model.forward(x, state)
+        loss, _ = softmax_cross_entropy(scores, y)
+        total, count = total + loss * y.size, count + y.size
+        state = cache["state"]
+    return total / count
+
+
+def perplexity(model: CharLM, streams: IntArray, chunk_length: int) -> float:
+    """exp(mean cross-entropy): the number of characters the model is, on average, as
+    unsure between as a uniform guess would be.  A uniform model scores exactly V."""
+    return float(np.exp(evaluate(model, streams, chunk_length)))
+
+
+def carried_state_norms(
+    model: CharLM, streams: IntArray, chunk_length: int, chunks: int | None = None
+) -> NDArray[np.float64]:
+    """How large the carried state grows when the model reads the streams with no update at all.
+
+    The streams are read chunk by chunk from a zero state, carrying the state as
+    :func:`rnnlib.training.train_tbptt` does, but nothing is learned: the parameters stay
+    as they are.  This separates what the forward pass does on its own (an IRNN adds its
+    inputs up) from what the updates do.
+
+    Parameters
+    ----------
+    model : CharLM
+        a :class:`rnnlib.charlm.CharLM` (left unchanged)
+    streams : ndarray of shape (N, S)
+        from :func:`rnnlib.charlm.text_streams`
+    chunk_length : int
+        k
+    chunks : int | None
+        read only the first ``chunks`` chunks (default: one whole pass)
+
+    Returns
+    -------
+    norms : ndarray of shape (chunks,)
+        the mean over streams of the norm of the top layer's state after each chunk,
+        the quantity ``train_tbptt`` logs as ``"state_norm"``
+    """
+    model, streams = _check_char_lm(model, streams)
+    k = positive_int("chunk_length", chunk_length)
+    available = num_chunks(streams.size, streams.shape[0], k)
+    total = available if chunks is None else positive_int("chunks", chunks)
+    if total > available:
+        raise ValueError(
+            f"chunks must be at most {available}, the chunks of length {k} in one pass over these streams; got {total}"
+        )
+    state, norms = model.initial_state(streams.shape[0]), []
+    for x, _ in stream_chunks(streams, k):
+        _, cache = model.forward(x, state)
+        state = cache["state"]
+        norms.append(_state_norm(state))
+        if len(norms) == total:
+            break
+    return np.array(norms)

@@ -1,23 +1,23 @@
-"""Small trainable models built from rnnlib's layers, and a training loop.
+"""Small trainable models built from rnnlib's layers.
 
 A model holds its parameters in ``self.params`` (a dict of arrays); ``loss(...)``
 returns ``(loss, grads)`` with ``grads`` keyed like ``params``, which is all an
-optimiser from :mod:`rnnlib.optim` and :func:`fit` need.
+optimiser from :mod:`rnnlib.optim` and the training loop of :mod:`rnnlib.training` need.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnlib._checks import Shapes, check_rng, positive_float, positive_int
+from rnnlib._checks import Shapes, check_rng, positive_int
 from rnnlib._types import Array
 from rnnlib.activations import get_activation, sigmoid
 from rnnlib.bptt import rnn_backward_truncated
-from rnnlib.data import bag_of_words, minibatches, one_hot
+from rnnlib.data import bag_of_words, one_hot
 from rnnlib.init import embedding, normal
 from rnnlib.layers import (
     embedding_backward,
@@ -26,7 +26,6 @@ from rnnlib.layers import (
     last_step_affine_forward,
 )
 from rnnlib.losses import binary_cross_entropy, mean_squared_error
-from rnnlib.optim import Optimizer, clip_grad_norm
 from rnnlib.recurrent import Recurrent
 
 #: What a :class:`ManyToOne` model's output is, and the loss that trains it.
@@ -364,68 +363,3 @@ class BagOfWordsClassifier:
 
     def __repr__(self) -> str:
         return f"BagOfWordsClassifier(vocab_size={self.vocab_size}, parameters={self.vocab_size + 1})"
-
-
-class Trainable(Protocol):
-    params: dict[str, Array]
-
-    def loss(self, *batch: np.ndarray) -> tuple[float, dict[str, Array]]: ...
-
-
-def fit(
-    model: Trainable,
-    data: tuple[np.ndarray, ...],
-    optimizer: Optimizer,
-    rng: np.random.Generator,
-    epochs: int = 10,
-    batch_size: int = 32,
-    clip_norm: float | None = None,
-    print_every: int = 0,
-) -> list[float]:
-    """Train ``model`` with mini-batches drawn from ``rng``; return the mean loss of every epoch.
-
-    Parameters
-    ----------
-    model : object
-        anything with ``params`` and ``loss(*batch) -> (loss, grads)``
-    data : tuple of ndarray
-        the arrays ``model.loss`` takes, all with first dimension N,
-        e.g. ``(ids, y, mask)``
-    optimizer : Optimizer
-        an :class:`rnnlib.optim.Optimizer`
-    rng : np.random.Generator
-        that orders the examples every epoch
-    epochs, batch_size : positive ints
-    clip_norm : float | None
-        if set, rescale the gradients to at most this global norm
-    print_every : int
-        print the loss every this many epochs (0: silent)
-
-    Returns
-    -------
-    history : list
-        of floats, the example-weighted mean training loss per epoch
-    """
-    epochs = positive_int("epochs", epochs)
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(
-            f"optimizer must be an rnnlib.optim optimizer such as Adam(lr=0.01); got {type(optimizer).__name__}"
-        )
-    if not isinstance(data, tuple):
-        raise TypeError(f"data must be a tuple of arrays, e.g. (ids, y, mask); got {type(data).__name__}")
-    if clip_norm is not None:  # checked here, before any training, under the name the caller used
-        clip_norm = positive_float("clip_norm", clip_norm)
-    history = []
-    for epoch in range(1, epochs + 1):
-        total, seen = 0.0, 0
-        for batch in minibatches(*data, batch_size=batch_size, rng=rng):
-            loss, grads = model.loss(*batch)
-            if clip_norm is not None:
-                grads, _ = clip_grad_norm(grads, clip_norm)
-            optimizer.step(model.params, grads)
-            total += loss * len(batch[0])
-            seen += len(batch[0])
-        history.append(total / seen)
-        if print_every and epoch % print_every == 0:
-            print(f"epoch {epoch:3d}  loss {history[-1]:.4f}")
-    return history

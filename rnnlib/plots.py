@@ -22,6 +22,9 @@ from matplotlib.patches import Patch
 from numpy.typing import NDArray
 
 from rnnlib._checks import _describe, as_float_array
+from rnnlib.charlm import _check_probabilities
+from rnnlib.data import Vocabulary
+from rnnlib.training import running_mean
 
 #: Okabe and Ito's palette of eight colours distinguishable with any colour vision.
 OKABE_ITO: Mapping[str, str] = {
@@ -63,14 +66,13 @@ def _vector(name: str, x: object) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------
-# Curves plus reference lines: the one drawing behind every loss and learning-curve figure
+# Curves plus reference lines: every loss curve, learning curve and comparison of runs
 # ---------------------------------------------------------------------------
 #
-# plot_curves (one panel, curves over one x axis) and plot_loss_panels (one panel per comparison,
-# losses per update) are the general functions; plot_loss_curves, plot_learning_curves,
-# plot_training_log and plot_training_probes are thin wrappers with one chapter's choices.  All of
-# them draw through _draw_curves and _reference_lines below, so a curve's colour, line style and
-# marker, and a reference line's style, follow one convention everywhere.
+# plot_curves draws named curves against a shared x, in one panel or several; plot_training_log
+# draws the log of one run of rnnlib.training.train.  Both draw through _draw_curves and
+# _reference_lines, so a curve's colour, line style and marker, and a reference line's style,
+# follow one convention everywhere.
 
 #: Line styles that (with colour and marker) tell curves apart in grey scale.
 _LINESTYLES = ("-", "--", ":", "-.")
@@ -78,6 +80,8 @@ _LINESTYLES = ("-", "--", ":", "-.")
 _CURVE_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 #: The reference lines' styles, in order: thin black dotted, dash-dotted, dashed.
 _REFERENCE_STYLES = (":", "-.", "--")
+#: The scales plot_curves offers for its x axis ("symlog": linear from 0 to 1, logarithmic beyond).
+_XSCALES = ("linear", "log", "symlog")
 
 
 def _reference_levels(reference: object, logy: bool = False) -> dict[str, float]:
@@ -88,6 +92,10 @@ def _reference_levels(reference: object, logy: bool = False) -> dict[str, float]
         raise TypeError(f"reference must be a dict of label -> level; got {_describe(reference)}")
     levels = {}
     for label, level in reference.items():
+        if isinstance(level, Mapping):
+            raise TypeError(
+                f"reference[{label!r}] must be a level; levels for one panel need panels (a dict of dicts of curves)"
+            )
         level = float(level)
         if not np.isfinite(level) or (logy and level <= 0):
             raise ValueError(f"reference[{label!r}] must be a finite number (positive when logy=True); got {level}")
@@ -105,27 +113,289 @@ def _draw_curves(
     ax: Any,
     curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
     levels: Mapping[str, float],
+    styles: Mapping[str, int] | None = None,
     *,
-    linestyles: Sequence[str] = _LINESTYLES,
     markers: bool = True,
     ms: float = 5,
     lw: float = 1.6,
 ) -> None:
-    """Curve i (name -> (x, y), checked by the caller) in colour i, line style i and marker i, gid
-    "curve", then the reference lines of ``levels``."""
+    """Curve ``name`` (name -> (x, y), checked by the caller) in colour, line style and marker number
+    ``styles[name]`` (default: its position), gid "curve", then the reference lines of ``levels``."""
     for i, (name, (x, y)) in enumerate(curves.items()):
+        s = i if styles is None else styles[name]
         ax.plot(
             x,
             y,
-            color=PALETTE[i % len(PALETTE)],
-            ls=linestyles[i % len(linestyles)],
-            marker=_CURVE_MARKERS[i % len(_CURVE_MARKERS)] if markers else None,
+            color=PALETTE[s % len(PALETTE)],
+            ls=_LINESTYLES[s % len(_LINESTYLES)],
+            marker=_CURVE_MARKERS[s % len(_CURVE_MARKERS)] if markers else None,
             ms=ms,
             lw=lw,
             label=name,
             gid="curve",
         )
     _reference_lines(ax, levels)
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive int; got {_describe(value)}")
+    return int(value)
+
+
+def plot_curves(
+    curves: Mapping[str, Any],
+    xlabel: str,
+    ylabel: str,
+    *,
+    x: NDArray[np.number] | Sequence[float] | None = None,
+    reference: Mapping[str, Any] | None = None,
+    logy: bool | Sequence[str] = False,
+    xscale: str = "linear",
+    markers: bool = True,
+    smooth: int = 1,
+    ylim: tuple[float | None, float | None] | None = None,
+    title: str | None = None,
+    legend_outside: bool = False,
+) -> Figure:
+    """Named curves against a shared x, in one panel or several, with horizontal reference lines.
+
+    The figure of every loss curve, learning curve and comparison of runs in the book: a
+    loss per epoch or per update, an error per sequence length, bytes per length, a
+    quantity measured at chosen updates.  (The log of one training run, with its gradient
+    norms, has its own figure, :func:`plot_training_log`.)
+
+    A curve's colour, line style and marker (markers optional) follow the order in which
+    its name first appears, so curves stay distinguishable in grey scale and a run drawn in
+    several panels looks the same in each.  Reference levels, such as a trivial baseline,
+    are thin black lines, dotted, dash-dotted and dashed in turn.
+
+    Parameters
+    ----------
+    curves : Mapping[str, ndarray] | Mapping[str, Mapping[str, ndarray]]
+        name -> ndarray of shape (K,) of finite values: one panel.  For several panels,
+        panel title -> such a dict, one panel per entry, side by side
+    xlabel, ylabel : str
+        axis labels (with several panels, the y label is written on the first)
+    x : ndarray of shape (K,) | None
+        the x values every curve shares (every curve must then have K values); None draws
+        each curve against 1, 2, ..., its length (epochs, updates), so runs of different
+        lengths can share a panel
+    reference : Mapping[str, float] | Mapping[str, Mapping[str, float]] | None
+        label -> level, drawn in every panel; with panels, also panel title ->
+        (label -> level) for the panels named
+    logy : bool | sequence of str
+        logarithmic y axis (every value and level must then be positive); with panels, a
+        list of the titles of the panels to draw so
+    xscale : {"linear", "log", "symlog"}
+        the x axis; "symlog" is linear from 0 to 1 and logarithmic beyond, so that a value
+        at update 0 and the first few updates have room beside the last hundreds
+    markers : bool
+        mark every point (turn off for long curves)
+    smooth : int
+        draw the mean of the last ``smooth`` values at every point
+        (:func:`rnnlib.training.running_mean`; 1: the values themselves); the y label says so
+    ylim : tuple | None
+        (bottom, top) of every y axis, either may be None; a curve that rises above
+        ``top`` is cut off there and its peak written at the top edge (gid
+        ``"peak:<name>"``), so that one run that blows up does not squash the others
+    title : str | None
+        a title above the figure
+    legend_outside : bool
+        one legend to the right of the panels rather than one inside each
+
+    Returns
+    -------
+    fig : Figure
+        with one Axes per panel, in order (gid: the panel's title); the curves have gid
+        "curve" and the reference lines gid "reference"
+    """
+    if not isinstance(curves, Mapping) or len(curves) == 0:
+        raise TypeError(f"curves must be a non-empty dict of name -> array of shape (K,); got {_describe(curves)}")
+    nested = [isinstance(v, Mapping) for v in curves.values()]
+    if any(nested) and not all(nested):
+        raise TypeError(
+            "curves must map every name to an array (one panel) or every title to a dict of curves (panels)"
+        )
+    panels: dict[str | None, Mapping[str, Any]] = {None: curves}
+    if all(nested):
+        panels = {title: runs for title, runs in curves.items()}
+    titles = [t for t in panels if t is not None]
+    xs = None if x is None else _vector("x", np.asarray(x, dtype=np.float64))
+    if xscale not in _XSCALES:
+        raise ValueError(f"xscale must be one of {list(_XSCALES)}; got {xscale!r}")
+    smooth = _positive_int("smooth", smooth)
+    if isinstance(logy, (bool, np.bool_)):
+        log_panels = set(panels) if logy else set()
+    elif isinstance(logy, str) or not isinstance(logy, Sequence) or not titles or not set(logy) <= set(titles):
+        raise ValueError(
+            f"logy must be True, False or, with panels, a list of panel titles among {titles}; got {logy!r}"
+        )
+    else:
+        log_panels = set(logy)
+    if ylim is not None:
+        bottom, top = ylim if isinstance(ylim, tuple) and len(ylim) == 2 else (1.0, 0.0)
+        if bottom is not None and top is not None and not bottom < top:
+            raise ValueError(f"ylim must be (bottom, top) with bottom < top (either may be None); got {ylim}")
+    reference = {} if reference is None else reference
+    if not isinstance(reference, Mapping):
+        raise TypeError(f"reference must be a dict of label -> level; got {_describe(reference)}")
+    per_panel = {k: v for k, v in reference.items() if isinstance(v, Mapping)}
+    if not set(per_panel) <= set(titles):
+        raise ValueError(
+            f"reference must be keyed by levels' labels or by panel titles among {titles}; got {list(reference)}"
+        )
+    shared = {k: v for k, v in reference.items() if k not in per_panel}
+
+    checked: dict[str | None, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+    levels: dict[str | None, dict[str, float]] = {}
+    styles: dict[str, int] = {}
+    for t, runs in panels.items():
+        where = "curves" if t is None else f"curves[{t!r}]"
+        if not isinstance(runs, Mapping) or not runs:
+            raise TypeError(f"{where} must be a non-empty dict of name -> array of shape (K,); got {_describe(runs)}")
+        log = t in log_panels
+        checked[t] = {}
+        for name, values in runs.items():
+            y = _vector(f"{where}[{name!r}]", values)
+            if xs is not None and y.shape != xs.shape:
+                raise ValueError(f"{where}[{name!r}] must have shape (K,) = {xs.shape} like x; got {y.shape}")
+            if log and (y <= 0).any():
+                raise ValueError(f"{where}[{name!r}] must be positive on a log axis (logy); got {y.min():.3g}")
+            steps = np.arange(1.0, y.size + 1) if xs is None else xs
+            checked[t][name] = (steps, running_mean(y, smooth) if smooth > 1 else y)
+            styles.setdefault(name, len(styles))
+        levels[t] = _reference_levels(shared, log) | _reference_levels(per_panel.get(t) if t is not None else None, log)
+
+    single = len(panels) == 1 and None in panels
+    legend_width = 2.2 if legend_outside else 0.0
+    if single:
+        fig, axes = _figure(7 if legend_outside else 6.5, 3.6 if legend_outside else 3.2)
+    else:
+        fig, axes = _figure(4.6 * len(panels) + legend_width, 3.6, ncols=len(panels))
+    label = ylabel + (f"\n(mean of last {smooth})" if smooth > 1 and ylabel else "")
+    for i, (ax, (t, runs)) in enumerate(zip(axes[0], checked.items())):
+        _draw_curves(ax, runs, levels[t], styles, markers=markers, ms=5 if single else 4, lw=1.6 if markers else 1.8)
+        if ylim is not None:
+            ax.set_ylim(*ylim)
+            top = ylim[1]
+            for name, (steps, y) in runs.items():
+                if top is not None and y.max() > top:  # cut off at the top: write the peak there
+                    peak = int(np.argmax(y))
+                    note = ax.annotate(
+                        f"peak {y[peak]:.3g}", xy=(steps[peak], top), xytext=(4, -12), textcoords="offset points",
+                        color=PALETTE[styles[name] % len(PALETTE)], fontsize=8,
+                    )  # fmt: skip
+                    note.set_gid(f"peak:{name}")
+        if t in log_panels:
+            ax.set_yscale("log")
+        if xscale == "symlog":
+            ax.set_xscale("symlog", linthresh=1)
+            low, high = min(x.min() for x, _ in runs.values()), max(x.max() for x, _ in runs.values())
+            ax.set_xlim(low, high * 1.2 if high > 0 else 1)  # no room for negative x that a symlog axis would add
+        elif xscale == "log":
+            ax.set_xscale("log")
+        elif all(float(v).is_integer() for steps, _ in runs.values() for v in steps):
+            ax.xaxis.get_major_locator().set_params(integer=True)  # updates and epochs are whole numbers
+        ax.set_xlabel(xlabel)
+        if i == 0:
+            ax.set_ylabel(label)
+        if t is not None:
+            ax.set_title(t, fontsize=10)
+            ax.set_gid(t)
+        if not legend_outside and (not single or len(runs) + len(levels[t]) > 1):
+            ax.legend(frameon=False, fontsize=8 if not single else None)
+    if single and title:
+        axes[0, 0].set_title(title)
+    elif title:
+        fig.suptitle(title)
+    if legend_outside:
+        handles: dict[str, Any] = {}
+        for ax in axes[0]:
+            for handle, name in zip(*ax.get_legend_handles_labels()):
+                handles.setdefault(name, handle)
+        fig.legend(handles.values(), handles.keys(), loc="outside right center", frameon=False, fontsize=9)
+    return fig
+
+
+def plot_training_log(
+    log: Mapping[str, NDArray[Any]],
+    clip_norm: float | None = None,
+    reference: Mapping[str, float] | None = None,
+    evaluations: Mapping[str, tuple[Sequence[float], Sequence[float]]] | None = None,
+    smooth: int = 10,
+    ylabel: str = "loss",
+) -> Figure:
+    """One training run update by update: the loss, and the gradient norm against the clipping threshold.
+
+    Parameters
+    ----------
+    log : Mapping[str, ndarray]
+        the log of :func:`rnnlib.training.train` or :func:`rnnlib.training.train_tbptt`:
+        ``"loss"`` and ``"grad_norm"`` of shape (S,), and, if it has them, the validation
+        measurements ``"val_step"`` and ``"val_loss"``, drawn as marked points
+    clip_norm : float | None
+        the clipping threshold; drawn, and the clipped fraction given in the title
+    reference : Mapping[str, float] | None
+        label -> loss level, drawn as in :func:`plot_curves` (e.g. {"uniform guess, log V": 4.25})
+    evaluations : Mapping[str, tuple[sequence, sequence]] | None
+        further measurements: label -> (update numbers, losses), drawn as marked points
+        (e.g. the held-out loss before and after training)
+    smooth : int
+        width of the moving average drawn over the raw loss (1: none)
+    ylabel : str
+        what the loss is, e.g. "cross-entropy (nats per character)"
+
+    Returns
+    -------
+    fig : Figure
+        with Axes "loss" and "grad_norm" (gids)
+    """
+    if not isinstance(log, Mapping) or "loss" not in log or "grad_norm" not in log:
+        raise TypeError(
+            "log must be a training log, a dict with 'loss' and 'grad_norm' (from rnnlib.training.train); got "
+            + (f"a dict with keys {sorted(log)}" if isinstance(log, Mapping) else _describe(log))
+        )
+    L = _vector("log['loss']", log["loss"])
+    g = _vector("log['grad_norm']", log["grad_norm"])
+    if g.shape != L.shape:
+        raise ValueError(f"log['grad_norm'] must have shape (S,) = {L.shape} like log['loss']; got {g.shape}")
+    if (g < 0).any():
+        raise ValueError("log['grad_norm'] must be non-negative; got a negative norm")
+    smooth = _positive_int("smooth", smooth)
+    levels = _reference_levels(reference)
+    points: dict[str, tuple[Any, Any]] = dict(evaluations or {})
+    if "val_loss" in log:
+        points = {"validation": (log["val_step"], log["val_loss"])} | points
+    fig, axes = _figure(9, 3.3, ncols=2)
+    left, right = axes[0]
+    left.set_gid("loss")
+    right.set_gid("grad_norm")
+    steps = np.arange(1, L.size + 1)
+    left.plot(steps, L, color=PALETTE[0], lw=0.8, alpha=0.35 if smooth > 1 else 1.0, label="training loss")
+    if smooth > 1:
+        left.plot(steps, running_mean(L, smooth), color=PALETTE[0], lw=2, label=f"mean of last {smooth}")
+    for i, (label, (xs, ys)) in enumerate(points.items()):
+        xv, yv = _vector(f"evaluations[{label!r}] steps", np.asarray(xs, float)), _vector(label, np.asarray(ys, float))
+        if xv.shape != yv.shape:
+            raise ValueError(
+                f"evaluations[{label!r}] must pair each update number with one loss; got {xv.shape}, {yv.shape}"
+            )
+        left.plot(xv, yv, color=PALETTE[1 + i % 4], marker="s", ms=7, ls="none", label=label)
+    _reference_lines(left, levels)
+    left.set(xlabel="update", ylabel=ylabel)
+    left.legend(frameon=False, fontsize=8, loc="center right")
+    right.plot(steps, g, color=PALETTE[0], lw=1, label="gradient norm before clipping")
+    if clip_norm is not None:
+        c = float(clip_norm)
+        clipped = g > c
+        right.axhline(c, color=OKABE_ITO["vermillion"], lw=1.5, ls="--", label="clipping threshold")
+        right.plot(steps[clipped], g[clipped], ls="none", marker="o", ms=3, color=OKABE_ITO["vermillion"],
+                   label="clipped updates")  # fmt: skip
+        right.set_title(f"clipped in {clipped.mean():.0%} of the updates", fontsize=10)
+    right.set(xlabel="update", ylabel="global gradient norm", yscale="log")
+    right.legend(frameon=False, fontsize=8)
+    return fig
 
 
 def plot_series(
@@ -411,58 +681,8 @@ def plot_probabilities(
 
 
 # ---------------------------------------------------------------------------
-# Training curves and hidden-state trajectories (chapter 2)
+# Hidden-state trajectories (chapter 2)
 # ---------------------------------------------------------------------------
-
-
-def plot_loss_curves(
-    histories: Mapping[str, Sequence[float] | NDArray[np.floating]],
-    xlabel: str = "epoch",
-    ylabel: str = "mean training loss",
-    reference: Mapping[str, float] | None = None,
-    logy: bool = False,
-) -> Figure:
-    """One line per training run: the loss after every epoch (or step), with optional reference levels.
-
-    Drawn as :func:`plot_curves` draws its curves and reference lines, with the choices of
-    chapter 2: runs of any length (point e at x = e + 1), solid lines with small markers,
-    whole-number epochs and a loss axis from 0 (or logarithmic).
-
-    Parameters
-    ----------
-    histories : Mapping[str, sequence | ndarray]
-        run name -> sequence of E losses (e.g. the list :func:`rnnlib.fit` returns);
-        point e is drawn at x = e + 1
-    xlabel, ylabel : str
-        axis labels
-    reference : Mapping[str, float] | None
-        label -> loss, drawn as horizontal dotted lines (e.g. {"chance, log 2": 0.693})
-    logy : bool
-        use a logarithmic loss axis (every loss must then be positive)
-
-    Returns
-    -------
-    fig : Figure
-        with one Axes, one line per run labelled with its name
-    """
-    if not isinstance(histories, Mapping) or len(histories) == 0:
-        raise TypeError(f"histories must be a non-empty dict of run name -> list of losses; got {_describe(histories)}")
-    curves = {name: _vector(f"histories[{name!r}]", np.asarray(h, dtype=np.float64)) for name, h in histories.items()}
-    if logy and any((c <= 0).any() for c in curves.values()):
-        raise ValueError("logy=True needs every loss to be positive; got a loss <= 0")
-    levels = _reference_levels(reference, logy)
-    fig, axes = _figure(6.5, 3.2)
-    ax = axes[0, 0]
-    runs = {name: (np.arange(1, c.size + 1), c) for name, c in curves.items()}
-    _draw_curves(ax, runs, levels, linestyles=("-",), ms=3.5)
-    ax.set(xlabel=xlabel, ylabel=ylabel)
-    ax.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole numbers
-    if logy:
-        ax.set_yscale("log")
-    else:
-        ax.set_ylim(bottom=0)
-    ax.legend(frameon=False)
-    return fig
 
 
 def plot_state_trajectories(
@@ -912,79 +1132,8 @@ def plot_power_norms(norms: Mapping[str, NDArray[np.floating]], radii: Mapping[s
 
 
 # ---------------------------------------------------------------------------
-# Curves, and the chain-rule terms of a gradient (chapter 4)
+# The chain-rule terms of a gradient (chapter 4)
 # ---------------------------------------------------------------------------
-
-
-def plot_curves(
-    x: NDArray[np.number] | Sequence[float],
-    curves: Mapping[str, NDArray[np.floating]],
-    xlabel: str,
-    ylabel: str,
-    title: str | None = None,
-    logy: bool = False,
-    markers: bool = True,
-    reference: Mapping[str, float] | None = None,
-    legend_outside: bool = False,
-    x_name: str = "x",
-) -> Figure:
-    """Several curves over one x axis: a loss per epoch, bytes per sequence length, an error per k.
-
-    Each curve has its own colour, line style and (optionally) marker, so they stay
-    distinguishable in grey scale; a legend names them when there is more than one.
-
-    Parameters
-    ----------
-    x : ndarray of shape (K,)
-        the shared x values
-    curves : Mapping[str, ndarray]
-        name -> ndarray of shape (K,) of finite values (positive when ``logy``)
-    xlabel, ylabel, title : str
-        axis labels and an optional title
-    logy : bool
-        logarithmic y axis (for quantities that shrink or grow geometrically)
-    markers : bool
-        mark every point (turn off for long curves)
-    reference : Mapping[str, float] | None
-        label -> level, each drawn as a black horizontal line (e.g. a trivial baseline)
-    legend_outside : bool
-        put the legend to the right of the plot rather than inside it
-    x_name : str
-        what the x values are called in error messages
-
-    Returns
-    -------
-    fig : Figure
-        with one Axes holding one line per curve, in the order given; the curves
-        have gid "curve" and the reference lines gid "reference"
-    """
-    xs = _vector(x_name, np.asarray(x, dtype=np.float64) if not isinstance(x, np.ndarray) else x.astype(np.float64))
-    if not isinstance(curves, Mapping) or len(curves) == 0:
-        raise TypeError(f"curves must be a non-empty dict of name -> array of shape (K,); got {_describe(curves)}")
-    if reference is not None and not isinstance(reference, Mapping):
-        raise TypeError(f"reference must be a dict of label -> level; got {_describe(reference)}")
-    checked = {}
-    for name, values in curves.items():
-        y = as_float_array(f"curves[{name!r}]", values)
-        if y.shape != xs.shape:
-            raise ValueError(f"curves[{name!r}] must have shape (K,) = {xs.shape} like {x_name}; got {y.shape}")
-        if logy and (y <= 0).any():
-            raise ValueError(f"curves[{name!r}] must be positive on a log axis (logy=True); got {y.min()}")
-        checked[name] = (xs, y)
-    levels = _reference_levels(reference, logy)
-    fig, axes = _figure(7, 3.6 if legend_outside else 3.2)
-    ax = axes[0, 0]
-    _draw_curves(ax, checked, levels, markers=markers, lw=1.6 if markers else 2)
-    if logy:
-        ax.set_yscale("log")
-    ax.set(xlabel=xlabel, ylabel=ylabel)
-    if title:
-        ax.set_title(title)
-    if legend_outside:
-        fig.legend(loc="outside right center", frameon=False, fontsize=9)
-    elif len(curves) + len(levels) > 1:
-        ax.legend(frameon=False)
-    return fig
 
 
 def _math_symbol(name: str) -> str:
@@ -1208,16 +1357,8 @@ def plot_accuracy_bars(
 
 
 # ---------------------------------------------------------------------------
-# Training in practice: truncated BPTT, clipping, comparisons, temperatures (chapter 7)
+# Training in practice: truncated BPTT, temperatures, truncated sampling, overfitting (chapter 7)
 # ---------------------------------------------------------------------------
-
-
-def _moving_average(y: np.ndarray, window: int) -> np.ndarray:
-    """Mean of the last ``window`` values at every point (fewer at the start), same length as ``y``."""
-    c = np.cumsum(np.concatenate([[0.0], y]))
-    idx = np.arange(1, y.size + 1)
-    lo = np.maximum(idx - window, 0)
-    return (c[idx] - c[lo]) / (idx - lo)
 
 
 def plot_stream_chunks(rows: Sequence[str], chunk_length: int) -> Figure:
@@ -1296,145 +1437,6 @@ def plot_stream_chunks(rows: Sequence[str], chunk_length: int) -> Figure:
     return fig
 
 
-def plot_training_log(
-    loss: NDArray[np.floating],
-    grad_norm: NDArray[np.floating],
-    clip_norm: float | None = None,
-    reference: Mapping[str, float] | None = None,
-    evaluations: Mapping[str, tuple[Sequence[float], Sequence[float]]] | None = None,
-    smooth: int = 10,
-) -> Figure:
-    """One training run update by update: the loss, and the gradient norm against the clipping threshold.
-
-    The reference levels are drawn as in :func:`plot_curves` (thin black lines, dotted first).
-
-    Parameters
-    ----------
-    loss : ndarray of shape (S,)
-        the training loss of every update
-    grad_norm : ndarray of shape (S,)
-        the global gradient norm before clipping
-    clip_norm : float | None
-        the clipping threshold; drawn, and the clipped fraction given in the title
-    reference : Mapping[str, float] | None
-        label -> loss level drawn as a dotted line (e.g. {"uniform guess, log V": 4.25})
-    evaluations : Mapping[str, tuple[sequence, sequence]] | None
-        label -> (update numbers, losses), drawn as marked points (e.g. held-out loss)
-    smooth : int
-        width of the moving average drawn over the raw loss (1: none)
-
-    Returns
-    -------
-    fig : Figure
-        with Axes "loss" and "grad_norm" (gids)
-    """
-    L = _vector("loss", loss)
-    g = _vector("grad_norm", grad_norm)
-    if g.shape != L.shape:
-        raise ValueError(f"grad_norm must have shape (S,) = {L.shape} like loss; got {g.shape}")
-    if (g < 0).any():
-        raise ValueError("grad_norm must be non-negative; got a negative norm")
-    if isinstance(smooth, bool) or not isinstance(smooth, (int, np.integer)) or smooth < 1:
-        raise ValueError(f"smooth must be a positive int; got {_describe(smooth)}")
-    levels = _reference_levels(reference)
-    fig, axes = _figure(9, 3.3, ncols=2)
-    left, right = axes[0]
-    left.set_gid("loss")
-    right.set_gid("grad_norm")
-    steps = np.arange(1, L.size + 1)
-    left.plot(steps, L, color=PALETTE[0], lw=0.8, alpha=0.35 if smooth > 1 else 1.0, label="training loss")
-    if smooth > 1:
-        left.plot(steps, _moving_average(L, smooth), color=PALETTE[0], lw=2, label=f"mean of last {smooth}")
-    for i, (label, (xs, ys)) in enumerate((evaluations or {}).items()):
-        xv, yv = _vector(f"evaluations[{label!r}] steps", np.asarray(xs, float)), _vector(label, np.asarray(ys, float))
-        if xv.shape != yv.shape:
-            raise ValueError(
-                f"evaluations[{label!r}] must pair each update number with one loss; got {xv.shape}, {yv.shape}"
-            )
-        left.plot(xv, yv, color=PALETTE[1 + i % 4], marker="s", ms=7, ls="none", label=label)
-    _reference_lines(left, levels)
-    left.set(xlabel="update", ylabel="cross-entropy (nats per character)")
-    left.legend(frameon=False, fontsize=8, loc="center right")
-    right.plot(steps, g, color=PALETTE[0], lw=1, label="gradient norm before clipping")
-    if clip_norm is not None:
-        c = float(clip_norm)
-        clipped = g > c
-        right.axhline(c, color=OKABE_ITO["vermillion"], lw=1.5, ls="--", label="clipping threshold")
-        right.plot(steps[clipped], g[clipped], ls="none", marker="o", ms=3, color=OKABE_ITO["vermillion"],
-                   label="clipped updates")  # fmt: skip
-        right.set_title(f"clipped in {clipped.mean():.0%} of the updates", fontsize=10)
-    right.set(xlabel="update", ylabel="global gradient norm", yscale="log")
-    right.legend(frameon=False, fontsize=8)
-    return fig
-
-
-def plot_loss_panels(
-    panels: Mapping[str, Mapping[str, NDArray[np.floating]]],
-    xlabel: str = "update",
-    ylabel: str = "training loss",
-    reference: Mapping[str, float] | None = None,
-    smooth: int = 1,
-    ylim: tuple[float, float] | None = None,
-) -> Figure:
-    """Several comparisons of training runs in one figure: one panel each, one loss curve per run.
-
-    The multi-panel counterpart of :func:`plot_curves`: each panel draws its runs (x = 1, 2, ...
-    updates, without markers) and the reference levels as that function does.
-
-    Parameters
-    ----------
-    panels : Mapping[str, Mapping[str, ndarray]]
-        panel title -> (run name -> ndarray of shape (S,) of losses per update)
-    xlabel, ylabel : str
-        axis labels (the y axis is shared by all panels)
-    reference : Mapping[str, float] | None
-        label -> level drawn as a dotted line in every panel
-    smooth : int
-        width of a moving average applied to every curve (1: raw)
-    ylim : tuple[float, float] | None
-        (bottom, top) of the shared y axis; a curve that rises above ``top`` is
-        cut off there and its peak written at the top edge, so one run that blows up
-        does not squash the others
-
-    Returns
-    -------
-    fig : Figure
-        with one Axes per panel, in order; each curve has its own colour and
-        line style; each off-scale peak is a text whose gid is ``"peak:<run name>"``
-    """
-    if not isinstance(panels, Mapping) or not panels:
-        raise TypeError(f"panels must be a non-empty dict of title -> dict of run -> losses; got {_describe(panels)}")
-    if isinstance(smooth, bool) or not isinstance(smooth, (int, np.integer)) or smooth < 1:
-        raise ValueError(f"smooth must be a positive int; got {_describe(smooth)}")
-    if ylim is not None and (len(ylim) != 2 or not ylim[0] < ylim[1]):
-        raise ValueError(f"ylim must be (bottom, top) with bottom < top; got {ylim}")
-    levels = _reference_levels(reference)
-    fig, axes = _figure(4.6 * len(panels), 3.6, ncols=len(panels), sharey=True)
-    for ax, (title, runs) in zip(axes[0], panels.items()):
-        if not isinstance(runs, Mapping) or not runs:
-            raise TypeError(f"panels[{title!r}] must be a non-empty dict of run name -> losses; got {_describe(runs)}")
-        curves = {}
-        for name, curve in runs.items():
-            y = _moving_average(_vector(f"panels[{title!r}][{name!r}]", curve), smooth)
-            curves[name] = (np.arange(1, y.size + 1), y)
-        _draw_curves(ax, curves, levels, markers=False, lw=1.8)
-        for i, (name, (steps, y)) in enumerate(curves.items()):
-            if ylim is not None and y.max() > ylim[1]:  # cut off at the top: write the peak there
-                peak = int(np.argmax(y))
-                note = ax.annotate(
-                    f"peak {y[peak]:.3g}", xy=(steps[peak], ylim[1]), xytext=(4, -12), textcoords="offset points",
-                    color=PALETTE[i % len(PALETTE)], fontsize=8,
-                )  # fmt: skip
-                note.set_gid(f"peak:{name}")
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel(xlabel)
-        ax.legend(frameon=False, fontsize=8)
-    axes[0, 0].set_ylabel(ylabel + (f" (mean of last {smooth})" if smooth > 1 else ""))
-    if ylim is not None:
-        axes[0, 0].set_ylim(*ylim)
-    return fig
-
-
 def plot_distributions(
     labels: Sequence[str], probabilities: Mapping[str, NDArray[np.floating]], top: int = 12
 ) -> Figure:
@@ -1493,53 +1495,166 @@ def plot_distributions(
     return fig
 
 
-# ---------------------------------------------------------------------------
-# Gated cells: learning curves against baselines, and a memory cell at work (chapter 6)
-# ---------------------------------------------------------------------------
-
-
-def plot_learning_curves(
-    steps: NDArray[np.number] | Sequence[float],
-    curves: Mapping[str, NDArray[np.floating]],
-    reference: Mapping[str, float] | None = None,
-    xlabel: str = "training step",
-    ylabel: str = "training loss",
-    logy: bool = True,
+def plot_next_character(
+    probabilities: Mapping[str, NDArray[np.floating]], vocab: Vocabulary, prime: str, top: int = 12
 ) -> Figure:
-    """The losses of several models over the same training steps, with horizontal reference levels.
-
-    :func:`plot_curves` with the choices of chapter 6: no markers, a logarithmic loss axis (so
-    that a tenth of a baseline is as visible as the baseline) and the legend outside.
+    """A character model's distributions of the character after ``prime`` (e.g. at several temperatures).
 
     Parameters
     ----------
-    steps : ndarray of shape (K,)
-        the step at which each loss was recorded
-    curves : Mapping[str, ndarray]
-        model name -> ndarray of shape (K,) of losses (positive when ``logy``)
-    reference : Mapping[str, float] | None
-        label -> loss, each drawn as a black horizontal line (e.g. a trivial baseline)
-    xlabel, ylabel : str
-        axis labels
-    logy : bool
-        logarithmic loss axis
+    probabilities : Mapping[str, ndarray]
+        name (e.g. "τ = 0.5") -> ndarray of shape (V,), a distribution over the vocabulary
+        as :func:`rnnlib.charlm.next_character_probabilities` returns it; ``<pad>`` and
+        ``<unk>`` (ids 0 and 1) are left out of the figure
+    vocab : Vocabulary
+        the model's characters
+    prime : str
+        the text the model has read, for the title
+    top : int
+        how many characters to show, the likeliest under the first distribution
 
     Returns
     -------
     fig : Figure
-        with one Axes; the model lines have gid "curve", the reference lines gid "reference"
+        from :func:`plot_distributions`, titled with the prime
     """
-    return plot_curves(
-        steps,
-        curves,
-        xlabel,
-        ylabel,
-        logy=logy,
-        markers=False,
-        reference=reference,
-        legend_outside=True,
-        x_name="steps",
-    )
+    if not isinstance(vocab, Vocabulary):
+        raise TypeError(f"vocab must be an rnnlib.Vocabulary of characters; got {_describe(vocab)}")
+    if not isinstance(probabilities, Mapping) or not probabilities:
+        raise TypeError(
+            f"probabilities must be a non-empty dict of name -> array of shape (V,); got {_describe(probabilities)}"
+        )
+    V = len(vocab)
+    probs = {}
+    for name, p in probabilities.items():
+        p = as_float_array(f"probabilities[{name!r}]", p)
+        if p.shape != (V,):
+            raise ValueError(f"probabilities[{name!r}] must have shape (V,) = ({V},) like vocab; got {p.shape}")
+        probs[name] = p[2:]
+    fig = plot_distributions(vocab.id_to_token[2:], probs, top=top)
+    fig.axes[0].set_title(f"next character after {prime!r}", fontsize=10)
+    return fig
+
+
+def plot_truncation(
+    probs: NDArray[np.floating], filtered: Mapping[str, NDArray[np.floating]], vocab: Vocabulary, top: int = 30
+) -> Figure:
+    """What sampling rules keep of one next-character distribution, one panel per rule.
+
+    Each panel shows the ``top`` likeliest characters of ``probs`` (most likely
+    first) as light outlined bars, and on top of them, in colour, the distribution
+    a rule actually samples from (e.g. a lower temperature, top-k, nucleus); a
+    character the rule cuts keeps only its outline.  The panel's title says how many
+    characters the rule keeps and what share of the original probability they held.
+
+    Parameters
+    ----------
+    probs : ndarray of shape (V,)
+        the model's own distribution (temperature 1)
+    filtered : Mapping[str, ndarray]
+        panel title -> ndarray of shape (V,), the distribution the rule samples from
+    vocab : Vocabulary
+        the character vocabulary, for the tick labels
+    top : int
+        how many of the likeliest characters to show; choose it larger than the
+        biggest set a rule keeps, so that the cut tail shows
+
+    Returns
+    -------
+    fig : Figure
+        with one Axes per entry of ``filtered``, stacked one above the other and
+        sharing both axes
+    """
+    p = _check_probabilities(probs)
+    if p.ndim != 1 or not isinstance(vocab, Vocabulary) or len(vocab) != p.size:
+        raise ValueError(f"probs must have shape (V,) with V = len(vocab); got {p.shape}")
+    if not isinstance(filtered, Mapping) or not filtered:
+        raise TypeError(f"filtered must be a non-empty dict of title -> distribution; got {_describe(filtered)}")
+    dists = {name: _check_probabilities(q) for name, q in filtered.items()}
+    order = np.argsort(-p, kind="stable")[: _positive_int("top", top)]
+    shown = {" ": "␣", "\n": "↵", "\t": "⇥"}
+    labels = [shown.get(vocab.id_to_token[i], vocab.id_to_token[i]) for i in order]
+    x = np.arange(len(order))
+    # one row per rule, so that each bar keeps room for its tick label however many are shown
+    width = min(max(4.0, 0.22 * len(order) + 1.2), 9.0)
+    fig, axes = _figure(width, 1.9 * len(dists) + 0.4, nrows=len(dists), sharex=True, sharey=True)
+    for m, (ax, (name, q)) in enumerate(zip(axes[:, 0], dists.items(), strict=True)):
+        kept = q > 0
+        ax.bar(x, p[order], width=0.8, facecolor="none", edgecolor="0.55", lw=0.8, label="model, τ = 1")
+        ax.bar(x, q[order], width=0.55, color=PALETTE[(m + 1) % len(PALETTE)], label="sampled from")
+        ax.set_xticks(x, labels, fontsize=9)
+        ax.tick_params(axis="x", labelbottom=True)
+        ax.set_title(f"{name}: keeps {kept.sum()} of {p.size}, {p[kept].sum():.0%} of the mass", fontsize=9)
+        ax.set_ylabel("probability", fontsize=9)
+    axes[0, 0].legend(frameon=False, fontsize=8, loc="upper right")
+    return fig
+
+
+def plot_overfitting(
+    runs: Mapping[str, Sequence[Mapping[str, NDArray[Any]]]],
+    reference: Mapping[str, float] | None = None,
+    smooth: int = 20,
+) -> Figure:
+    """Training against validation loss over updates (left), and the validation loss of several runs (right).
+
+    Parameters
+    ----------
+    runs : Mapping[str, list]
+        name -> list of training logs with validation measurements (one per seed), e.g. of
+        :func:`rnnlib.training.train_tbptt` with ``validation``; the first entry is drawn on
+        the left: each seed's training loss as the mean of the last ``smooth`` updates
+        (:func:`rnnlib.training.running_mean`), and its validation loss
+    reference : Mapping[str, float] | None
+        label -> a loss drawn on both panels as in :func:`plot_curves`
+    smooth : int
+        window of the mean of the training loss
+
+    Returns
+    -------
+    fig : Figure
+        two Axes; on the right, each run's median validation loss over its seeds
+        (the thin band spans the lowest and highest seed), with a dot at the
+        update where the median is lowest
+    """
+    if not isinstance(runs, Mapping) or not runs or not all(isinstance(v, list) and v for v in runs.values()):
+        raise TypeError(f"runs must be a non-empty dict of name -> list of training logs; got {_describe(runs)}")
+    for name, logs in runs.items():
+        if not all(isinstance(g, Mapping) and "val_loss" in g for g in logs):
+            raise ValueError(f"runs[{name!r}] must hold training logs with validation measurements (val_loss)")
+    w = _positive_int("smooth", smooth)
+    levels = _reference_levels(reference)
+    fig, axes = _figure(10, 3.6, ncols=2)
+    left, right = axes[0]
+    first, logs = next(iter(runs.items()))
+    for i, g in enumerate(logs):
+        loss = g["loss"]
+        kw = {"label": f"training (mean of last {w})"} if i == 0 else {}
+        left.plot(np.arange(1, len(loss) + 1), running_mean(loss, w), color=PALETTE[0], lw=1, alpha=0.8, **kw)
+        kw = {"label": "validation"} if i == 0 else {}
+        left.plot(g["val_step"], g["val_loss"], color=PALETTE[1], lw=1.2, marker=".", ms=3, **kw)
+    left.set(title=f"{first}: {len(logs)} seeds", xlabel="update", ylabel="loss (nats per character)")
+    for m, (name, logs) in enumerate(runs.items()):
+        steps = logs[0]["val_step"]
+        vals = np.array([g["val_loss"] for g in logs])
+        med = np.median(vals, axis=0)
+        colour = PALETTE[m % len(PALETTE)]
+        right.fill_between(steps, vals.min(axis=0), vals.max(axis=0), color=colour, alpha=0.15, lw=0)
+        right.plot(steps, med, color=colour, lw=1.5, ls=_LINESTYLES[m % len(_LINESTYLES)], label=name)
+        b = int(np.argmin(med))
+        right.plot(steps[b], med[b], "o", color=colour, ms=5)
+    right.set(title="validation loss, median of the seeds", xlabel="update")
+    _reference_lines(left, levels)
+    _reference_lines(right, levels)
+    low = min(min(g["val_loss"].min() for g in v) for v in runs.values())
+    right.set_ylim(low - 0.1, low + 0.6)
+    for ax in (left, right):
+        ax.legend(frameon=False, fontsize=8)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Gated cells: the flow of the gradient, and a memory cell at work (chapter 6)
+# ---------------------------------------------------------------------------
 
 
 def plot_memory_trace(
@@ -1720,88 +1835,4 @@ def plot_attention(
     if title:
         ax.set_title(title)
     fig.colorbar(image, ax=ax, label="attention weight", shrink=0.9)
-    return fig
-
-
-# ---------------------------------------------------------------------------
-# Looking inside a training run at chosen updates (chapter 5)
-# ---------------------------------------------------------------------------
-
-
-def plot_training_probes(
-    updates: Sequence[int] | NDArray[np.integer],
-    panels: Mapping[str, Mapping[str, NDArray[np.floating]]],
-    log_panels: Sequence[str] = (),
-    reference: Mapping[str, Mapping[str, float]] | None = None,
-) -> Figure:
-    """Quantities measured at chosen updates of training runs: one panel per quantity, one line per run.
-
-    Each panel draws its runs and reference levels as :func:`plot_curves` does, over a shared
-    update axis.
-
-    The update axis is linear from 0 to 1 and logarithmic beyond (matplotlib's "symlog"
-    scale), so that the value before training (update 0) can be drawn and the first few
-    updates, where much can happen, get as much room as the last few hundred.  Each run
-    keeps its colour, line style and marker in every panel.
-
-    Parameters
-    ----------
-    updates : sequence | ndarray
-        the S update counts at which the values were measured, increasing, 0 for
-        "before training"
-    panels : Mapping[str, Mapping[str, ndarray]]
-        panel y label -> (run name -> ndarray of shape (S,)); every panel names the
-        same runs
-    log_panels : sequence
-        the y labels of the panels to draw on a logarithmic y axis (their values
-        must be positive)
-    reference : Mapping[str, Mapping[str, float]] | None
-        panel y label -> (label -> level), each level drawn as a black line (dotted,
-        dash-dotted, dashed in turn; positive on a log panel)
-
-    Returns
-    -------
-    fig : Figure
-        with one Axes per panel, in order, each with gid = its y label
-    """
-    u = np.asarray(updates)
-    if u.ndim != 1 or u.size == 0 or not np.issubdtype(u.dtype, np.integer) or (u < 0).any() or (np.diff(u) <= 0).any():
-        raise TypeError(f"updates must be a 1-D array of shape (S,) of increasing ints >= 0; got {_describe(updates)}")
-    if not isinstance(panels, Mapping) or not panels:
-        raise TypeError(f"panels must be a non-empty dict of y label -> dict of run -> values; got {_describe(panels)}")
-    if isinstance(log_panels, str) or not set(log_panels) <= set(panels):
-        raise ValueError(f"log_panels must name panels among {list(panels)}; got {log_panels!r}")
-    reference = reference or {}
-    if not set(reference) <= set(panels):
-        raise ValueError(f"reference must be keyed by panels among {list(panels)}; got {list(reference)}")
-    levels = {label: _reference_levels(reference[label], label in log_panels) for label in reference}
-    fig, axes = _figure(4.6 * len(panels), 3.6, ncols=len(panels))
-    runs: list[str] | None = None
-    for ax, (label, curves) in zip(axes[0], panels.items()):
-        if not isinstance(curves, Mapping) or not curves:
-            raise TypeError(
-                f"panels[{label!r}] must be a non-empty dict of run name -> values; got {_describe(curves)}"
-            )
-        if runs is None:
-            runs = list(curves)
-        elif list(curves) != runs:
-            raise ValueError(f"every panel must name the same runs {runs}; panels[{label!r}] names {list(curves)}")
-        checked = {}
-        for name, values in curves.items():
-            y = _vector(f"panels[{label!r}][{name!r}]", values)
-            if y.shape != u.shape:
-                raise ValueError(
-                    f"panels[{label!r}][{name!r}] must have shape (S,) = {u.shape} like updates; got {y.shape}"
-                )
-            if label in log_panels and (y <= 0).any():
-                raise ValueError(f"panels[{label!r}][{name!r}] must be positive on a log axis; got {y.min():.3g}")
-            checked[name] = (u, y)
-        _draw_curves(ax, checked, levels.get(label, {}), ms=4, lw=1.8)
-        ax.set_xscale("symlog", linthresh=1)
-        ax.set_xlim(0, u.max() * 1.2 if u.max() > 0 else 1)
-        if label in log_panels:
-            ax.set_yscale("log")
-        ax.set(xlabel="updates", ylabel=label)
-        ax.set_gid(label)
-        ax.legend(frameon=False, fontsize=8)
     return fig

@@ -635,3 +635,70 @@ def gradient_explorer_widget(
     # activation; T and the kind of matrix stay where they start.
     scales = sorted({0.5, 1.0, 2.0, scale})
     return interactive_figure(plot, controls, static_grid={"scale": scales, "T": [T], "kind": [kind]})
+
+
+# ---------------------------------------------------------------------------
+# Sampling a character model at a temperature (chapter 7)
+# ---------------------------------------------------------------------------
+
+
+def temperature_widget(
+    model: Any,
+    vocab: Vocabulary,
+    prime: str = "Alice ",
+    temperature: float = 0.5,
+    examples: Sequence[str] = ("Alice ", "the Queen ", "said the "),
+) -> InteractiveFigure:
+    """A text box for the prime and a slider for the temperature over :func:`rnnlib.plots.plot_next_character`.
+
+    The bars compare the model's own distribution (τ = 1) with the one at the chosen
+    temperature.  Headless tests set ``w.controls["temperature"].value`` (or
+    ``"prime"``) and read ``w.figure``; a prime with unknown characters shows a message
+    in ``w.status`` instead of a figure.
+
+    Parameters
+    ----------
+    model : CharLM
+        A trained :class:`rnnlib.charlm.CharLM`.
+    vocab : Vocabulary
+        Its characters.
+    prime : str
+        The text the model has read when the widget opens.
+    temperature : float
+        The temperature when the widget opens, above 0.
+    examples : sequence of str
+        Further primes drawn ahead of time, with ``prime``, for pages with no kernel (the
+        website offers them as a menu; a live notebook takes any text).  Primes with a
+        character the model has never seen are left out of that menu.
+
+    Returns
+    -------
+    InteractiveFigure
+        The widget.
+    """
+    # imported here so that this chapter's block stays self-contained at the end of the module
+    from rnnlib.charlm import CharLM, _check_temperature, next_character_probabilities
+    from rnnlib.plots import plot_next_character
+
+    if not isinstance(model, CharLM):
+        raise TypeError(f"model must be an rnnlib.charlm.CharLM; got {_describe(model)}")
+    if isinstance(examples, str) or not all(isinstance(e, str) and e for e in examples):
+        raise TypeError(f"examples must be a list of non-empty str primes; got {_describe(examples)}")
+    controls = {
+        "prime": widgets.Text(value=prime, description="prime", continuous_update=False),
+        "temperature": widgets.FloatLogSlider(
+            value=_check_temperature(temperature), base=10, min=-2, max=1, step=0.05, description="τ"
+        ),
+    }
+
+    def draw(model: CharLM, vocab: Vocabulary, prime: str, temperature: float) -> Figure:
+        taus = dict.fromkeys((1.0, float(temperature)))  # the model's own distribution first, each once
+        probs = {f"τ = {t:g}": next_character_probabilities(model, vocab, prime, t) for t in taus}
+        return plot_next_character(probs, vocab, prime)
+
+    menu = [p for p in dict.fromkeys([prime, *examples]) if all(ch in vocab for ch in p)]
+    # five temperatures, the chapter's three among them, keep the drawing ahead of time to about a second
+    taus = sorted({0.2, 0.5, 1.0, 1.5, 3.0, float(controls["temperature"].value)})
+    return interactive_figure(
+        draw, controls, static_grid={"prime": menu or [prime], "temperature": taus}, model=model, vocab=vocab
+    )

@@ -1,43 +1,36 @@
 """The character-level language model: batching for truncated BPTT, gradients,
-carried state, sampling, perplexity, saving and loading, and error messages."""
+carried state, sampling, saving and loading, and error messages.  Its training loop is
+tested in test_training, its metrics in test_metrics, its figures in test_plots and its
+widget in test_widgets."""
 
 import numpy as np
 import pytest
 
 from rnnlib import (
-    SGD,
     Adam,
     Recurrent,
     check_gradients,
     numerical_gradient,
     rel_error,
     save_params,
-    softmax_cross_entropy,
 )
 from rnnlib.charlm import (
     CharLM,
-    carried_state_norms,
     char_vocabulary,
     decode_text,
     encode_text,
-    evaluate,
     load_char_lm,
     next_character_probabilities,
     nucleus_probabilities,
     num_chunks,
-    perplexity,
-    plot_next_character,
-    plot_overfitting,
-    plot_truncation,
     sample,
     save_char_lm,
     stream_chunks,
     temperature_probabilities,
-    temperature_widget,
     text_streams,
     top_k_probabilities,
-    train_tbptt,
 )
+from rnnlib.training import train_tbptt
 
 TEXT = "the cat sat on the mat. the dog sat on the log.\n"
 CELLS = ("rnn", "lstm", "gru")
@@ -230,151 +223,6 @@ def test_model_errors(rng):
         CharLM(5, 3, rng, dtype=np.int32)
 
 
-# -- training and evaluation -------------------------------------------------
-
-
-def test_training_with_tbptt_learns_a_repeating_text(vocab):
-    ids = encode_text("abcd" * 100, char_vocabulary("abcd"))
-    streams = text_streams(ids, 4)
-    model = CharLM(6, 8, np.random.default_rng(0))
-    before = perplexity(model, streams, 8)
-    log = train_tbptt(model, streams, Adam(0.05), chunk_length=8, steps=60, clip_norm=1.0)
-    assert set(log) == {"loss", "grad_norm", "lr", "state_norm"} and log["loss"].shape == (60,)
-    assert (log["grad_norm"] > 1.0).any()  # clipping was needed at the start
-    assert log["loss"][-5:].mean() < 0.1 * log["loss"][0]
-    assert perplexity(model, streams, 8) < 1.1 < before
-    np.testing.assert_array_equal(log["lr"], 0.05)
-
-
-def test_tbptt_frozen_parameters_and_state_norm(rng):
-    streams = text_streams(rng.integers(2, 6, 100), 4)
-    model = CharLM(6, 3, rng, activation="relu", recurrent_init="identity")
-    start = {k: v.copy() for k, v in model.params.items()}
-    log = train_tbptt(model, streams, Adam(0.1), 6, steps=5, frozen=("W_hh",))
-    np.testing.assert_array_equal(model.params["W_hh"], np.eye(3))  # never moved
-    assert not np.array_equal(model.params["W_xh"], start["W_xh"])  # the rest trained
-    # the gradient norm leaves out the frozen matrix: recompute the first update's
-    first = CharLM(6, 3, rng, activation="relu", recurrent_init="identity")
-    first.params = {k: v.copy() for k, v in start.items()}
-    x, y = next(stream_chunks(streams, 6))
-    _, grads, state = first.loss_and_state(x, y)
-    del grads["W_hh"]
-    np.testing.assert_allclose(log["grad_norm"][0], np.sqrt(sum((g**2).sum() for g in grads.values())))
-    np.testing.assert_allclose(log["state_norm"][0], np.linalg.norm(state["h"][-1], axis=-1).mean())
-    with pytest.raises(ValueError, match="frozen must be a tuple of parameter names"):
-        train_tbptt(model, streams, Adam(0.1), 6, steps=1, frozen=("W_zz",))
-    with pytest.raises(ValueError, match="frozen must be a tuple of parameter names"):
-        train_tbptt(model, streams, Adam(0.1), 6, steps=1, frozen="W_hh")
-
-
-def test_tbptt_passes_epochs_and_schedule(rng):
-    streams = text_streams(rng.integers(2, 6, 100), 4)  # S = 25, k = 6: 4 chunks per pass
-    model = CharLM(6, 3, rng)
-    log = train_tbptt(model, streams, SGD(0.1), 6, epochs=2)
-    assert len(log["loss"]) == 8
-    log = train_tbptt(model, streams, SGD(0.1), 6, steps=10, lr_schedule=lambda s: 0.1 / (1 + s))
-    np.testing.assert_allclose(log["lr"], 0.1 / (1 + np.arange(10)))
-
-
-def test_train_tbptt_is_deterministic(rng):
-    streams = text_streams(rng.integers(2, 6, 200), 5)
-    logs = []
-    for _ in range(2):
-        model = CharLM(6, 4, np.random.default_rng(3), cell="gru")
-        logs.append(train_tbptt(model, streams, Adam(0.01), 8, steps=5, clip_norm=0.5))
-    np.testing.assert_array_equal(logs[0]["loss"], logs[1]["loss"])
-
-
-@pytest.mark.parametrize("cell", CELLS)
-def test_tbptt_carries_the_state_from_chunk_to_chunk(rng, cell):
-    """At learning rate zero the parameters never move, so if the state is carried, the
-    chunks' losses are exactly the losses of one long pass over the streams, cut into
-    pieces, and each pass starts again from zeros. Restarting every chunk from a zero
-    state, or carrying the state into the next pass, changes every loss after the first."""
-    k, chunks = 6, 5
-    streams = text_streams(rng.integers(0, 6, 2 * (k * chunks + 1)), 2)
-    model = CharLM(6, 4, rng, cell=cell, num_layers=2)
-    log = train_tbptt(model, streams, SGD(0.1), k, epochs=2, lr_schedule=lambda s: 0.0)
-    scores, _ = model.forward(streams[:, : k * chunks])  # one pass, no truncation
-    pieces = [
-        softmax_cross_entropy(scores[:, j * k : (j + 1) * k], streams[:, j * k + 1 : (j + 1) * k + 1])[0]
-        for j in range(chunks)
-    ]
-    np.testing.assert_allclose(log["loss"], pieces * 2, rtol=1e-12)
-    fresh = [model.loss(x, y)[0] for x, y in stream_chunks(streams, k)]  # every chunk from zeros
-    assert np.abs(np.subtract(fresh, pieces)[1:]).min() > 1e-6  # so the check above can tell the two apart
-
-
-def test_uniform_model_has_perplexity_V(rng):
-    model = CharLM(9, 4, rng, cell="gru")
-    model.params["W_hy"][...] = 0  # equal scores for every character
-    streams = text_streams(rng.integers(0, 9, 300), 3)
-    assert perplexity(model, streams, 10) == pytest.approx(9.0, rel=1e-12)
-    assert evaluate(model, streams, 10) == pytest.approx(np.log(9.0), rel=1e-12)
-
-
-def test_evaluate_equals_the_mean_cross_entropy_of_one_long_pass(rng):
-    model = CharLM(6, 4, rng, cell="lstm")
-    streams = text_streams(rng.integers(0, 6, 60), 2)  # S = 30, chunks of 7: 4 chunks, 28 steps
-    scores, _ = model.forward(streams[:, :28])
-    expected, _ = softmax_cross_entropy(scores, streams[:, 1:29])
-    assert evaluate(model, streams, 7) == pytest.approx(expected, rel=1e-12)
-
-
-def test_carried_state_norms_pinned_for_an_integrator(rng):
-    """An IRNN whose every input adds 1 to each of its 2 units: after chunk j of k steps
-    the state is j k (1, 1), so its norm is j k sqrt(2), and reading changes no parameter."""
-    model = CharLM(3, 2, rng, activation="relu", recurrent_init="identity")
-    model.params["W_xh"][...] = 1.0
-    start = {k: v.copy() for k, v in model.params.items()}
-    streams = text_streams(rng.integers(0, 3, 40), 2)  # S = 20, chunks of 4: 4 chunks in a pass
-    np.testing.assert_allclose(carried_state_norms(model, streams, 4), 4 * np.arange(1, 5) * np.sqrt(2))
-    np.testing.assert_allclose(carried_state_norms(model, streams, 4, chunks=2), [4 * np.sqrt(2), 8 * np.sqrt(2)])
-    for k, v in model.params.items():
-        np.testing.assert_array_equal(v, start[k])
-
-
-@pytest.mark.parametrize("cell", CELLS)
-def test_carried_state_norms_match_training_at_learning_rate_zero(rng, cell):
-    streams = text_streams(rng.integers(0, 6, 100), 4)
-    model = CharLM(6, 4, rng, cell=cell, num_layers=2)
-    frozen = train_tbptt(model, streams, SGD(0.1), 5, lr_schedule=lambda s: 0.0)
-    np.testing.assert_allclose(carried_state_norms(model, streams, 5), frozen["state_norm"], rtol=1e-12)
-    # with learning, the first chunk is read before any update, so only the first norm agrees
-    trained = train_tbptt(CharLM(6, 4, np.random.default_rng(1), cell=cell), streams, Adam(0.5), 5, steps=3)
-    untrained = carried_state_norms(CharLM(6, 4, np.random.default_rng(1), cell=cell), streams, 5, chunks=3)
-    assert trained["state_norm"][0] == pytest.approx(untrained[0], rel=1e-12)
-    assert not np.allclose(trained["state_norm"][1:], untrained[1:])
-
-
-def test_carried_state_norms_errors(rng):
-    model = CharLM(5, 3, rng)
-    streams = np.zeros((2, 10), np.int64)  # S = 10, chunks of 3: 3 chunks
-    with pytest.raises(ValueError, match="chunks must be at most 3, the chunks of length 3 in one pass"):
-        carried_state_norms(model, streams, 3, chunks=4)
-    with pytest.raises(TypeError, match="chunks must be a positive int"):
-        carried_state_norms(model, streams, 3, chunks=1.5)
-    with pytest.raises(TypeError, match="model must be an rnnlib.charlm.CharLM"):
-        carried_state_norms("model", streams, 3)
-    with pytest.raises(ValueError, match=r"streams must hold ids in \[0, 5\); got 7"):
-        carried_state_norms(model, streams + 7, 3)
-
-
-def test_training_errors(rng):
-    model = CharLM(5, 3, rng)
-    streams = np.zeros((2, 10), np.int64)
-    with pytest.raises(TypeError, match="optimizer must be an rnnlib.optim optimizer"):
-        train_tbptt(model, streams, "adam", 3)
-    with pytest.raises(TypeError, match="model must be an rnnlib.charlm.CharLM"):
-        train_tbptt("model", streams, Adam(), 3)
-    with pytest.raises(ValueError, match=r"streams must hold ids in \[0, 5\); got 7"):
-        train_tbptt(model, streams + 7, Adam(), 3)
-    with pytest.raises(ValueError, match="clip_norm must be a positive finite number; got -1"):
-        train_tbptt(model, streams, Adam(), 3, clip_norm=-1)
-    with pytest.raises(TypeError, match="lr_schedule must be a function of the step"):
-        train_tbptt(model, streams, Adam(), 3, lr_schedule=0.1)
-
-
 # -- sampling ------------------------------------------------------------------
 
 
@@ -438,44 +286,11 @@ def test_sampling_errors(trained, vocab):
         temperature_probabilities(np.zeros(2), 1.0, exclude=(0, 1))
 
 
-def test_next_character_probabilities_and_plot(trained, vocab):
+def test_next_character_probabilities(trained, vocab):
     p = next_character_probabilities(trained, vocab, "the c", 1.0)
     assert p.shape == (len(vocab),) and p[:2].tolist() == [0, 0] and p.sum() == pytest.approx(1)
     scores, _ = trained.forward(encode_text("the c", vocab)[None])
     np.testing.assert_allclose(p[2:], np.exp(scores[0, -1, 2:]) / np.exp(scores[0, -1, 2:]).sum())
-    fig = plot_next_character(trained, vocab, "the c", (0.5, 2.0), top=4)
-    ax = fig.axes[0]
-    assert ax.get_title() == "next character after 'the c'"
-    assert len(ax.patches) == 8
-    cold = next_character_probabilities(trained, vocab, "the c", 0.5)
-    np.testing.assert_allclose(sorted(b.get_height() for b in ax.patches[:4]), np.sort(cold)[-4:])
-    with pytest.raises(TypeError, match="temperatures must be a non-empty tuple"):
-        plot_next_character(trained, vocab, "the", 0.5)
-
-
-def test_temperature_widget_redraws_headless(trained, vocab):
-    w = temperature_widget(trained, vocab, prime="the c", temperature=0.5)
-    assert [c.description for c in w.controls.values()] == ["prime", "τ"]
-    first = w.image.value
-    assert [t.get_text().split(" (")[0] for t in w.figure.axes[0].get_legend().get_texts()] == ["τ = 1", "τ = 0.5"]
-    w.children[1].value = 2.0  # move the temperature slider as a reader would
-    assert [t.get_text().split(" (")[0] for t in w.figure.axes[0].get_legend().get_texts()] == ["τ = 1", "τ = 2"]
-    assert w.image.value != first
-    w.controls["temperature"].value = 1.0  # the same distribution is drawn once
-    assert len(w.figure.axes[0].get_legend().get_texts()) == 1
-    w.controls["prime"].value = "the Q"
-    assert "never seen" in w.status.value and "Q" in w.status.value
-    w.controls["prime"].value = "a d"
-    assert w.status.value == "" and w.figure.axes[0].get_title() == "next character after 'a d'"
-
-
-def test_temperature_widget_draws_a_menu_of_primes_ahead_of_time(trained, vocab):
-    w = temperature_widget(trained, vocab, prime="the c", temperature=0.5, examples=("a d", "the Q", "a d"))
-    # the prime first, duplicates once, and "the Q" left out: the model has never seen a Q
-    assert w.grid["prime"] == ["the c", "a d"]
-    assert 0.5 in w.grid["temperature"] and 1.0 in w.grid["temperature"]  # the opening setting and tau = 1
-    with pytest.raises(TypeError, match="examples must be a list of non-empty str primes"):
-        temperature_widget(trained, vocab, examples="the c")
 
 
 # -- saving and loading ----------------------------------------------------------
@@ -578,26 +393,7 @@ def test_sampling_with_top_k_and_nucleus(trained, vocab):
         sample(trained, vocab, "the ", 5, np.random.default_rng(0), top_p=1.5)
 
 
-def test_plot_truncation(trained, vocab):
-    import matplotlib.pyplot as plt
-
-    p = next_character_probabilities(trained, vocab, "the c", 1.0)
-    fig = plot_truncation(p, {"top-2": top_k_probabilities(p, 2), "nucleus 0.9": nucleus_probabilities(p, 0.9)}, vocab)
-    assert len(fig.axes) == 2 and "keeps 2 of" in fig.axes[0].get_title()
-    # one panel above the other, each showing min(top, V) characters with their labels
-    assert fig.axes[0].get_position().y0 > fig.axes[1].get_position().y1
-    assert all(len(ax.get_xticklabels()) == min(30, len(vocab)) for ax in fig.axes)
-    plt.close(fig)
-    fig = plot_truncation(p, {"top-2": top_k_probabilities(p, 2)}, vocab, top=3)
-    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [
-        {" ": "␣", "\n": "↵"}.get(vocab.id_to_token[i], vocab.id_to_token[i]) for i in np.argsort(-p, kind="stable")[:3]
-    ]
-    plt.close(fig)
-    with pytest.raises(ValueError, match="probs must have shape"):
-        plot_truncation(p[:-1] / p[:-1].sum(), {"a": p}, vocab)
-
-
-# -- dropout, validation and early stopping ---------------------------------------
+# -- dropout ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("variational", [False, True])
@@ -632,43 +428,3 @@ def test_dropout_changes_training_only(rng):
         model.forward(ids, input_dropout=0.5)
     with pytest.raises(ValueError, match=r"rate must be in \[0, 1\)"):
         model.forward(ids, dropout=1.0, rng=np.random.default_rng(0))
-
-
-def test_validation_log_and_early_stopping(vocab):
-    ids = encode_text(TEXT * 6, vocab)
-    train, val = text_streams(ids[:200], 4), text_streams(ids[200:], 2)
-    model = CharLM(len(vocab), 16, np.random.default_rng(0))
-    log = train_tbptt(model, train, Adam(0.05), 8, steps=30, validation=val, eval_every=10, keep_best=True)
-    np.testing.assert_array_equal(log["val_step"], [0, 10, 20, 30])
-    assert log["val_loss"][0] == pytest.approx(np.log(len(vocab)), abs=0.3)  # before training: near uniform
-    assert int(log["best_step"]) == log["val_step"][np.argmin(log["val_loss"])]
-    assert evaluate(model, val, 8) == pytest.approx(log["val_loss"].min())  # the best parameters are back
-    again = CharLM(len(vocab), 16, np.random.default_rng(0))
-    log2 = train_tbptt(again, train, Adam(0.05), 8, steps=30, validation=val, eval_every=10)
-    np.testing.assert_array_equal(log2["val_loss"], log["val_loss"])  # measuring changes nothing
-    assert evaluate(again, val, 8) == pytest.approx(log["val_loss"][-1])  # without keep_best: the last
-    plain = CharLM(len(vocab), 16, np.random.default_rng(0))
-    np.testing.assert_array_equal(train_tbptt(plain, train, Adam(0.05), 8, steps=30)["loss"], log["loss"])
-    dropped = train_tbptt(CharLM(len(vocab), 16, np.random.default_rng(0)), train, Adam(0.05), 8, steps=5,
-                          dropout=0.5, variational=True, rng=np.random.default_rng(1))  # fmt: skip
-    assert not np.allclose(dropped["loss"], log["loss"][:5])
-    import matplotlib.pyplot as plt
-
-    fig = plot_overfitting({"plain": [log, log2]}, reference={"uniform": np.log(len(vocab))})
-    assert len(fig.axes) == 2
-    plt.close(fig)
-
-
-def test_validation_errors(vocab):
-    ids = encode_text(TEXT * 6, vocab)
-    train, model = text_streams(ids[:200], 4), CharLM(len(vocab), 8, np.random.default_rng(0))
-    with pytest.raises(ValueError, match="keep_best needs validation streams"):
-        train_tbptt(model, train, Adam(0.05), 8, steps=2, keep_best=True)
-    with pytest.raises(ValueError, match="validation streams must hold more than chunk_length = 8"):
-        train_tbptt(model, train, Adam(0.05), 8, steps=2, validation=text_streams(ids[:16], 2))
-    with pytest.raises(TypeError, match="rng must be a numpy Generator"):
-        train_tbptt(model, train, Adam(0.05), 8, steps=2, dropout=0.5)
-    with pytest.raises(ValueError, match="eval_every must be a positive int"):
-        train_tbptt(model, train, Adam(0.05), 8, steps=2, validation=train, eval_every=0)
-    with pytest.raises(ValueError, match="must hold logs of train_tbptt"):
-        plot_overfitting({"a": [{"loss": np.zeros(3)}]})

@@ -1,17 +1,23 @@
 """Accuracies (per entry, per class, per generated sequence) and BLEU (n-grams, clipped
 precision, brevity penalty) checked by hand, and the moves of the accuracies from
-rnnlib.architectures and of translation_accuracy from rnnlib.attention into rnnlib.metrics."""
+rnnlib.architectures and of translation_accuracy from rnnlib.attention into rnnlib.metrics;
+the character model's cross-entropy, perplexity and carried-state norms on held-out streams."""
 
 import numpy as np
 import pytest
 
+from rnnlib import softmax_cross_entropy
+from rnnlib.charlm import CharLM, text_streams
 from rnnlib.metrics import (
     accuracy_by_class,
     bleu,
     brevity_penalty,
+    carried_state_norms,
+    evaluate,
     masked_accuracy,
     modified_precision,
     ngrams,
+    perplexity,
     sequence_accuracy,
     translation_accuracy,
 )
@@ -110,3 +116,48 @@ def test_the_accuracies_are_still_importable_from_architectures_but_documented_o
     for name in ("masked_accuracy", "accuracy_by_class", "sequence_accuracy"):
         assert getattr(architectures, name) is getattr(metrics, name)
         assert name in metrics.__all__ and name not in architectures.__all__
+
+
+# -- a character model on held-out streams (chapter 7) ---------------------------------
+
+
+def test_uniform_model_has_perplexity_V(rng):
+    model = CharLM(9, 4, rng, cell="gru")
+    model.params["W_hy"][...] = 0  # equal scores for every character
+    streams = text_streams(rng.integers(0, 9, 300), 3)
+    assert perplexity(model, streams, 10) == pytest.approx(9.0, rel=1e-12)
+    assert evaluate(model, streams, 10) == pytest.approx(np.log(9.0), rel=1e-12)
+
+
+def test_evaluate_equals_the_mean_cross_entropy_of_one_long_pass(rng):
+    model = CharLM(6, 4, rng, cell="lstm")
+    streams = text_streams(rng.integers(0, 6, 60), 2)  # S = 30, chunks of 7: 4 chunks, 28 steps
+    scores, _ = model.forward(streams[:, :28])
+    expected, _ = softmax_cross_entropy(scores, streams[:, 1:29])
+    assert evaluate(model, streams, 7) == pytest.approx(expected, rel=1e-12)
+
+
+def test_carried_state_norms_pinned_for_an_integrator(rng):
+    """An IRNN whose every input adds 1 to each of its 2 units: after chunk j of k steps
+    the state is j k (1, 1), so its norm is j k sqrt(2), and reading changes no parameter."""
+    model = CharLM(3, 2, rng, activation="relu", recurrent_init="identity")
+    model.params["W_xh"][...] = 1.0
+    start = {k: v.copy() for k, v in model.params.items()}
+    streams = text_streams(rng.integers(0, 3, 40), 2)  # S = 20, chunks of 4: 4 chunks in a pass
+    np.testing.assert_allclose(carried_state_norms(model, streams, 4), 4 * np.arange(1, 5) * np.sqrt(2))
+    np.testing.assert_allclose(carried_state_norms(model, streams, 4, chunks=2), [4 * np.sqrt(2), 8 * np.sqrt(2)])
+    for k, v in model.params.items():
+        np.testing.assert_array_equal(v, start[k])
+
+
+def test_carried_state_norms_errors(rng):
+    model = CharLM(5, 3, rng)
+    streams = np.zeros((2, 10), np.int64)  # S = 10, chunks of 3: 3 chunks
+    with pytest.raises(ValueError, match="chunks must be at most 3, the chunks of length 3 in one pass"):
+        carried_state_norms(model, streams, 3, chunks=4)
+    with pytest.raises(TypeError, match="chunks must be a positive int"):
+        carried_state_norms(model, streams, 3, chunks=1.5)
+    with pytest.raises(TypeError, match="model must be an rnnlib.charlm.CharLM"):
+        carried_state_norms("model", streams, 3)
+    with pytest.raises(ValueError, match=r"streams must hold ids in \[0, 5\); got 7"):
+        carried_state_norms(model, streams + 7, 3)

@@ -7,7 +7,6 @@ import pytest
 
 from rnnlib import (
     CELLS,
-    SGD,
     Adam,
     BagOfWordsClassifier,
     ManyToOne,
@@ -490,57 +489,6 @@ def test_bag_of_words_gradients(rng):
     y = np.array([1.0, 0.0])
     _, grads = model.loss(ids, y, mask)
     check_gradients(lambda: model.loss(ids, y, mask)[0], model.params, grads)
-
-
-def test_fit_errors(rng):
-    model = BagOfWordsClassifier(vocab_size=3)
-    data = (np.array([[1, 2]]), np.array([1.0]))
-    with pytest.raises(
-        TypeError, match=r"optimizer must be an rnnlib.optim optimizer such as Adam\(lr=0.01\); got str"
-    ):
-        fit(model, data, "adam", rng=rng)
-    with pytest.raises(TypeError, match="data must be a tuple of arrays"):
-        fit(model, list(data), Adam(), rng=rng)
-    with pytest.raises(ValueError, match="epochs must be a positive int; got 0"):
-        fit(model, data, Adam(), rng=rng, epochs=0)
-
-
-class _Recorder:
-    """A stand-in model for fit: its loss is the mean of the batch it is given, its
-    gradient is zero (so nothing changes between epochs), and it keeps every batch."""
-
-    def __init__(self) -> None:
-        self.params = {"w": np.zeros(1)}
-        self.batches: list[np.ndarray] = []
-
-    def loss(self, x: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
-        self.batches.append(x.copy())
-        return float(x.mean()), {"w": np.zeros(1)}
-
-
-def test_fit_reports_the_example_weighted_mean_loss_of_each_epoch():
-    """Ten examples in batches of 4, 4 and 2. With one 1 among nine 0s the mean loss over
-    the examples is 0.1 wherever the 1 lands; the plain mean of the three batch losses
-    would be 1/12 or 1/6, counting the short batch's examples twice."""
-    x = np.zeros(10)
-    x[3] = 1.0
-    model = _Recorder()
-    history = fit(model, (x,), SGD(0.1), np.random.default_rng(0), epochs=3, batch_size=4)
-    assert [len(b) for b in model.batches] == [4, 4, 2] * 3
-    assert history == pytest.approx([0.1] * 3, rel=1e-12)
-
-
-def test_fit_visits_every_example_once_per_epoch_in_a_new_order():
-    x = np.arange(12.0)
-    model = _Recorder()
-    fit(model, (x,), SGD(0.1), np.random.default_rng(0), epochs=3, batch_size=5)
-    epochs = [np.concatenate(model.batches[i : i + 3]) for i in range(0, 9, 3)]
-    for e in epochs:
-        np.testing.assert_array_equal(np.sort(e), x)
-    assert not np.array_equal(epochs[0], x) and not np.array_equal(epochs[1], epochs[0])
-    again = _Recorder()
-    fit(again, (x,), SGD(0.1), np.random.default_rng(0), epochs=3, batch_size=5)
-    np.testing.assert_array_equal(np.concatenate(again.batches), np.concatenate(model.batches))  # same seed
 
 
 def test_count_parameters_sums_the_sizes_and_backs_every_models_count(rng):

@@ -124,7 +124,10 @@ def test_plot_probabilities_bars_and_errors():
     ax = fig.axes[0]
     widths = [b.get_width() for b in ax.patches]
     assert widths == [0.6, 0.6, 0.01, 0.99]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["not good, actually bad  (-)", "not bad, actually good  (+)"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "not good, actually bad  (-)",
+        "not bad, actually good  (+)",
+    ]
     with pytest.raises(ValueError, match=r"probabilities\['RNN'\] must have shape \(P,\) = \(2,\); got \(3,\)"):
         plot_probabilities(["a", "b"], {"RNN": np.zeros(3)})
     with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
@@ -142,31 +145,175 @@ def test_no_pyplot_figures_are_left_open():
     assert plt.get_fignums() == []
 
 
-def test_plot_loss_curves_draws_each_run_and_the_reference():
-    from rnnlib.plots import plot_loss_curves
+# ---------------------------------------------------------------------------
+# Curves plus reference lines: plot_curves and plot_training_log
+# ---------------------------------------------------------------------------
 
-    fig = plot_loss_curves({"RNN": [0.7, 0.4, 0.1], "bag of words": np.array([0.69, 0.6])}, reference={"chance": 0.5})
+
+def test_plot_curves_draws_each_curve_distinguishably():
+    from rnnlib.plots import plot_curves
+
+    x = np.array([10, 20, 40])
+    fig = plot_curves({"full": np.array([1.0, 2.0, 4.0]), "chunked": np.array([1.0, 1.0, 1.0])}, "T", "bytes", x=x)
+    ax = fig.axes[0]
+    lines = ax.get_lines()
+    assert [ln.get_label() for ln in lines] == ["full", "chunked"]
+    np.testing.assert_array_equal(lines[0].get_xdata(), x)
+    np.testing.assert_array_equal(lines[0].get_ydata(), [1.0, 2.0, 4.0])
+    assert to_hex(lines[0].get_color()).upper() == PALETTE[0] and to_hex(lines[1].get_color()).upper() == PALETTE[1]
+    assert lines[0].get_linestyle() != lines[1].get_linestyle() and lines[0].get_marker() != lines[1].get_marker()
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("T", "bytes") and ax.get_yscale() == "linear"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["full", "chunked"]
+    single = plot_curves({"only": np.array([0.1, 0.01])}, "k", "error", x=[1, 2], logy=True, markers=False, title="t")
+    assert single.axes[0].get_legend() is None and single.axes[0].get_yscale() == "log"
+    assert single.axes[0].get_lines()[0].get_marker() in ("None", None, "")
+    assert single.axes[0].get_title() == "t"
+    assert png_bytes(fig).startswith(b"\x89PNG")
+    assert plt.get_fignums() == []
+
+
+def test_plot_curves_without_x_draws_each_run_against_its_own_updates():
+    from rnnlib.plots import plot_curves
+
+    fig = plot_curves({"RNN": [0.7, 0.4, 0.1], "bag of words": np.array([0.69, 0.6])}, "epoch", "loss", ylim=(0, None))
     ax = fig.axes[0]
     lines = {ln.get_label(): ln for ln in ax.lines}
     np.testing.assert_array_equal(lines["RNN"].get_xdata(), [1, 2, 3])
-    np.testing.assert_array_equal(lines["RNN"].get_ydata(), [0.7, 0.4, 0.1])
-    np.testing.assert_array_equal(lines["bag of words"].get_ydata(), [0.69, 0.6])
-    assert to_hex(lines["RNN"].get_color()) == PALETTE[0].lower()
-    np.testing.assert_array_equal(lines["chance"].get_ydata(), [0.5, 0.5])
-    assert ax.get_ylim()[0] == 0 and ax.get_yscale() == "linear"
-    assert plot_loss_curves({"a": [1.0, 0.1]}, logy=True).axes[0].get_yscale() == "log"
-    assert png_bytes(fig)[:4] == b"\x89PNG"
+    np.testing.assert_array_equal(lines["bag of words"].get_xdata(), [1, 2])
+    assert ax.get_ylim()[0] == 0
+    assert all(float(t).is_integer() for t in ax.get_xticks())  # epochs are whole numbers
 
 
-def test_plot_loss_curves_errors():
-    from rnnlib.plots import plot_loss_curves
+def test_plot_curves_references_are_black_dotted_then_dash_dotted_then_dashed():
+    from rnnlib.plots import plot_curves
 
-    with pytest.raises(TypeError, match="histories must be a non-empty dict of run name -> list of losses; got list"):
-        plot_loss_curves([0.5, 0.4])
-    with pytest.raises(ValueError, match=r"histories\['a'\] must have shape \(T,\) with T >= 1; got \(0,\)"):
-        plot_loss_curves({"a": []})
-    with pytest.raises(ValueError, match="logy=True needs every loss to be positive"):
-        plot_loss_curves({"a": [0.5, 0.0]}, logy=True)
+    y = np.array([3.0, 2.0, 1.0])
+    fig = plot_curves({"a": y, "b": y + 1}, "x", "y", reference={"p": 1.5, "q": 2.5, "r": 0.5})
+    ax = fig.axes[0]
+    refs = [ln for ln in ax.lines if ln.get_gid() == "reference"]
+    assert [ln.get_label() for ln in refs] == ["p", "q", "r"]
+    assert [ln.get_linestyle() for ln in refs] == [":", "-.", "--"]
+    assert all(to_hex(ln.get_color()) == "#000000" and ln.get_linewidth() == 1 for ln in refs)
+    np.testing.assert_array_equal(refs[0].get_ydata(), [1.5, 1.5])
+    assert [ln.get_gid() for ln in ax.lines] == ["curve", "curve", "reference", "reference", "reference"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b", "p", "q", "r"]
+
+
+def test_plot_curves_panels_smoothing_peaks_and_a_run_that_looks_the_same_everywhere():
+    from rnnlib.plots import plot_curves
+
+    runs = {"a": np.array([3.0, 2.0, 1.0]), "b": np.array([3.0, 1.0, 1.0])}
+    fig = plot_curves(
+        {"init": runs, "optimiser": {"c": np.array([1.0, 50.0, 3.0]), "a": runs["a"]}},
+        "update",
+        "loss",
+        smooth=3,
+        ylim=(0.5, 4),
+        reference={"uniform": 2.5},
+    )
+    axes = {ax.get_gid(): ax for ax in fig.axes}
+    assert list(axes) == ["init", "optimiser"] and [ax.get_title() for ax in fig.axes] == ["init", "optimiser"]
+    curves = {t: {ln.get_label(): ln for ln in ax.lines if ln.get_gid() == "curve"} for t, ax in axes.items()}
+    np.testing.assert_allclose(curves["init"]["a"].get_ydata(), [3.0, 2.5, 2.0])  # the mean of the last 3
+    np.testing.assert_allclose(curves["optimiser"]["c"].get_ydata(), [1.0, 25.5, 18.0])
+    assert fig.axes[0].get_ylabel() == "loss\n(mean of last 3)" and fig.axes[1].get_ylim() == (0.5, 4.0)
+    a1, a2, c = curves["init"]["a"], curves["optimiser"]["a"], curves["optimiser"]["c"]
+    assert to_hex(a1.get_color()) == to_hex(a2.get_color()) and a1.get_linestyle() == a2.get_linestyle()
+    assert len({to_hex(ln.get_color()) for ln in (a1, curves["init"]["b"], c)}) == 3
+    peaks = [t for t in axes["optimiser"].texts if t.get_gid() == "peak:c"]
+    assert len(peaks) == 1 and peaks[0].get_text() == "peak 25.5"
+    assert not [t for t in axes["init"].texts if str(t.get_gid()).startswith("peak:")]
+    assert all(len([ln for ln in ax.lines if ln.get_gid() == "reference"]) == 1 for ax in fig.axes)
+    png_bytes(fig)
+
+
+def test_plot_curves_per_panel_log_axes_references_and_a_symlog_x():
+    from rnnlib.plots import plot_curves
+
+    updates = np.array([0, 1, 5, 50])
+    panels = {
+        "MSE": {"T = 10": np.array([1.0, 0.5, 0.2, 0.01]), "T = 80": np.array([2.0, 0.3, 0.17, 0.17])},
+        "ratio": {"T = 10": np.array([0.2, 0.3, 0.5, 0.9]), "T = 80": np.array([0.6, 1e-3, 1e-9, 1e-11])},
+    }
+    fig = plot_curves(
+        panels, "updates", "", x=updates, logy=["ratio"], xscale="symlog", reference={"MSE": {"baseline": 1 / 6}}
+    )
+    axes = {ax.get_gid(): ax for ax in fig.axes}
+    assert axes["MSE"].get_xscale() == axes["ratio"].get_xscale() == "symlog"
+    assert axes["MSE"].get_xlim() == (0, 60)  # from the first update to a little beyond the last
+    assert axes["MSE"].get_yscale() == "linear" and axes["ratio"].get_yscale() == "log"
+    assert len(axes["MSE"].lines) == 3 and len(axes["ratio"].lines) == 2  # two runs, one reference
+    np.testing.assert_array_equal(axes["ratio"].lines[1].get_xdata(), updates)
+    np.testing.assert_allclose(axes["MSE"].lines[2].get_ydata(), [1 / 6, 1 / 6])
+    outside = plot_curves({"a": np.ones(3), "b": np.ones(3)}, "x", "y", legend_outside=True)
+    assert outside.axes[0].get_legend() is None and [t.get_text() for t in outside.legends[0].get_texts()] == ["a", "b"]
+
+
+def test_plot_curves_errors():
+    from rnnlib.plots import plot_curves
+
+    y = np.ones(2)
+    with pytest.raises(TypeError, match="curves must be a non-empty dict"):
+        plot_curves({}, "x", "y")
+    with pytest.raises(TypeError, match="curves must map every name to an array"):
+        plot_curves({"a": y, "panel": {"b": y}}, "x", "y")
+    with pytest.raises(ValueError, match=r"curves\['a'\] must have shape \(K,\) = \(2,\) like x; got \(3,\)"):
+        plot_curves({"a": np.zeros(3)}, "x", "y", x=[1, 2])
+    with pytest.raises(ValueError, match=r"curves\['p'\]\['a'\] must have shape \(T,\) with T >= 1; got \(0,\)"):
+        plot_curves({"p": {"a": []}}, "x", "y")
+    with pytest.raises(ValueError, match=r"curves\['a'\] must be positive on a log axis"):
+        plot_curves({"a": np.array([1.0, 0.0])}, "x", "y", logy=True)
+    with pytest.raises(ValueError, match=r"curves\['a'\] must be finite; got nan"):
+        plot_curves({"a": np.array([1.0, np.nan])}, "x", "y")
+    with pytest.raises(
+        ValueError, match=r"logy must be True, False or, with panels, a list of panel titles among \[\]"
+    ):
+        plot_curves({"a": y}, "x", "y", logy=["a"])
+    with pytest.raises(ValueError, match=r"reference\['nan'\] must be a finite number"):
+        plot_curves({"a": y}, "x", "y", reference={"nan": float("nan")})
+    with pytest.raises(ValueError, match=r"reference\['b'\] must be a finite number \(positive when logy=True\)"):
+        plot_curves({"a": y}, "x", "y", logy=True, reference={"b": 0.0})
+    with pytest.raises(TypeError, match="reference must be a dict of label -> level"):
+        plot_curves({"a": y}, "x", "y", reference=[1.0])
+    with pytest.raises(ValueError, match=r"reference must be keyed by levels' labels or by panel titles among \['p'\]"):
+        plot_curves({"p": {"a": y}}, "x", "y", reference={"q": {"b": 1.0}})
+    with pytest.raises(ValueError, match=r"ylim must be \(bottom, top\) with bottom < top"):
+        plot_curves({"a": y}, "x", "y", ylim=(2, 1))
+    with pytest.raises(ValueError, match="smooth must be a positive int; got int 0"):
+        plot_curves({"a": y}, "x", "y", smooth=0)
+    with pytest.raises(ValueError, match=r"xscale must be one of \['linear', 'log', 'symlog'\]; got 'loglog'"):
+        plot_curves({"a": y}, "x", "y", xscale="loglog")
+
+
+def test_plot_training_log_marks_the_clipped_updates_and_the_validation():
+    from rnnlib.plots import plot_training_log
+
+    log = {
+        "loss": np.array([4.0, 3.0, 2.5, 2.0]),
+        "grad_norm": np.array([0.5, 2.0, 3.0, 0.8]),
+        "val_step": np.array([0, 4]),
+        "val_loss": np.array([4.1, 2.6]),
+    }
+    fig = plot_training_log(
+        log, clip_norm=1.0, reference={"log V": 4.2}, evaluations={"held-out": ([1, 4], [4.1, 2.2])}, smooth=2
+    )
+    axes = {ax.get_gid(): ax for ax in fig.axes}
+    right = axes["grad_norm"]
+    assert right.get_title() == "clipped in 50% of the updates"
+    clipped = [ln for ln in right.lines if ln.get_label() == "clipped updates"][0]
+    np.testing.assert_allclose(clipped.get_xdata(), [2, 3])
+    left = axes["loss"]
+    np.testing.assert_allclose(left.lines[1].get_ydata(), [4.0, 3.5, 2.75, 2.25])  # moving average of 2
+    assert [ln.get_label() for ln in left.lines][2:] == ["validation", "held-out", "log V"]
+    np.testing.assert_allclose(left.lines[2].get_xdata(), [0, 4])
+    refs = [ln for ln in left.lines if ln.get_gid() == "reference"]
+    assert [ln.get_linestyle() for ln in refs] == [":"] and to_hex(refs[0].get_color()) == "#000000"
+    with pytest.raises(ValueError, match=r"log\['grad_norm'\] must have shape \(S,\) = \(4,\) like log\['loss'\]"):
+        plot_training_log({"loss": log["loss"], "grad_norm": log["grad_norm"][:3]})
+    with pytest.raises(TypeError, match=r"log must be a training log, .* got a dict with keys \['loss'\]"):
+        plot_training_log({"loss": log["loss"]})
+    with pytest.raises(ValueError, match=r"reference\['nan'\] must be a finite number"):
+        plot_training_log(log, reference={"nan": float("nan")})
 
 
 def test_plot_state_trajectories_draws_paths_words_and_cloud():
@@ -206,39 +353,8 @@ def test_plot_probabilities_labels_every_bar_with_its_value():
 
 
 # ---------------------------------------------------------------------------
-# plot_curves and plot_path_terms (chapter 4)
+# plot_path_terms (chapter 4)
 # ---------------------------------------------------------------------------
-
-
-def test_plot_curves_draws_each_curve_distinguishably():
-    from rnnlib.plots import plot_curves
-
-    x = np.array([10, 20, 40])
-    fig = plot_curves(x, {"full": np.array([1.0, 2.0, 4.0]), "chunked": np.array([1.0, 1.0, 1.0])}, "T", "bytes")
-    ax = fig.axes[0]
-    lines = ax.get_lines()
-    assert [ln.get_label() for ln in lines] == ["full", "chunked"]
-    np.testing.assert_array_equal(lines[0].get_xdata(), x)
-    np.testing.assert_array_equal(lines[0].get_ydata(), [1.0, 2.0, 4.0])
-    assert to_hex(lines[0].get_color()).upper() == PALETTE[0] and to_hex(lines[1].get_color()).upper() == PALETTE[1]
-    assert lines[0].get_linestyle() != lines[1].get_linestyle() and lines[0].get_marker() != lines[1].get_marker()
-    assert (ax.get_xlabel(), ax.get_ylabel()) == ("T", "bytes") and ax.get_yscale() == "linear"
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["full", "chunked"]
-    single = plot_curves([1, 2], {"only": np.array([0.1, 0.01])}, "k", "error", logy=True, markers=False, title="t")
-    assert single.axes[0].get_legend() is None and single.axes[0].get_yscale() == "log"
-    assert single.axes[0].get_lines()[0].get_marker() in ("None", None, "")
-    assert png_bytes(fig).startswith(b"\x89PNG")
-
-
-def test_plot_curves_errors():
-    from rnnlib.plots import plot_curves
-
-    with pytest.raises(TypeError, match="curves must be a non-empty dict"):
-        plot_curves([1, 2], {}, "x", "y")
-    with pytest.raises(ValueError, match=r"curves\['a'\] must have shape \(K,\) = \(2,\) like x; got \(3,\)"):
-        plot_curves([1, 2], {"a": np.zeros(3)}, "x", "y")
-    with pytest.raises(ValueError, match=r"curves\['a'\] must be positive on a log axis"):
-        plot_curves([1, 2], {"a": np.array([1.0, 0.0])}, "x", "y", logy=True)
 
 
 def test_plot_path_terms_bars_and_sum():
@@ -379,7 +495,7 @@ def test_plot_clipping_draws_both_panels():
         plot_clipping({"x": {"loss": np.ones(2)}})
 
 
-# -- chapter 7: truncated BPTT, training logs, comparisons, temperatures ----------
+# -- chapter 7: truncated BPTT, temperatures, truncated sampling, overfitting -----
 
 
 def test_plot_stream_chunks_draws_every_character_and_carry():
@@ -404,94 +520,6 @@ def test_plot_stream_chunks_draws_every_character_and_carry():
         plot_stream_chunks("abc", 1)
 
 
-def test_plot_training_log_marks_the_clipped_updates():
-    from rnnlib.plots import plot_training_log
-
-    loss, norms = np.array([4.0, 3.0, 2.5, 2.0]), np.array([0.5, 2.0, 3.0, 0.8])
-    fig = plot_training_log(
-        loss, norms, clip_norm=1.0, reference={"log V": 4.2}, evaluations={"held-out": ([1, 4], [4.1, 2.2])}, smooth=2
-    )
-    axes = {ax.get_gid(): ax for ax in fig.axes}
-    right = axes["grad_norm"]
-    assert right.get_title() == "clipped in 50% of the updates"
-    clipped = [ln for ln in right.lines if ln.get_label() == "clipped updates"][0]
-    np.testing.assert_allclose(clipped.get_xdata(), [2, 3])
-    left = axes["loss"]
-    np.testing.assert_allclose(left.lines[1].get_ydata(), [4.0, 3.5, 2.75, 2.25])  # moving average of 2
-    assert [ln.get_label() for ln in left.lines][2:] == ["held-out", "log V"]
-    np.testing.assert_allclose(left.lines[2].get_xdata(), [1, 4])
-    with pytest.raises(ValueError, match=r"grad_norm must have shape \(S,\) = \(4,\) like loss; got \(3,\)"):
-        plot_training_log(loss, norms[:3])
-
-
-def test_plot_loss_panels_one_axes_per_panel():
-    from rnnlib.plots import plot_loss_panels
-
-    runs = {"a": np.array([3.0, 2.0, 1.0]), "b": np.array([3.0, 1.0, 1.0])}
-    fig = plot_loss_panels({"init": runs, "optimiser": {"c": np.array([1.0, 50.0, 3.0])}}, smooth=3, ylim=(0.5, 4))
-    assert [ax.get_title() for ax in fig.axes] == ["init", "optimiser"]
-    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), [3.0, 2.5, 2.0])
-    np.testing.assert_allclose(fig.axes[1].lines[0].get_ydata(), [1.0, 25.5, 18.0])
-    assert fig.axes[1].get_ylim() == (0.5, 4.0)
-    assert [ln.get_label() for ln in fig.axes[0].lines] == ["a", "b"]
-    peaks = [t for t in fig.axes[1].texts if t.get_gid() == "peak:c"]
-    assert len(peaks) == 1 and peaks[0].get_text() == "peak 25.5"
-    assert not [t for t in fig.axes[0].texts if str(t.get_gid()).startswith("peak:")]
-    png_bytes(fig)
-    with pytest.raises(ValueError, match=r"ylim must be \(bottom, top\) with bottom < top; got \(2, 1\)"):
-        plot_loss_panels({"x": runs}, ylim=(2, 1))
-    with pytest.raises(ValueError, match="smooth must be a positive int; got int 0"):
-        plot_loss_panels({"x": runs}, smooth=0)
-    with pytest.raises(TypeError, match=r"panels\['x'\] must be a non-empty dict of run name -> losses"):
-        plot_loss_panels({"x": {}})
-
-
-def test_every_curve_figure_draws_references_and_curves_one_way():
-    """plot_curves' convention in all six figures: curve i in colour i, references black, dotted,
-    dash-dotted, dashed in turn (gid "reference"), and a non-finite level refused everywhere."""
-    from rnnlib.plots import (
-        plot_curves,
-        plot_learning_curves,
-        plot_loss_curves,
-        plot_loss_panels,
-        plot_training_log,
-        plot_training_probes,
-    )
-
-    y = np.array([3.0, 2.0, 1.0])
-    ref = {"p": 1.5, "q": 2.5, "r": 0.5}
-    figures = {
-        "curves": plot_curves([1, 2, 3], {"a": y, "b": y + 1}, "x", "y", reference=ref),
-        "learning": plot_learning_curves([1, 2, 3], {"a": y, "b": y + 1}, reference=ref),
-        "loss curves": plot_loss_curves({"a": y, "b": y + 1}, reference=ref),
-        "panels": plot_loss_panels({"one": {"a": y, "b": y + 1}}, reference=ref),
-        "log": plot_training_log(y, y, reference=ref, smooth=1),
-        "probes": plot_training_probes([0, 1, 2], {"L": {"a": y, "b": y + 1}}, reference={"L": ref}),
-    }
-    for name, fig in figures.items():
-        ax = fig.axes[0]
-        refs = [ln for ln in ax.lines if ln.get_gid() == "reference"]
-        assert [ln.get_label() for ln in refs] == ["p", "q", "r"], name
-        assert [ln.get_linestyle() for ln in refs] == [":", "-.", "--"], name
-        assert all(to_hex(ln.get_color()) == "#000000" and ln.get_linewidth() == 1 for ln in refs), name
-        if name != "log":
-            curves = [ln for ln in ax.lines if ln.get_gid() == "curve"]
-            assert [to_hex(ln.get_color()) for ln in curves] == [c.lower() for c in PALETTE[:2]], name
-            np.testing.assert_array_equal(curves[1].get_ydata(), y + 1)
-    bad = {"nan": float("nan")}
-    for draw in (
-        lambda: plot_curves([1, 2, 3], {"a": y}, "x", "y", reference=bad),
-        lambda: plot_loss_curves({"a": y}, reference=bad),
-        lambda: plot_loss_panels({"one": {"a": y}}, reference=bad),
-        lambda: plot_training_log(y, y, reference=bad),
-        lambda: plot_training_probes([0, 1, 2], {"L": {"a": y}}, reference={"L": bad}),
-    ):
-        with pytest.raises(ValueError, match=r"reference\['nan'\] must be a finite number"):
-            draw()
-    with pytest.raises(TypeError, match="reference must be a dict of label -> level"):
-        plot_loss_panels({"one": {"a": y}}, reference=[1.0])
-
-
 def test_plot_distributions_orders_by_the_first():
     from rnnlib.plots import plot_distributions
 
@@ -507,6 +535,78 @@ def test_plot_distributions_orders_by_the_first():
         plot_distributions(["a", "b"], {"x": np.array([0.25, 0.25])})
     with pytest.raises(ValueError, match=r"probabilities\['x'\] must have shape \(V,\) = \(2,\); got \(3,\)"):
         plot_distributions(["a", "b"], {"x": p1})
+
+
+def _char_distribution():
+    from rnnlib.charlm import char_vocabulary
+
+    vocab = char_vocabulary("the cat sat on the mat.\n")
+    p = np.zeros(len(vocab))
+    p[2:] = np.arange(len(vocab) - 2, 0, -1.0)  # the likeliest first, in the order of the vocabulary
+    p[5] = 0.5  # one character out of order
+    return p / p.sum(), vocab
+
+
+def test_plot_next_character_groups_the_distributions_without_pad_and_unk():
+    from rnnlib.plots import plot_next_character
+
+    p, vocab = _char_distribution()
+    q = np.roll(p, 1)
+    q[:2] = 0
+    q /= q.sum()
+    fig = plot_next_character({"τ = 1": p, "τ = 0.5": q}, vocab, "the c", top=4)
+    ax = fig.axes[0]
+    assert ax.get_title() == "next character after 'the c'" and len(ax.patches) == 8
+    np.testing.assert_allclose(sorted(b.get_height() for b in ax.patches[:4]), np.sort(p)[-4:])
+    shown = [t.get_text() for t in ax.get_xticklabels()]
+    top = [vocab.id_to_token[i] for i in np.argsort(-p, kind="stable")[:4]]  # id 5 is not among them
+    assert shown == [{" ": "␣", "\n": "↵"}.get(c, c) for c in top] and vocab.id_to_token[5] not in top
+    assert [t.get_text().split(" (")[0] for t in ax.get_legend().get_texts()] == ["τ = 1", "τ = 0.5"]
+    with pytest.raises(ValueError, match=r"probabilities\['a'\] must have shape \(V,\) = \(\d+,\) like vocab"):
+        plot_next_character({"a": p[:-1]}, vocab, "the")
+    with pytest.raises(TypeError, match="vocab must be an rnnlib.Vocabulary of characters"):
+        plot_next_character({"a": p}, "abc", "the")
+
+
+def test_plot_truncation_one_panel_per_rule():
+    from rnnlib.charlm import nucleus_probabilities, top_k_probabilities
+    from rnnlib.plots import plot_truncation
+
+    p, vocab = _char_distribution()
+    fig = plot_truncation(p, {"top-2": top_k_probabilities(p, 2), "nucleus 0.9": nucleus_probabilities(p, 0.9)}, vocab)
+    assert len(fig.axes) == 2 and "keeps 2 of" in fig.axes[0].get_title()
+    # one panel above the other, each showing min(top, V) characters with their labels
+    assert fig.axes[0].get_position().y0 > fig.axes[1].get_position().y1
+    assert all(len(ax.get_xticklabels()) == min(30, len(vocab)) for ax in fig.axes)
+    fig = plot_truncation(p, {"top-2": top_k_probabilities(p, 2)}, vocab, top=3)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [
+        {" ": "␣", "\n": "↵"}.get(vocab.id_to_token[i], vocab.id_to_token[i]) for i in np.argsort(-p, kind="stable")[:3]
+    ]
+    with pytest.raises(ValueError, match="probs must have shape"):
+        plot_truncation(p[:-1] / p[:-1].sum(), {"a": p}, vocab)
+    assert plt.get_fignums() == []
+
+
+def test_plot_overfitting_training_against_validation_and_the_runs_medians():
+    from rnnlib.plots import plot_overfitting
+
+    def log(shift):
+        return {
+            "loss": np.linspace(3, 1, 40) + shift,
+            "val_step": np.array([0, 20, 40]),
+            "val_loss": np.array([3.0, 2.0, 2.5]) + shift,
+        }
+
+    fig = plot_overfitting({"plain": [log(0.0), log(0.2)], "dropout": [log(-0.1)]}, reference={"3-gram": 2.2}, smooth=5)
+    left, right = fig.axes
+    assert left.get_title() == "plain: 2 seeds"
+    medians = [ln for ln in right.lines if ln.get_label() in ("plain", "dropout")]
+    np.testing.assert_allclose(medians[0].get_ydata(), [3.1, 2.1, 2.6])
+    assert all([ln.get_label() for ln in ax.lines if ln.get_gid() == "reference"] == ["3-gram"] for ax in fig.axes)
+    with pytest.raises(ValueError, match=r"runs\['a'\] must hold training logs with validation measurements"):
+        plot_overfitting({"a": [{"loss": np.zeros(3)}]})
+    with pytest.raises(TypeError, match="runs must be a non-empty dict of name -> list of training logs"):
+        plot_overfitting({"a": []})
 
 
 def test_plot_generated_draws_truth_and_generated_per_panel():
@@ -572,44 +672,6 @@ def test_plot_accuracy_bars_groups_and_labels():
         plot_accuracy_bars(["a"], {"x": [1.5]})
     with pytest.raises(TypeError, match="categories must be a non-empty list of str"):
         plot_accuracy_bars([], {"x": []})
-
-
-def test_plot_learning_curves_draws_every_curve_and_reference():
-    from rnnlib.plots import plot_learning_curves
-
-    steps = np.array([10, 20, 30])
-    curves = {"rnn": np.array([0.2, 0.17, 0.16]), "lstm": np.array([0.2, 0.01, 0.002])}
-    fig = plot_learning_curves(steps, curves, reference={"baseline": 1 / 6, "tenth": 1 / 60}, ylabel="MSE")
-    ax = fig.axes[0]
-    lines = [line for line in ax.lines if line.get_gid() == "curve"]
-    refs = [line for line in ax.lines if line.get_gid() == "reference"]
-    assert [line.get_label() for line in lines] == ["rnn", "lstm"]
-    for line, y in zip(lines, curves.values()):
-        np.testing.assert_array_equal(line.get_xdata(), steps)
-        np.testing.assert_array_equal(line.get_ydata(), y)
-    assert [to_hex(line.get_color()) for line in lines] == [PALETTE[0].lower(), PALETTE[1].lower()]
-    assert lines[0].get_linestyle() != lines[1].get_linestyle()  # tellable apart without colour
-    np.testing.assert_allclose([r.get_ydata()[0] for r in refs], [1 / 6, 1 / 60])
-    assert ax.get_yscale() == "log" and ax.get_ylabel() == "MSE"
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["rnn", "lstm", "baseline", "tenth"]
-    assert png_bytes(fig).startswith(b"\x89PNG")
-    linear = plot_learning_curves(steps, {"a": np.array([0.0, 1.0, 2.0])}, reference={"zero": 0.0}, logy=False)
-    assert linear.axes[0].get_yscale() == "linear"
-
-
-def test_plot_learning_curves_errors():
-    from rnnlib.plots import plot_learning_curves
-
-    with pytest.raises(ValueError, match=r"curves\['a'\] must have shape \(K,\) = \(3,\) like steps; got \(2,\)"):
-        plot_learning_curves([1, 2, 3], {"a": np.ones(2)})
-    with pytest.raises(ValueError, match=r"curves\['a'\] must be positive on a log axis"):
-        plot_learning_curves([1, 2], {"a": np.array([0.1, 0.0])})
-    with pytest.raises(TypeError, match="curves must be a non-empty dict"):
-        plot_learning_curves([1, 2], {})
-    with pytest.raises(TypeError, match="reference must be a dict of label -> level"):
-        plot_learning_curves([1, 2], {"a": np.ones(2)}, reference=[0.1])
-    with pytest.raises(ValueError, match=r"reference\['b'\] must be a finite number \(positive when logy=True\)"):
-        plot_learning_curves([1, 2], {"a": np.ones(2)}, reference={"b": 0.0})
 
 
 def test_plot_memory_trace_panels_bars_and_shading():
@@ -734,62 +796,6 @@ def test_plot_attention_errors():
         plot_attention(w, ["a", "b", "c"], ["x"])
     with pytest.raises(TypeError, match="source_tokens must be a list of str; got str"):
         plot_attention(w, "abc", ["x", "y"])
-
-
-def test_plot_training_probes_draws_panels_runs_and_references():
-    from rnnlib.plots import plot_training_probes
-
-    updates = np.array([0, 1, 5, 50])
-    panels = {
-        "MSE": {"T = 10": np.array([1.0, 0.5, 0.2, 0.01]), "T = 80": np.array([2.0, 0.3, 0.17, 0.17])},
-        "ratio": {"T = 10": np.array([0.2, 0.3, 0.5, 0.9]), "T = 80": np.array([0.6, 1e-3, 1e-9, 1e-11])},
-    }
-    fig = plot_training_probes(updates, panels, log_panels=["ratio"], reference={"MSE": {"baseline": 1 / 6}})
-    axes = {ax.get_gid(): ax for ax in fig.axes}
-    assert list(axes) == ["MSE", "ratio"]
-    assert axes["MSE"].get_xscale() == axes["ratio"].get_xscale() == "symlog"
-    assert axes["MSE"].get_yscale() == "linear" and axes["ratio"].get_yscale() == "log"
-    assert len(axes["MSE"].lines) == 3 and len(axes["ratio"].lines) == 2  # two runs, one reference
-    np.testing.assert_array_equal(axes["ratio"].lines[1].get_xdata(), updates)
-    np.testing.assert_allclose(axes["ratio"].lines[1].get_ydata(), panels["ratio"]["T = 80"])
-    np.testing.assert_allclose(axes["MSE"].lines[2].get_ydata(), [1 / 6, 1 / 6])
-    for run in (0, 1):  # a run looks the same in every panel
-        a, b = axes["MSE"].lines[run], axes["ratio"].lines[run]
-        assert to_hex(a.get_color()) == to_hex(b.get_color()) and a.get_linestyle() == b.get_linestyle()
-    assert to_hex(axes["MSE"].lines[0].get_color()) != to_hex(axes["MSE"].lines[1].get_color())
-    assert png_bytes(fig)[:4] == b"\x89PNG"
-    assert plt.get_fignums() == []
-
-
-def test_plot_training_probes_errors():
-    from rnnlib.plots import plot_training_probes
-
-    ok = {"a": {"r": np.ones(3)}}
-    with pytest.raises(TypeError, match="updates must be a 1-D array of shape"):
-        plot_training_probes([0, 2, 1], ok)
-    with pytest.raises(TypeError, match="updates must be a 1-D array of shape"):
-        plot_training_probes([0.0, 1.0, 2.0], ok)
-    with pytest.raises(TypeError, match="panels must be a non-empty dict"):
-        plot_training_probes([0, 1, 2], {})
-    with pytest.raises(ValueError, match="log_panels must name panels among"):
-        plot_training_probes([0, 1, 2], ok, log_panels=["b"])
-    with pytest.raises(ValueError, match="reference must be keyed by panels among"):
-        plot_training_probes([0, 1, 2], ok, reference={"b": {"x": 1.0}})
-    with pytest.raises(ValueError, match=r"panels\['a'\]\['r'\] must have shape \(S,\) = \(2,\) like updates"):
-        plot_training_probes([0, 1], ok)
-    with pytest.raises(ValueError, match=r"must be positive on a log axis"):
-        plot_training_probes([0, 1, 2], {"a": {"r": np.array([1.0, 0.0, 1.0])}}, log_panels=["a"])
-    with pytest.raises(ValueError, match="every panel must name the same runs"):
-        plot_training_probes([0, 1, 2], {"a": {"r": np.ones(3)}, "b": {"s": np.ones(3)}})
-
-
-def test_plot_curves_reference_lines():
-    from rnnlib.plots import plot_curves
-
-    fig = plot_curves([1, 2], {"a": np.array([1.0, 2.0])}, "x", "y", reference={"base": 1.5})
-    ax = fig.axes[0]
-    assert [line.get_gid() for line in ax.lines] == ["curve", "reference"]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "base"]
 
 
 def test_plot_unit_circle_map_draws_the_ellipse_and_its_semi_axes():

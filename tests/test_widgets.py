@@ -374,3 +374,53 @@ def test_gradient_explorer_widget_errors():
         widgets.gradient_explorer_widget(kind="normal")
     with pytest.raises(ValueError, match="seed must be a non-negative int; got -3"):
         widgets.gradient_explorer_widget(seed=-3)
+
+
+# -- the temperature widget (chapter 7) -------------------------------------------------
+
+
+@pytest.fixture
+def trained_lm():
+    """A small character model trained for 40 updates, and its characters."""
+    from rnnlib import Adam
+    from rnnlib.charlm import CharLM, char_vocabulary, encode_text, text_streams
+    from rnnlib.training import train_tbptt
+
+    text = "the cat sat on the mat. the dog sat on the log.\n"
+    vocab = char_vocabulary(text)
+    model = CharLM(len(vocab), 16, np.random.default_rng(0), cell="gru")
+    train_tbptt(model, text_streams(encode_text(text * 4, vocab), 4), Adam(0.02), 8, steps=40)
+    return model, vocab
+
+
+def test_temperature_widget_redraws_headless(trained_lm):
+    w = widgets.temperature_widget(*trained_lm, prime="the c", temperature=0.5)
+    assert [c.description for c in w.controls.values()] == ["prime", "τ"]
+    first = w.image.value
+    assert [t.get_text().split(" (")[0] for t in w.figure.axes[0].get_legend().get_texts()] == ["τ = 1", "τ = 0.5"]
+    w.children[1].value = 2.0  # move the temperature slider as a reader would
+    assert [t.get_text().split(" (")[0] for t in w.figure.axes[0].get_legend().get_texts()] == ["τ = 1", "τ = 2"]
+    assert w.image.value != first
+    w.controls["temperature"].value = 1.0  # the same distribution is drawn once
+    assert len(w.figure.axes[0].get_legend().get_texts()) == 1
+    w.controls["prime"].value = "the Q"
+    assert "never seen" in w.status.value and "Q" in w.status.value
+    w.controls["prime"].value = "a d"
+    assert w.status.value == "" and w.figure.axes[0].get_title() == "next character after 'a d'"
+
+
+def test_temperature_widget_draws_a_menu_of_primes_ahead_of_time(trained_lm):
+    w = widgets.temperature_widget(*trained_lm, prime="the c", temperature=0.5, examples=("a d", "the Q", "a d"))
+    # the prime first, duplicates once, and "the Q" left out: the model has never seen a Q
+    assert w.grid["prime"] == ["the c", "a d"]
+    assert 0.5 in w.grid["temperature"] and 1.0 in w.grid["temperature"]  # the opening setting and tau = 1
+    with pytest.raises(TypeError, match="examples must be a list of non-empty str primes"):
+        widgets.temperature_widget(*trained_lm, examples="the c")
+
+
+def test_temperature_widget_errors(trained_lm):
+    model, vocab = trained_lm
+    with pytest.raises(TypeError, match="model must be an rnnlib.charlm.CharLM; got str"):
+        widgets.temperature_widget("model", vocab)
+    with pytest.raises(ValueError, match="temperature must be a positive finite number; got 0"):
+        widgets.temperature_widget(model, vocab, temperature=0)
