@@ -10,7 +10,7 @@ encoder-decoder  ids (N, S)          ids (N, T), T and S differ  :class:`Encoder
 ===============  ==================  ==========================  ==============================================
 
 Every model holds its parameters in ``params``; ``loss(*batch) -> (loss, grads)``
-returns gradients keyed like ``params``, so :func:`rnnlib.models.fit` trains any of them;
+returns gradients keyed like ``params``, so :func:`rnnlib.training.fit` trains any of them;
 ``num_parameters()`` counts them and ``repr(model)`` summarises the sizes.  The
 many-to-one model is :class:`rnnlib.models.ManyToOne` of chapter 2, re-exported here
 (it takes the same ``cell`` argument).

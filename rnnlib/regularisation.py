@@ -12,7 +12,7 @@ carried along the sequence is left alone (Zaremba, Sutskever and Vinyals, 2014):
                   its steps (Gal and Ghahramani, 2016)
 
 A "sequence" here is whatever one call receives.  Truncated BPTT
-(:func:`rnnlib.charlm.train_tbptt`) calls it once per chunk, so there the variational
+(:func:`rnnlib.training.train_tbptt`) calls it once per chunk, so there the variational
 mask is one per stream and chunk: redrawn every chunk while the state carries on, a
 compromise, since Gal and Ghahramani keep one mask for a whole sequence.
 

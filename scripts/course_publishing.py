@@ -29,7 +29,7 @@ Loaded through ``sphinx.local_extensions`` in ``_config.yml``.  It does six thin
    one-paragraph docstring of a constant or property is left as prose (napoleon
    would otherwise take everything before its first colon for a type name).  A
    reference to a name that rnnlib re-exports (``rnnlib.fit``) links to the entry of
-   the module that defines it (``rnnlib.models.fit``); a reference to an rnnlib object
+   the module that defines it (``rnnlib.training.fit``); a reference to an rnnlib object
    that exists but has no entry of its own (an undocumented constant) is printed as
    code without a link; a reference to a name that does not exist still fails the build.
    The ``rnnlib-other-modules`` directive closes the API page with every public module
@@ -505,7 +505,7 @@ def after_napoleon(app: Sphinx, what: str, name: str, obj: Any, options: Any, li
 
 
 def _lookup(dotted: str) -> Any:
-    """The object a dotted name such as ``rnnlib.models.fit`` points to, or raise LookupError."""
+    """The object a dotted name such as ``rnnlib.training.fit`` points to, or raise LookupError."""
     parts = dotted.split(".")
     for cut in range(len(parts), 0, -1):
         try:
@@ -575,7 +575,7 @@ class OtherModules(SphinxDirective):
 
 def rnnlib_names_used(cells: list[str]) -> set[str]:
     """The rnnlib functions, classes and constants the code cells of a chapter use, by their
-    full dotted names where they are defined (``rnnlib.models.fit``, not ``rnnlib.fit``).
+    full dotted names where they are defined (``rnnlib.training.fit``, not ``rnnlib.fit``).
     Imports carry from one cell to the next, as in the notebook."""
     import ast
 
