@@ -295,6 +295,11 @@ def fit(
     optimizer = _check_optimizer(optimizer)
     if not isinstance(data, tuple):
         raise TypeError(f"data must be a tuple of arrays, e.g. (ids, y, mask); got {_describe(data)}")
+    if not data or len(data[0]) == 0:
+        raise ValueError(
+            f"data must hold at least one example; got {len(data)} arrays"
+            + (", the first of length 0" if data else "")
+        )
     batch_size = positive_int("batch_size", batch_size)
     rng = check_rng(rng)
 

@@ -162,7 +162,6 @@ def test_train_errors_name_what_was_expected_and_received():
         train(*ok, SGD(0.1), validate=lambda: 0.0, eval_every=0)
 
 
-
 def test_running_mean_of_the_last_values_and_of_all_before_the_window():
     np.testing.assert_allclose(running_mean([4.0, 2.0, 6.0, 0.0, 1.0], 3), [4.0, 3.0, 4.0, 8 / 3, 7 / 3])
     np.testing.assert_array_equal(running_mean([1.0, 2.0], 1), [1.0, 2.0])
@@ -170,6 +169,7 @@ def test_running_mean_of_the_last_values_and_of_all_before_the_window():
         running_mean([1.0], 0)
     with pytest.raises(ValueError, match=r"values must have shape \(S,\); got \(1, 2\)"):
         running_mean([[1.0, 2.0]], 2)
+
 
 # -- fit: epochs of shuffled mini-batches ----------------------------------------------------
 
@@ -247,6 +247,10 @@ def test_fit_errors(rng):
         fit(model, data, Adam(), rng=rng, epochs=0)
     with pytest.raises(ValueError, match="clip_norm must be a positive finite number"):
         fit(model, data, Adam(), rng=rng, clip_norm=0)
+    with pytest.raises(ValueError, match="data must hold at least one example; got 0 arrays"):
+        fit(model, (), Adam(), rng=rng)
+    with pytest.raises(ValueError, match="data must hold at least one example; got 2 arrays, the first of length 0"):
+        fit(model, (np.zeros((0, 2), int), np.zeros(0)), Adam(), rng=rng)
 
 
 # -- train_tbptt: chunks in order, the state carried ---------------------------------------
