@@ -1,6 +1,6 @@
 """The one training loop of the course, and the two ways the chapters feed it.
 
-:func:`train` makes the updates.  For each batch it takes from a stream of batches:
+:func:`train` makes the updates.  For each batch it takes from a stream of batches::
 
     lr            = lr_schedule(u)            if a schedule is given (u = updates made so far)
     loss, grads   = loss(*batch)
