@@ -44,9 +44,6 @@ from rnnlib.data import one_hot, pad_sequences
 from rnnlib.init import embedding, normal
 from rnnlib.layers import embedding_backward, embedding_forward, temporal_affine_backward, temporal_affine_forward
 from rnnlib.losses import mean_squared_error, softmax_cross_entropy
-from rnnlib.metrics import accuracy_by_class as accuracy_by_class  # moved to rnnlib.metrics
-from rnnlib.metrics import masked_accuracy as masked_accuracy  # moved to rnnlib.metrics
-from rnnlib.metrics import sequence_accuracy as sequence_accuracy  # moved to rnnlib.metrics
 from rnnlib.models import ManyToOne, count_parameters
 from rnnlib.recurrent import Recurrent
 

@@ -25,11 +25,9 @@ neither receive attention nor gradient. A mask of shape (N, T, S) gives every qu
 own positions instead, such as the causal mask of a language model (query t sees 1..t).
 
 Built on these: :class:`AttentionEncoderDecoder`, the encoder-decoder with attention;
-:func:`translation_accuracy` (now in :mod:`rnnlib.metrics`, still importable from here),
-which scores any encoder-decoder with teacher forcing and running free;
-:func:`source_gradient_norms`, how strongly each output step's loss
-reaches each source word; and :func:`sinusoidal_positions`, the position codes of the
-Transformer.
+:func:`source_gradient_norms`, how strongly each output step's loss reaches each source
+word; and :func:`sinusoidal_positions`, the position codes of the Transformer. Both
+encoder-decoders are scored by :func:`rnnlib.metrics.translation_accuracy`.
 
 Shapes are batch-first: queries (N, T, Hq), keys (N, S, Hk), mask (N, S), weights
 (N, T, S), context (N, T, Hk). Each ``*_forward`` returns ``(context, cache)``, like every
@@ -55,7 +53,6 @@ from rnnlib.data import one_hot
 from rnnlib.init import embedding, normal
 from rnnlib.layers import embedding_backward, embedding_forward, temporal_affine_backward, temporal_affine_forward
 from rnnlib.losses import softmax_cross_entropy
-from rnnlib.metrics import translation_accuracy as translation_accuracy  # moved to rnnlib.metrics
 from rnnlib.models import count_parameters
 from rnnlib.recurrent import Recurrent
 

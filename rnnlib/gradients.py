@@ -407,7 +407,7 @@ def jacobian_norm_curves_by_activation(
     hidden_size: int = 32,
 ) -> dict[str, dict[float, dict[str, Any]]]:
     """:func:`jacobian_norm_curves` for one activation or several: the measurement behind
-    :func:`rnnlib.plots.plot_gradient_norms`, which draws its result.
+    :func:`rnnlib.plots.plot_jacobian_norm_curves`, which draws its result.
 
     Every activation sees the same random network and inputs (the same ``seed``), so the
     curves differ only through the activation and sigma_max.

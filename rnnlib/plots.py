@@ -758,80 +758,6 @@ def plot_state_trajectories(
 # ---------------------------------------------------------------------------
 
 
-_MEASURE_DEFAULTS: dict[str, Any] = {
-    "scales": (0.5, 0.9, 1.0, 1.1, 1.5),
-    "activation": "tanh",
-    "T": 50,
-    "kind": "orthogonal",
-    "seed": 0,
-    "hidden_size": 32,
-}
-
-
-def plot_gradient_norms(
-    scales: Sequence[float] = (0.5, 0.9, 1.0, 1.1, 1.5),
-    activation: str | Sequence[str] = "tanh",
-    T: int = 50,
-    kind: str = "orthogonal",
-    seed: int = 0,
-    hidden_size: int = 32,
-    show_bound: bool = True,
-    curves: Mapping[str, Mapping[float, Mapping[str, Any]]] | None = None,
-) -> Figure:
-    """||dh_T/dh_t|| against t on a log scale, for several scales of W_hh, with the bound.
-
-    The curves are measured by :func:`rnnlib.gradients.jacobian_norm_curves_by_activation`
-    (a random RNN per scale, whose W_hh has largest singular value sigma_max = scale) and
-    drawn by :func:`plot_jacobian_norm_curves`; the dashed line of a curve's colour is its
-    bound (gamma * sigma_max) ** (T - t). Pass ``curves``, that function's result, to draw
-    curves measured beforehand; otherwise this function measures them with the arguments
-    before ``show_bound``, in one call.
-
-    Parameters
-    ----------
-    scales : sequence
-        the values of sigma_max(W_hh), one curve each
-    activation : str | sequence
-        one activation, or several for one panel each (e.g. ("linear", "tanh"))
-    T : int
-        sequence length
-    kind : {"orthogonal", "gaussian"}
-        "orthogonal" has sigma_max equal to the spectral radius; see
-        :func:`rnnlib.gradients.recurrent_matrix`
-    seed : int
-        seeds the random network, so the same arguments always draw the same figure
-    hidden_size : int
-        H
-    show_bound : bool
-        draw the dashed bounds
-    curves : Mapping[str, Mapping[float, Mapping[str, object]]] | None
-        the result of :func:`rnnlib.gradients.jacobian_norm_curves_by_activation`; with it,
-        the arguments from ``scales`` to ``hidden_size`` must keep their defaults
-
-    Returns
-    -------
-    fig : Figure
-        with one Axes per activation (gid = the activation's name); each measured
-        curve is a line with gid "measured", each bound a line with gid "bound"
-    """
-    from rnnlib import gradients  # here, so that importing plots stays light
-
-    if curves is None:
-        curves = gradients.jacobian_norm_curves_by_activation(
-            scales, activation, T, seed=seed, kind=kind, hidden_size=hidden_size
-        )
-    else:
-        given = dict(scales=scales, activation=activation, T=T, kind=kind, seed=seed, hidden_size=hidden_size)
-        default = _MEASURE_DEFAULTS
-        changed = [k for k, v in given.items() if type(v) is not type(default[k]) or v != default[k]]
-        if changed:
-            raise ValueError(
-                "give either curves (measured already) or the arguments to measure them, not both; "
-                f"got curves and {changed}"
-            )
-    return plot_jacobian_norm_curves(curves, show_bound=show_bound)
-
-
 def plot_jacobian_norm_curves(
     curves: Mapping[str, Mapping[float, Mapping[str, Any]]], show_bound: bool = True
 ) -> Figure:
@@ -849,8 +775,9 @@ def plot_jacobian_norm_curves(
 
     Returns
     -------
-    fig
-        as for :func:`plot_gradient_norms`
+    fig : Figure
+        with one Axes per activation (gid = the activation's name); each measured
+        curve is a line with gid "measured", each bound a line with gid "bound"
     """
     from rnnlib.gradients import derivative_bound
 

@@ -578,7 +578,8 @@ def gradient_explorer_widget(
     scale: float = 1.0, activation: str = "tanh", T: int = 50, kind: str = "orthogonal", seed: int = 0
 ) -> InteractiveFigure:
     """Sliders for sigma_max(W_hh), the activation, T and the kind of W_hh, redrawing
-    :func:`rnnlib.plots.plot_gradient_norms` for that one setting (measured ||dh_T/dh_t|| and its bound).
+    :func:`rnnlib.plots.plot_jacobian_norm_curves` for that one setting: ||dh_T/dh_t|| measured by
+    :func:`rnnlib.gradients.jacobian_norm_curves_by_activation`, and its bound.
 
     The network is drawn from ``seed`` on every redraw, so moving one control changes only
     that one thing: the same matrix direction and inputs, rescaled or passed through
@@ -601,8 +602,8 @@ def gradient_explorer_widget(
     """
     # imported here so that this chapter's block stays self-contained at the end of the module
     from rnnlib.activations import ACTIVATIONS
-    from rnnlib.gradients import MATRIX_KINDS
-    from rnnlib.plots import plot_gradient_norms
+    from rnnlib.gradients import MATRIX_KINDS, jacobian_norm_curves_by_activation
+    from rnnlib.plots import plot_jacobian_norm_curves
 
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative int; got {seed!r}")
@@ -629,7 +630,8 @@ def gradient_explorer_widget(
     }
 
     def plot(scale: float, activation: str, T: int, kind: str) -> Figure:
-        return plot_gradient_norms(scales=(scale,), activation=activation, T=T, kind=kind, seed=seed)
+        curves = jacobian_norm_curves_by_activation((scale,), activation, T, seed=seed, kind=kind)
+        return plot_jacobian_norm_curves(curves)
 
     # Ahead of time (pages without a kernel): sigma_max below, at and above 1 for each
     # activation; T and the kind of matrix stay where they start.

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rnnlib import Adam, check_gradients, check_layer_gradients, fit
-from rnnlib.architectures import seq2seq_arrays, sequence_accuracy
+from rnnlib.architectures import seq2seq_arrays
 from rnnlib.attention import (
     AttentionEncoderDecoder,
     additive_attention_backward,
@@ -17,6 +17,7 @@ from rnnlib.attention import (
     dot_attention_forward,
     masked_softmax,
 )
+from rnnlib.metrics import sequence_accuracy
 
 MASK = np.array([[1, 1, 1, 1], [1, 1, 0, 0], [1, 0, 0, 0]], bool)  # (N, S) = (3, 4)
 
@@ -449,7 +450,7 @@ def test_self_attention_is_order_blind_until_positions_are_added(rng):
 @pytest.mark.parametrize("plain", [False, True])
 def test_translation_accuracy_by_hand_for_a_model_that_always_stops(rng, plain):
     from rnnlib.architectures import EncoderDecoder
-    from rnnlib.attention import translation_accuracy
+    from rnnlib.metrics import translation_accuracy
 
     model = (EncoderDecoder if plain else AttentionEncoderDecoder)(6, 7, 3, rng, bos_id=2, eos_id=3, embedding_size=2)
     model.params["b_y"][3] = 50.0  # <eos> wins every step: empty translations
@@ -465,8 +466,7 @@ def test_translation_accuracy_by_hand_for_a_model_that_always_stops(rng, plain):
 
 
 def test_translation_accuracy_agrees_with_its_definitions(rng):
-    from rnnlib.architectures import masked_accuracy
-    from rnnlib.attention import translation_accuracy
+    from rnnlib.metrics import masked_accuracy, translation_accuracy
 
     model = perturbed(AttentionEncoderDecoder(6, 7, 4, rng, bos_id=2, eos_id=3, embedding_size=3), rng)
     sources = [[4, 5, 1], [2], [3, 3], [1, 1, 4, 5]]

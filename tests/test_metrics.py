@@ -1,6 +1,6 @@
 """Accuracies (per entry, per class, per generated sequence) and BLEU (n-grams, clipped
-precision, brevity penalty) checked by hand, and the moves of the accuracies from
-rnnlib.architectures and of translation_accuracy from rnnlib.attention into rnnlib.metrics;
+precision, brevity penalty) checked by hand, and that each metric has one home,
+rnnlib.metrics;
 the character model's cross-entropy, perplexity and carried-state norms on held-out streams."""
 
 import numpy as np
@@ -19,7 +19,6 @@ from rnnlib.metrics import (
     ngrams,
     perplexity,
     sequence_accuracy,
-    translation_accuracy,
 )
 
 
@@ -103,19 +102,13 @@ def test_bleu_errors():
         bleu([["a"]], [["a"]], max_n=0)
 
 
-def test_translation_accuracy_still_importable_from_attention():
-    from rnnlib import attention
+def test_each_metric_lives_in_rnnlib_metrics_only():
+    """One home per metric: the model modules neither define nor re-export them."""
+    from rnnlib import architectures, attention, charlm, metrics
 
-    assert attention.translation_accuracy is translation_accuracy
-
-
-def test_the_accuracies_are_still_importable_from_architectures_but_documented_once():
-    """Chapters import them from rnnlib.architectures; the API page lists them under rnnlib.metrics only."""
-    from rnnlib import architectures, metrics
-
-    for name in ("masked_accuracy", "accuracy_by_class", "sequence_accuracy"):
-        assert getattr(architectures, name) is getattr(metrics, name)
-        assert name in metrics.__all__ and name not in architectures.__all__
+    for module in (architectures, attention, charlm):
+        for name in metrics.__all__:
+            assert not hasattr(module, name), f"{module.__name__}.{name}: import it from rnnlib.metrics"
 
 
 # -- a character model on held-out streams (chapter 7) ---------------------------------

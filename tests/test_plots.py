@@ -388,11 +388,11 @@ def _lines(ax, gid):
     return [ln for ln in ax.lines if ln.get_gid() == gid]
 
 
-def test_plot_gradient_norms_default_draws_each_scale_and_its_bound():
-    from rnnlib.gradients import jacobian_norm_curves
-    from rnnlib.plots import plot_gradient_norms
+def test_plot_jacobian_norm_curves_draws_each_scale_and_its_bound():
+    from rnnlib.gradients import jacobian_norm_curves, jacobian_norm_curves_by_activation
+    from rnnlib.plots import plot_jacobian_norm_curves
 
-    fig = plot_gradient_norms()
+    fig = plot_jacobian_norm_curves(jacobian_norm_curves_by_activation((0.5, 0.9, 1.0, 1.1, 1.5), "tanh", 50))
     (ax,) = [a for a in fig.axes if a.get_visible()]
     assert ax.get_gid() == "tanh" and ax.get_yscale() == "log"
     measured, bound = _lines(ax, "measured"), _lines(ax, "bound")
@@ -407,33 +407,40 @@ def test_plot_gradient_norms_default_draws_each_scale_and_its_bound():
     plt.close("all")
 
 
-def test_plot_gradient_norms_panels_and_exact_linear_case():
-    from rnnlib.plots import plot_gradient_norms
+def test_plot_jacobian_norm_curves_panels_and_exact_linear_case():
+    from rnnlib.gradients import jacobian_norm_curves_by_activation
+    from rnnlib.plots import plot_jacobian_norm_curves
 
-    fig = plot_gradient_norms(scales=(0.8, 1.2), activation=("linear", "tanh", "sigmoid"), T=12, show_bound=False)
+    curves = jacobian_norm_curves_by_activation((0.8, 1.2), ("linear", "tanh", "sigmoid"), 12)
+    fig = plot_jacobian_norm_curves(curves, show_bound=False)
     visible = [a for a in fig.axes if a.get_visible()]
     assert [a.get_gid() for a in visible] == ["linear", "tanh", "sigmoid"]
     assert all(not _lines(a, "bound") for a in visible)
     lin = _lines(visible[0], "measured")
     np.testing.assert_allclose(lin[1].get_ydata(), 1.2 ** (12 - np.arange(1, 13)), rtol=1e-10)
     assert "0.25" in visible[2].get_title()
-    gauss = plot_gradient_norms(scales=(1.5,), T=5, kind="gaussian")
+    gauss = plot_jacobian_norm_curves(jacobian_norm_curves_by_activation((1.5,), "tanh", 5, kind="gaussian"))
     assert "rho" not in fig.legends[0].texts[0].get_text()  # orthogonal: sigma_max is the spectral radius
     assert "rho" in gauss.legends[0].texts[0].get_text()
-    with pytest.raises(ValueError, match="activation must name at least one activation"):
-        plot_gradient_norms(activation=())
+    plt.close("all")
 
 
-def test_plot_gradient_norms_draws_curves_measured_beforehand():
-    from rnnlib.gradients import jacobian_norm_curves_by_activation
-    from rnnlib.plots import plot_gradient_norms
+def test_plotting_functions_draw_what_they_are_given_and_measure_nothing():
+    """A figure function takes its data; measuring (training, simulating) is the caller's step."""
+    import ast
+    import inspect
 
-    curves = jacobian_norm_curves_by_activation((0.8, 1.2), ("linear", "tanh"), 12, seed=2)
-    given = plot_gradient_norms(curves=curves)
-    measured = plot_gradient_norms(scales=(0.8, 1.2), activation=("linear", "tanh"), T=12, seed=2)
-    assert png_bytes(given) == png_bytes(measured)  # the same curves, drawn the same way
-    with pytest.raises(ValueError, match=r"give either curves .* not both; got curves and \['T'\]"):
-        plot_gradient_norms(T=12, curves=curves)
+    import rnnlib.plots as plots
+
+    measuring = {"jacobian_norm_curves", "jacobian_norm_curves_by_activation", "train", "fit", "train_tbptt", "loss"}
+    tree = ast.parse(inspect.getsource(plots))
+    for fn in (node for node in tree.body if isinstance(node, ast.FunctionDef)):
+        called = {
+            call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", "")
+            for call in ast.walk(fn)
+            if isinstance(call, ast.Call)
+        }
+        assert not called & measuring, f"plots.{fn.name} calls {sorted(called & measuring)}: pass it the measured data"
 
 
 def test_plot_step_gradient_norms_draws_runs_and_stages():

@@ -301,7 +301,8 @@ def test_lookahead_sentences_seed_probability_and_errors():
 
 def test_only_a_bidirectional_tagger_learns_the_first_word():
     from rnnlib import Adam, Vocabulary, fit, pad_sequences
-    from rnnlib.architectures import ManyToManyTagger, masked_accuracy
+    from rnnlib.architectures import ManyToManyTagger
+    from rnnlib.metrics import masked_accuracy
     from rnnlib.toy_tasks import NOUN_OR_VERB, TAGS, make_lookahead_sentences
 
     rng = np.random.default_rng(0)
