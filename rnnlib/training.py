@@ -4,10 +4,10 @@
 
     lr            = lr_schedule(u)            if a schedule is given (u = updates made so far)
     loss, grads   = loss(*batch)
-    grads[name]   = 0                         for every frozen parameter
+    drop grads[name]                          for every frozen parameter
     norm          = ||grads||                 the global norm, before clipping
     grads         = grads * min(1, clip_norm / norm)   if clipping
-    optimizer.step(params, grads)
+    optimizer.step(trainable, grads)          the parameters that are not frozen
 
 and it logs every update: the loss, the gradient norm before clipping, the learning rate
 and the batch size.  It stops after ``steps`` updates, when the stream ends, or when a
@@ -101,8 +101,9 @@ def train(
         function of the update index u (0, 1, ...) returning the learning rate of
         update u, e.g. ``lambda u: cosine_schedule(u, steps, 0.01)``
     frozen : sequence of str
-        names of parameters kept at their values; their gradients are set to zero
-        before clipping, so they neither move nor count in the gradient norm
+        names of parameters kept at their values: the optimiser never sees them, so
+        neither momentum nor weight decay moves them, and their gradients do not
+        count in the gradient norm
     validate : callable | None
         a function of no arguments returning a validation loss; if given, it is
         measured before the first update, after every ``eval_every`` updates and
@@ -176,6 +177,7 @@ def train(
             log["best_step"] = np.array(val_steps[int(np.argmin(val_losses))])
         return log
 
+    trainable = {name: a for name, a in params.items() if name not in frozen}
     if validate is not None:
         measure(0)
     u = 0  # updates made so far
@@ -185,13 +187,14 @@ def train(
         if lr_schedule is not None:
             optimizer.lr = float(lr_schedule(u))
         value, grads = loss(*batch)
-        for name in frozen:
-            grads[name] = np.zeros_like(grads[name])
+        # frozen parameters are left out of the step, not only given a zero gradient:
+        # weight decay and momentum would move them otherwise
+        grads = {name: g for name, g in grads.items() if name not in frozen}
         if clip_norm is not None:
             grads, norm = clip_grad_norm(grads, clip_norm)
         else:
             norm = global_norm(grads)
-        optimizer.step(params, grads)
+        optimizer.step(trainable, grads)
         u += 1
         columns["loss"].append(float(value))
         columns["grad_norm"].append(norm)
@@ -297,8 +300,7 @@ def fit(
         raise TypeError(f"data must be a tuple of arrays, e.g. (ids, y, mask); got {_describe(data)}")
     if not data or len(data[0]) == 0:
         raise ValueError(
-            f"data must hold at least one example; got {len(data)} arrays"
-            + (", the first of length 0" if data else "")
+            f"data must hold at least one example; got {len(data)} arrays" + (", the first of length 0" if data else "")
         )
     batch_size = positive_int("batch_size", batch_size)
     rng = check_rng(rng)

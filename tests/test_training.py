@@ -108,6 +108,23 @@ def test_frozen_parameters_stay_and_leave_the_norm():
     assert log["grad_norm"][0] == pytest.approx(abs(Line(w=0.5).loss(x, y)[1]["b"][0]), rel=1e-15)
 
 
+@pytest.mark.parametrize(
+    "optimizer",
+    [lambda: SGD(0.01, momentum=0.9, weight_decay=0.1), lambda: Adam(0.01, weight_decay=0.1)],
+    ids=["SGD momentum weight decay", "Adam weight decay"],
+)
+def test_frozen_parameters_are_bit_identical_under_weight_decay(optimizer):
+    """Weight decay shrinks every parameter the optimiser is given, whatever its gradient:
+    a frozen one must never reach the optimiser."""
+    model = Line(w=0.5, b=0.25)
+    opt = optimizer()
+    train(model.params, model.loss, line_batches(), opt, frozen=("w",))
+    assert model.params["w"].tobytes() == np.array([0.5]).tobytes()
+    assert model.params["b"][0] != 0.25  # the other parameter trained, its state kept by name
+    for state in (getattr(opt, "velocity", {}), getattr(opt, "m", {})):
+        assert set(state) <= {"b"}
+
+
 def test_validation_every_few_updates_and_keep_best():
     """The gradient is -1 at every step, so with SGD(0.5) w = u / 2 after u updates; the validation
     loss (w - 1)^2 is lowest after 2 updates, and keep_best puts that w back."""
