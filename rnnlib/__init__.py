@@ -18,7 +18,11 @@ The contract every module keeps (``tests/test_contract.py`` checks it across the
    for ``rnn_forward(x, h0, W_xh, W_hh, b_h)``.  Gradients from outside the layer that
    reach a value other than ``out`` come in as keywords (``dc_final=``, ``dweights=``).
    Layer objects with a parameter dict follow the same rule: ``Recurrent.backward``
-   returns ``(dx, dh0, grads)``, grads a dict keyed like the parameters.
+   returns ``(dx, dh0, grads)``, grads a dict keyed like the parameters.  A cell state
+   (the LSTM's c) does not change that count: its final gradient comes in as
+   ``dfinal_c=`` and the gradient of ``c0`` goes out as the attribute ``.dc0`` of the
+   result (a :class:`rnnlib.recurrent.RecurrentGrads`; None if c0 was None or the cell
+   has no cell state), so ``dx, dh0, grads = layer.backward(...)`` holds for every cell.
 
 3. **Caches are batch-first too.**  A cache holds what the backward pass reads, under
    names: a recurrent layer's ``cache["hs"]`` is its states (N, T, H), and every gate of

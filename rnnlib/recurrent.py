@@ -192,6 +192,11 @@ class RecurrentGrads(tuple):
         self.dc0 = dc0
         return self
 
+    def __getnewargs__(self) -> tuple[Array, Array | None, Params, Array | None]:
+        # copy, deepcopy and pickle rebuild a tuple subclass by calling __new__ with these
+        # arguments: the three items and dc0, which is not one of them
+        return (self[0], self[1], self[2], self.dc0)
+
     @property
     def dx(self) -> Array:
         """dL/dx, shape (N, T, D)."""

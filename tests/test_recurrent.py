@@ -380,3 +380,22 @@ def test_recurrent_state_gradients_only_for_one_layer_and_one_direction(rng):
         layer.state_gradients(np.zeros((1, 3, 3)), cache)
     with pytest.raises(TypeError, match="cache must be the cache returned by Recurrent.forward; got dict"):
         layer.state_gradients(hs, {"hs": hs})
+
+
+@pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle"])
+def test_recurrent_grads_survive_copy_deepcopy_and_pickle_with_dc0(rng, how):
+    import copy
+    import pickle
+
+    layer = Recurrent("lstm", 2, 3)
+    params = layer.init(rng)
+    x = rng.standard_normal((2, 5, 2))
+    hs, cache = layer.forward(x, params, c0=np.zeros((2, 3)))
+    out = layer.backward(np.ones_like(hs), cache)
+    again = {"copy": copy.copy, "deepcopy": copy.deepcopy, "pickle": lambda g: pickle.loads(pickle.dumps(g))}[how](out)
+    assert type(again) is type(out) and len(again) == 3
+    dx, dh0, grads = again
+    np.testing.assert_array_equal(dx, out.dx)
+    np.testing.assert_array_equal(dh0, out.dh0)
+    assert grads.keys() == out.grads.keys()
+    np.testing.assert_array_equal(again.dc0, out.dc0)
