@@ -16,7 +16,7 @@ forecast of horizon k predicts ``series[o + k]``.
   predictions;
 - :func:`fit_direct_ar` and :func:`direct_ar_predict`: one linear AR model per horizon, each fitted
   by least squares to predict k steps ahead from observed values only;
-- :func:`rmse`: the root mean squared error per horizon.
+- the forecasts' root mean squared error per horizon is :func:`rnnlib.metrics.rmse`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ from numpy.typing import NDArray
 
 from rnnlib._checks import positive_int
 from rnnlib._types import Array
+
+# Chapter 4 imports rmse from here: once its import names rnnlib.metrics, this line goes.
+from rnnlib.metrics import rmse  # noqa: F401
 
 
 def _series(series: object) -> Array:
@@ -314,25 +317,3 @@ def direct_ar_predict(windows: Array, coef: Array, intercept: Array) -> Array:
             f"windows must have shape (N, p), coef (K, p) and intercept (K,); got {w.shape}, {c.shape} and {b.shape}"
         )
     return w @ c.T + b
-
-
-def rmse(forecast: Array, actual: Array, axis: int | None = 0) -> Array | float:
-    """Root mean squared error, sqrt(mean((forecast - actual)^2)) over ``axis``.
-
-    Parameters
-    ----------
-    forecast : ndarray
-    actual : ndarray
-        of the same shape
-    axis : int | None
-        0 (the default) averages over the origins of (N, K) forecasts, one error per
-        horizon; None over everything
-
-    Returns
-    -------
-    error : ndarray or float
-    """
-    f, a = np.asarray(forecast, dtype=float), np.asarray(actual, dtype=float)
-    if f.shape != a.shape:
-        raise ValueError(f"forecast and actual must have the same shape; got {f.shape} and {a.shape}")
-    return np.sqrt(np.mean((f - a) ** 2, axis=axis))

@@ -1,16 +1,18 @@
-"""Metrics: the accuracy of predicted tags and classes (chapter 3), and of generated
-sequences, by token accuracy and BLEU (chapters 3 and 8).
+"""Metrics: the accuracy of predicted tags and classes (chapter 3), of generated
+sequences, by token accuracy and BLEU (chapters 3 and 8), the error of forecasts (chapter 4)
+and a character model's cross-entropy (chapter 7).  Every metric of the package lives here.
 
 :func:`masked_accuracy` is the share of real entries predicted right and
 :func:`accuracy_by_class` the same for each true class separately (a tagger that is right
 on the frequent tags can still miss every rare one). :func:`sequence_accuracy` compares
 generated sequences with their targets, exactly and position by position, the stop
-included. These three moved here from :mod:`rnnlib.architectures`, which still exports
-them under the same names.
+included.
 
 :func:`translation_accuracy` scores a sequence-to-sequence model position by position,
-with teacher forcing and running free. It moved here from :mod:`rnnlib.attention`,
-which still exports it under the same name.
+with teacher forcing and running free.
+
+:func:`rmse` is the root mean squared error of real-valued forecasts, one per horizon
+(chapter 4's forecasts of the sea-surface temperature, :mod:`rnnlib.forecasting`).
 
 :func:`evaluate` is the mean cross-entropy of a character model (:mod:`rnnlib.charlm`,
 chapter 7) on held-out streams, read with the state carried from chunk to chunk, and
@@ -46,7 +48,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, _describe, as_int_array, positive_int
-from rnnlib._types import BoolArray, IntArray
+from rnnlib._types import Array, BoolArray, IntArray
 from rnnlib.charlm import CharLM, State, num_chunks, stream_chunks
 from rnnlib.losses import softmax_cross_entropy
 
@@ -62,6 +64,7 @@ __all__ = [
     "modified_precision",
     "ngrams",
     "perplexity",
+    "rmse",
     "sequence_accuracy",
     "translation_accuracy",
 ]
@@ -456,3 +459,30 @@ def carried_state_norms(
         if len(norms) == total:
             break
     return np.array(norms)
+
+
+# ---------------------------------------------------------------------------
+# The error of real-valued forecasts (chapter 4)
+# ---------------------------------------------------------------------------
+
+
+def rmse(forecast: Array, actual: Array, axis: int | None = 0) -> Array | float:
+    """Root mean squared error, sqrt(mean((forecast - actual)^2)) over ``axis``.
+
+    Parameters
+    ----------
+    forecast : ndarray
+    actual : ndarray
+        of the same shape
+    axis : int | None
+        0 (the default) averages over the origins of (N, K) forecasts, one error per
+        horizon; None over everything
+
+    Returns
+    -------
+    error : ndarray or float
+    """
+    f, a = np.asarray(forecast, dtype=float), np.asarray(actual, dtype=float)
+    if f.shape != a.shape:
+        raise ValueError(f"forecast and actual must have the same shape; got {f.shape} and {a.shape}")
+    return np.sqrt(np.mean((f - a) ** 2, axis=axis))

@@ -12,7 +12,6 @@ from rnnlib.forecasting import (
     lagged_windows,
     linear_ar_predict,
     recursive_forecast,
-    rmse,
     seasonal_naive,
 )
 
@@ -137,13 +136,6 @@ def test_recursive_forecast_of_linear_ar_equals_the_ar_recursion(rng):
     np.testing.assert_allclose(f, np.column_stack([y1, y2, y3]), rtol=1e-14)
 
 
-def test_rmse_pinned():
-    f = np.array([[1.0, 2.0], [3.0, 4.0]])
-    a = np.array([[1.0, 0.0], [0.0, 4.0]])
-    np.testing.assert_allclose(rmse(f, a), [np.sqrt(4.5), np.sqrt(2.0)])
-    assert rmse(f, a, axis=None) == pytest.approx(np.sqrt(13 / 4))
-
-
 @pytest.mark.parametrize(
     "call, exc, message",
     [
@@ -160,7 +152,6 @@ def test_rmse_pinned():
         (lambda: linear_ar_predict(np.zeros((5, 2)), np.zeros(3), 0.0), ValueError, "coef"),
         (lambda: recursive_forecast(lambda w: w, np.zeros((2, 3)), 2), ValueError, "predict must return"),
         (lambda: recursive_forecast(lambda w: w[:, 0], np.zeros(3), 2), ValueError, "windows"),
-        (lambda: rmse(np.zeros(3), np.zeros(4)), ValueError, "same shape"),
         (lambda: anomaly_persistence(SERIES, np.array([3]), 2, fit_until=5), ValueError, "fit_until"),
         (lambda: anomaly_persistence(SERIES, np.array([30]), 2, fit_until=24), ValueError, "origins"),
         (lambda: fit_direct_ar(SERIES, 3, 2, fit_until=31), ValueError, "fit_until"),
