@@ -466,11 +466,6 @@ def sinusoidal_positions(length: int, size: int) -> NDArray[np.float64]:
 # An encoder-decoder with attention
 # ---------------------------------------------------------------------------
 
-#: The decoder cells the attention model supports: it runs the decoder one step at a
-#: time, carrying the hidden state (and an LSTM's cell state) between steps.
-DECODER_CELLS = ("rnn", "gru", "lstm")
-
-
 class AttentionEncoderDecoder:
     """Sequence to sequence with attention (Bahdanau, Cho and Bengio, 2015).
 
@@ -542,10 +537,6 @@ class AttentionEncoderDecoder:
         H = self.hidden_size = positive_int("hidden_size", hidden_size)
         rng = check_rng(rng)
         self.bos_id, self.eos_id = check_special_ids(bos_id, eos_id, Vt)
-        if cell not in DECODER_CELLS:
-            raise ValueError(
-                f"cell must be one of {DECODER_CELLS} for the step-by-step attention decoder; got {cell!r}"
-            )
         if score not in ("additive", "dot"):
             raise ValueError(f"score must be 'additive' or 'dot'; got {score!r}")
         check_bool("bidirectional", bidirectional)
@@ -630,7 +621,7 @@ class AttentionEncoderDecoder:
 
     def _initial_cell(self, N: int) -> Array | None:
         """An LSTM decoder's cell state before its first step (zeros); None for the other cells."""
-        return np.zeros((N, self.hidden_size)) if self.cell == "lstm" else None
+        return np.zeros((N, self.hidden_size)) if self.decoder.cell.has_cell_state else None
 
     # -- training -------------------------------------------------------------
 
@@ -694,7 +685,7 @@ class AttentionEncoderDecoder:
         des = np.empty((N, T, De))
         ds_next = np.zeros((N, H))  # dL/ds_t through step t + 1
         # an LSTM's dL/dc_t through step t + 1
-        dcell_next: Array | None = np.zeros((1, N, H)) if self.cell == "lstm" else None
+        dcell_next: Array | None = np.zeros((1, N, H)) if self.decoder.cell.has_cell_state else None
         for t in reversed(range(T)):
             step = cache["steps"][t]
             ds = dout[:, t, :H] + ds_next

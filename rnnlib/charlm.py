@@ -285,12 +285,12 @@ class CharLM:
         """Zero states for ``batch_size`` streams: ``{"h": (num_layers, N, H)}`` (and ``"c"`` for an LSTM)."""
         N = positive_int("batch_size", batch_size)
         zeros = np.zeros((self.num_layers, N, self.hidden_size), dtype=self.dtype)
-        return {"h": zeros, "c": zeros.copy()} if self.cell == "lstm" else {"h": zeros}
+        return {"h": zeros, "c": zeros.copy()} if self.rnn.cell.has_cell_state else {"h": zeros}
 
     def _check_state(self, state: State | None, N: int) -> State:
         if state is None:
             return self.initial_state(N)
-        keys = ("h", "c") if self.cell == "lstm" else ("h",)
+        keys = ("h", "c") if self.rnn.cell.has_cell_state else ("h",)
         if not isinstance(state, dict) or set(state) != set(keys):
             raise TypeError(
                 f"state must be a dict with keys {list(keys)} (from initial_state or a previous forward); "
@@ -366,7 +366,7 @@ class CharLM:
         masks = None if mask_in is None and mask_out is None else (mask_in, mask_out)
         scores, out_cache = temporal_affine_forward(hs, p["W_hy"], p["b_y"])
         new_state = {"h": rnn_cache["final"].copy()}
-        if self.cell == "lstm":
+        if self.rnn.cell.has_cell_state:
             new_state["c"] = rnn_cache["final_c"].copy()
         return scores, {"emb": emb_cache, "rnn": rnn_cache, "out": out_cache, "state": new_state, "dropout": masks}
 
@@ -443,7 +443,8 @@ class CharLM:
 
     def __repr__(self) -> str:
         inp = "one-hot" if self.embedding_size is None else f"embedding_size={self.embedding_size}"
-        extra = f", activation={self.activation!r}" if self.cell == "rnn" and self.activation != "tanh" else ""
+        plain = not self.rnn.cell.has_activation or self.activation == "tanh"
+        extra = "" if plain else f", activation={self.activation!r}"
         extra += f", num_layers={self.num_layers}" if self.num_layers > 1 else ""
         extra += f", recurrent_init={self.recurrent_init!r}" if self.recurrent_init else ""
         extra += ", dtype=float32" if self.dtype == np.float32 else ""

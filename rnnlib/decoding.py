@@ -55,7 +55,7 @@ class _PlainSteps:
     def decode_start(self, src: IntArray, src_mask: Any = None) -> dict[str, Array]:
         h, _ = self.model.encode(src, src_mask)
         state = {"h": h}
-        if self.model.cell == "lstm":  # the decoder's cell state starts at 0, as in translate
+        if self.model.decoder.cell.has_cell_state:  # its cell state starts at 0, as in translate
             state["c"] = np.zeros_like(h)
         return state
 

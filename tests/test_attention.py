@@ -347,7 +347,7 @@ def test_attention_model_learns_to_reverse():
 
 
 def test_attention_model_errors_and_repr(rng):
-    with pytest.raises(ValueError, match=r"cell must be one of \('rnn', 'gru', 'lstm'\) .*; got 'tanh'"):
+    with pytest.raises(ValueError, match=r"cell must be one of \['gru', 'lstm', 'rnn'\]; got 'tanh'"):
         AttentionEncoderDecoder(4, 5, 2, rng, bos_id=2, eos_id=3, cell="tanh")
     with pytest.raises(ValueError, match="score must be 'additive' or 'dot'; got 'cosine'"):
         AttentionEncoderDecoder(4, 5, 2, rng, bos_id=2, eos_id=3, score="cosine")

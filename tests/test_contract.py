@@ -623,6 +623,70 @@ def test_the_return_rule_catches_what_it_should():
     assert kinds(optional) == {"a non-tuple"}
 
 
+# ---------------------------------------------------------------- the cell table is the only place that knows a cell
+
+CELL_NAMES = {"rnn", "lstm", "gru"}
+
+#: Code outside recurrent.py that may still ask which cell it has, each with the reason.
+CELL_NAME_CHECKS = {
+    ("rnnlib.models", "ManyToOne.truncation"): "BPTT(k) is written for the vanilla RNN only (rnn_backward_truncated)",
+}
+
+
+def _cell_name_comparisons(tree: ast.Module, module: str) -> list[tuple[str, str]]:
+    """(where, comparison) for every ==, !=, in or not in between something and a cell's name."""
+    found = []
+
+    def names(node: ast.expr) -> set[str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return {node.value}
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return set().union(*(names(e) for e in node.elts)) if node.elts else set()
+        return set()
+
+    def visit(node: ast.AST, where: str) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            where = f"{where}.{node.name}" if where else node.name
+        if isinstance(node, ast.Compare) and any(
+            isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn)) for op in node.ops
+        ):
+            if any(names(side) & CELL_NAMES for side in (node.left, *node.comparators)):
+                found.append((where, ast.unparse(node)))
+        for child in ast.iter_child_nodes(node):
+            visit(child, where)
+
+    visit(tree, "")
+    return found
+
+
+def test_no_module_but_recurrent_asks_for_a_cell_by_name():
+    # a module asks the Cell (cell.has_cell_state, cell.has_activation), so that a new cell works without edits
+    comparisons = [
+        (mod.__name__, where, comparison)
+        for mod in MODULES
+        if mod.__name__ != "rnnlib.recurrent"
+        for where, comparison in _cell_name_comparisons(ast.parse(inspect.getsource(mod)), mod.__name__)
+    ]
+    found = [f"{m}.{w}: {c}" for m, w, c in comparisons if (m, w) not in CELL_NAME_CHECKS]
+    assert found == [], "code must ask the Cell, not compare its name; got:\n" + "\n".join(found)
+    stale = sorted(set(CELL_NAME_CHECKS) - {(m, w) for m, w, _ in comparisons})
+    assert stale == [], f"every CELL_NAME_CHECKS entry must still compare a cell's name; got unused entries {stale}"
+
+
+def test_the_cell_name_rule_catches_what_it_should():
+    source = (
+        "class M:\n    def f(self):\n        if self.cell == 'lstm':\n            pass\n"
+        "        return cell.name != 'rnn' or c in ('gru', 'lstm')\n"
+        "def g(cell):\n    return cell.has_cell_state or cell == other or name == 'tanh'"
+    )
+    found = _cell_name_comparisons(ast.parse(source), "rnnlib.example")
+    assert found == [
+        ("M.f", "self.cell == 'lstm'"),
+        ("M.f", "cell.name != 'rnn'"),
+        ("M.f", "c in ('gru', 'lstm')"),
+    ]
+
+
 # ---------------------------------------------------------------- randomness is injected
 
 #: The only places in rnnlib that make a generator, each with why it is not injected.  Everything
