@@ -109,8 +109,14 @@ class Shapes:
         if m.dtype != bool:
             if not np.issubdtype(m.dtype, np.number):
                 raise TypeError(f"{name} must be a boolean or 0/1 array; got {_describe(mask)}")
-            if not np.isin(m, (0, 1)).all():
-                raise ValueError(f"{name} must contain only 0 and 1 (or True and False); got other values")
+            bad = ~np.isin(m, (0, 1))
+            if bad.any():
+                shown = ", ".join(f"{v:g}" for v in np.unique(m[bad])[:3])
+                more = " ..." if np.unique(m[bad]).size > 3 else ""
+                raise ValueError(
+                    f"{name} must contain only 0 and 1 (or True and False); got {shown}{more} "
+                    f"at {int(bad.sum())} of {m.size} entries"
+                )
             m = m.astype(bool)
         self.check(name, m, spec)
         return m

@@ -41,6 +41,8 @@ class Vocabulary:
     """
 
     def __init__(self, tokens: Iterable[str] = ()) -> None:
+        if not isinstance(tokens, Iterable):
+            raise TypeError(f"tokens must be an iterable of strings, e.g. a list of words; got {_describe(tokens)}")
         self.id_to_token: list[str] = [PAD, UNK]
         for tok in tokens:
             if not isinstance(tok, str):

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnlib._checks import Shapes, check_rng, positive_int
+from rnnlib._checks import Shapes, _describe, check_rng, positive_int
 from rnnlib._types import Array
-from rnnlib.activations import get_activation, sigmoid
+from rnnlib.activations import sigmoid
 from rnnlib.bptt import rnn_backward_truncated
 from rnnlib.data import bag_of_words, one_hot
 from rnnlib.init import embedding, normal
@@ -129,16 +129,10 @@ class ManyToOne:
         H = self.hidden_size = positive_int("hidden_size", hidden_size)
         rng = check_rng(rng)
         self.task = task
-        get_activation(activation)  # fail here, not at the first forward pass
         self.activation = activation
         D = self.embedding_size or self.input_size or self.vocab_size
         assert D is not None  # one of vocab_size and input_size is given, checked above
-        self.rnn = Recurrent(cell, D, H, num_layers, bidirectional, activation)
-        if not self.rnn.cell.has_activation and activation != "tanh":
-            raise ValueError(
-                f"activation applies only to cell='rnn'; the {cell} cell has its own gates, so leave it at "
-                f"'tanh' (got activation={activation!r})"
-            )
+        self.rnn = Recurrent(cell, D, H, num_layers, bidirectional, activation)  # checks the activation
         self.truncation = truncation
         self.params: dict[str, Array] = {}
         if self.vocab_size is not None and self.embedding_size is not None:
@@ -205,6 +199,11 @@ class ManyToOne:
 
     def backward(self, dz: Array, cache: dict[str, Any]) -> dict[str, Array]:
         """Gradients of every parameter, keyed like ``params``, from dL/dz of shape (N,)."""
+        if not isinstance(cache, dict) or "out" not in cache or "rnn" not in cache:
+            raise TypeError(f"cache must be the cache returned by ManyToOne.forward; got {_describe(cache)}")
+        s = Shapes()
+        s.bind("the forward pass", N=cache["rnn"]["final"].shape[1])
+        dz = s.floats("dz", dz, ("N",))
         dread, dW_hy, db_y = last_step_affine_backward(dz[:, None], cache["out"])
         dhs = self._read_out_backward(dread)
         if self.truncation is None:

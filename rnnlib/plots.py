@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from numpy.typing import NDArray
 
-from rnnlib._checks import _describe, as_float_array
+from rnnlib._checks import _describe, as_float_array, positive_int
 from rnnlib.charlm import _check_probabilities
 from rnnlib.data import Vocabulary
 from rnnlib.training import running_mean
@@ -137,10 +137,17 @@ def _draw_curves(
     _reference_lines(ax, levels)
 
 
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int; got {_describe(value)}")
-    return int(value)
+def _check_ylim(ylim: object) -> tuple[float | None, float | None]:
+    """(bottom, top): two numbers or None, bottom < top when both are given; a list is taken too."""
+    if not isinstance(ylim, (tuple, list)) or len(ylim) != 2:
+        raise TypeError(f"ylim must be a pair (bottom, top) of numbers or None; got {_describe(ylim)}")
+    for which, v in zip(("bottom", "top"), ylim, strict=True):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))):
+            raise TypeError(f"ylim's {which} must be a number or None; got {_describe(v)}")
+    bottom, top = ylim
+    if bottom is not None and top is not None and not bottom < top:
+        raise ValueError(f"ylim must be (bottom, top) with bottom < top (either may be None); got {tuple(ylim)}")
+    return bottom, top
 
 
 def plot_curves(
@@ -224,7 +231,7 @@ def plot_curves(
     xs = None if x is None else _vector("x", np.asarray(x, dtype=np.float64))
     if xscale not in _XSCALES:
         raise ValueError(f"xscale must be one of {list(_XSCALES)}; got {xscale!r}")
-    smooth = _positive_int("smooth", smooth)
+    smooth = positive_int("smooth", smooth)
     if isinstance(logy, (bool, np.bool_)):
         log_panels = set(panels) if logy else set()
     elif isinstance(logy, str) or not isinstance(logy, Sequence) or not titles or not set(logy) <= set(titles):
@@ -234,9 +241,7 @@ def plot_curves(
     else:
         log_panels = set(logy)
     if ylim is not None:
-        bottom, top = ylim if isinstance(ylim, tuple) and len(ylim) == 2 else (1.0, 0.0)
-        if bottom is not None and top is not None and not bottom < top:
-            raise ValueError(f"ylim must be (bottom, top) with bottom < top (either may be None); got {ylim}")
+        ylim = _check_ylim(ylim)
     reference = {} if reference is None else reference
     if not isinstance(reference, Mapping):
         raise TypeError(f"reference must be a dict of label -> level; got {_describe(reference)}")
@@ -362,7 +367,7 @@ def plot_training_log(
         raise ValueError(f"log['grad_norm'] must have shape (S,) = {L.shape} like log['loss']; got {g.shape}")
     if (g < 0).any():
         raise ValueError("log['grad_norm'] must be non-negative; got a negative norm")
-    smooth = _positive_int("smooth", smooth)
+    smooth = positive_int("smooth", smooth)
     levels = _reference_levels(reference)
     points: dict[str, tuple[Any, Any]] = dict(evaluations or {})
     if "val_loss" in log:
@@ -1498,7 +1503,7 @@ def plot_truncation(
     if not isinstance(filtered, Mapping) or not filtered:
         raise TypeError(f"filtered must be a non-empty dict of title -> distribution; got {_describe(filtered)}")
     dists = {name: _check_probabilities(q) for name, q in filtered.items()}
-    order = np.argsort(-p, kind="stable")[: _positive_int("top", top)]
+    order = np.argsort(-p, kind="stable")[: positive_int("top", top)]
     shown = {" ": "␣", "\n": "↵", "\t": "⇥"}
     labels = [shown.get(vocab.id_to_token[i], vocab.id_to_token[i]) for i in order]
     x = np.arange(len(order))
@@ -1548,7 +1553,7 @@ def plot_overfitting(
     for name, logs in runs.items():
         if not all(isinstance(g, Mapping) and "val_loss" in g for g in logs):
             raise ValueError(f"runs[{name!r}] must hold training logs with validation measurements (val_loss)")
-    w = _positive_int("smooth", smooth)
+    w = positive_int("smooth", smooth)
     levels = _reference_levels(reference)
     fig, axes = _figure(10, 3.6, ncols=2)
     left, right = axes[0]

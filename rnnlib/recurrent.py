@@ -40,6 +40,7 @@ from rnnlib._fast import (  # the tuned cells; rnnlib.rnn, rnnlib.lstm and rnnli
     rnn_state_gradients_fast,
 )
 from rnnlib._types import Array
+from rnnlib.activations import get_activation
 from rnnlib.lstm import lstm_gates
 
 Params = dict[str, Array]
@@ -234,7 +235,8 @@ class Recurrent:
         add a second pass reading each sequence backwards; the output at
         step t is [forward h_t, backward h_t], shape (N, T, 2H)
     activation : str
-        the vanilla RNN's activation (ignored by LSTM and GRU)
+        the vanilla RNN's activation, one of :data:`rnnlib.activations.ACTIVATIONS`; the
+        LSTM and GRU have their own gates, and refuse anything but the default "tanh"
     """
 
     def __init__(
@@ -251,6 +253,13 @@ class Recurrent:
         self.hidden_size = positive_int("hidden_size", hidden_size)
         self.num_layers = positive_int("num_layers", num_layers)
         self.bidirectional = check_bool("bidirectional", bidirectional)
+        if self.cell.has_activation:
+            get_activation(activation)  # fail here, not at the first forward pass
+        elif activation != "tanh":
+            raise ValueError(
+                f"activation applies only to cell='rnn'; the {self.cell.name} cell has its own gates, so leave it "
+                f"at 'tanh' (got activation={activation!r})"
+            )
         self.activation = activation
         self.directions = 2 if self.bidirectional else 1
         self.output_size = self.directions * self.hidden_size

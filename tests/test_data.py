@@ -157,13 +157,22 @@ def test_minibatches_draw_a_fresh_order_from_the_generator_every_pass():
 def test_data_errors_name_the_argument():
     cases = [
         (lambda: Vocabulary(["a", 3]), TypeError, "tokens must be strings; got int 3"),
+        (lambda: Vocabulary(5), TypeError, r"tokens must be an iterable of strings, e\.g\. a list of words; got int 5"),
         (lambda: Vocabulary.fit("the film"), TypeError, r"corpus must be a list of token lists, e\.g\. \[tokenize"),
         (lambda: Vocabulary.fit([["a"]], max_size=0), ValueError, "max_size must be a positive int; got 0"),
         (lambda: Vocabulary.fit([["a"]], max_size=1), ValueError, "max_size must be at least 2 .*; got 1"),
         (lambda: pad_sequences("abc"), TypeError, "sequences must be a list of sequences; got str 'abc'"),
         (lambda: pad_sequences(s for s in [[1]]), TypeError, "sequences must be a list of sequences; got generator"),
-        (lambda: pad_sequences([[1], [[1], [2]]]), ValueError, r"sequence 1 must be a flat list of ids like sequence 0"),
-        (lambda: pad_sequences([np.ones((2, 2)), np.ones(3)]), ValueError, r"sequence 1 must be a \(T_n, D\) float array"),
+        (
+            lambda: pad_sequences([[1], [[1], [2]]]),
+            ValueError,
+            r"sequence 1 must be a flat list of ids like sequence 0",
+        ),
+        (
+            lambda: pad_sequences([np.ones((2, 2)), np.ones(3)]),
+            ValueError,
+            r"sequence 1 must be a \(T_n, D\) float array",
+        ),
         (lambda: pad_sequences([[1]], max_len=0), ValueError, "max_len must be a positive int; got 0"),
         (lambda: one_hot(np.array([0]), 0), ValueError, "num_classes must be a positive int; got 0"),
         (lambda: next(minibatches(batch_size=2, rng=np.random.default_rng(0))), ValueError, "needs at least one array"),

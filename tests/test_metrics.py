@@ -193,3 +193,13 @@ def test_carried_state_norms_errors(rng):
         carried_state_norms("model", streams, 3)
     with pytest.raises(ValueError, match=r"streams must hold ids in \[0, 5\); got 7"):
         carried_state_norms(model, streams + 7, 3)
+
+
+def test_a_mask_with_other_values_shows_them():
+    pred = target = np.zeros((2, 3), np.int64)
+    with pytest.raises(
+        ValueError, match=r"mask must contain only 0 and 1 \(or True and False\); got 2, 3, 5 \.\.\. at 4 of 6 entries"
+    ):
+        masked_accuracy(pred, target, np.array([[1, 2, 0], [3, 5, 7]]))
+    with pytest.raises(ValueError, match=r"got 0\.5 at 1 of 6 entries"):
+        masked_accuracy(pred, target, np.array([[1, 0.5, 0], [1, 1, 1]]))

@@ -500,3 +500,16 @@ def test_count_parameters_sums_the_sizes_and_backs_every_models_count(rng):
     assert model.num_parameters() == count_parameters(model.params) == sum(p.size for p in model.params.values())
     with pytest.raises(TypeError, match="dict of name -> array"):
         count_parameters([np.zeros(3)])
+
+
+def test_many_to_one_backward_names_dz_and_its_shape(rng):
+    model = ManyToOne(input_size=2, hidden_size=3, rng=rng)
+    z, cache = model.forward(rng.standard_normal((3, 4, 2)))
+    with pytest.raises(
+        ValueError, match=r"dz must have 1 dimensions, shape \(N=3,\); got 2 dimensions, shape \(3, 1\)"
+    ):
+        model.backward(z[:, None], cache)
+    with pytest.raises(ValueError, match=r"dz must have shape \(N=3,\) \(set by the forward pass\); got \(2,\)"):
+        model.backward(z[:2], cache)
+    with pytest.raises(TypeError, match="cache must be the cache returned by ManyToOne.forward; got dict"):
+        model.backward(z, {})

@@ -279,8 +279,18 @@ def test_plot_curves_errors():
         plot_curves({"p": {"a": y}}, "x", "y", reference={"q": {"b": 1.0}})
     with pytest.raises(ValueError, match=r"ylim must be \(bottom, top\) with bottom < top"):
         plot_curves({"a": y}, "x", "y", ylim=(2, 1))
-    with pytest.raises(ValueError, match="smooth must be a positive int; got int 0"):
+    with pytest.raises(ValueError, match="smooth must be a positive int; got 0"):
         plot_curves({"a": y}, "x", "y", smooth=0)
+    with pytest.raises(TypeError, match="smooth must be a positive int; got float 1.5"):  # the shared check
+        plot_curves({"a": y}, "x", "y", smooth=1.5)
+    with pytest.raises(TypeError, match=r"ylim must be a pair \(bottom, top\) of numbers or None; got str"):
+        plot_curves({"a": y}, "x", "y", ylim="0 5")
+    with pytest.raises(TypeError, match=r"ylim's top must be a number or None; got str '5'"):
+        plot_curves({"a": y}, "x", "y", ylim=(0, "5"))
+    with pytest.raises(
+        ValueError, match=r"ylim must be \(bottom, top\) with bottom < top \(either may be None\); got \(5, 0\)"
+    ):
+        plot_curves({"a": y}, "x", "y", ylim=[5, 0])
     with pytest.raises(ValueError, match=r"xscale must be one of \['linear', 'log', 'symlog'\]; got 'loglog'"):
         plot_curves({"a": y}, "x", "y", xscale="loglog")
 
@@ -854,3 +864,13 @@ def test_plot_power_norms_draws_norms_and_radius_lines():
         plot_power_norms(norms, {"A": -1.0})
     with pytest.raises(ValueError, match=r"norms\['A'\] must have shape"):
         plot_power_norms({"A": np.ones((2, 2))})
+
+
+def test_plot_curves_takes_ylim_as_a_list_too():
+    import matplotlib.pyplot as plt
+
+    from rnnlib.plots import plot_curves
+
+    fig = plot_curves({"a": [3.0, 2.0, 1.0]}, "x", "y", ylim=[0, 5])  # matplotlib's own ylim takes a list
+    assert fig.axes[0].get_ylim() == (0.0, 5.0)
+    plt.close(fig)

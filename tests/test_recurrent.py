@@ -51,7 +51,9 @@ def test_gates_saturate_without_overflow(rng, dtype, fast):
     lstm, gru = (lstm_forward_fast, gru_forward_fast) if fast else (lstm_forward, gru_forward)
     x = np.array([[[1000.0], [-1000.0]]], dtype)  # (N, T, D) = (1, 2, 1)
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        hs, cache = lstm(x, np.zeros((1, 1), dtype), np.ones((1, 4), dtype), np.zeros((1, 4), dtype), np.zeros(4, dtype))
+        hs, cache = lstm(
+            x, np.zeros((1, 1), dtype), np.ones((1, 4), dtype), np.zeros((1, 4), dtype), np.zeros(4, dtype)
+        )
         gates = [lstm_gates(cache)[k][0, :, 0] for k in ("i", "f", "c_tilde", "o")]
         np.testing.assert_array_equal(np.stack(gates, axis=1), [[1, 1, 1, 1], [0, 0, -1, 0]])
         assert hs.dtype == dtype
@@ -267,13 +269,18 @@ def test_errors_name_the_prefixed_parameter_and_the_forward_pass(rng):
     params = layer.init(rng)
     x = rng.standard_normal((4, 5, 2))
     wrong = dict(params, l1_W_x=np.zeros((2, 12)))
-    with pytest.raises(ValueError, match=r"params\['l1_W_x'\] must have shape \(3, 12\); got an array of dtype float64 and shape \(2, 12\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"params\['l1_W_x'\] must have shape \(3, 12\); got an array of dtype float64 and shape \(2, 12\)",
+    ):
         layer.forward(x, wrong)
     missing = {k: v for k, v in params.items() if k != "l0_b"}
     with pytest.raises(ValueError, match=r"params has no 'l0_b', which Recurrent\(.*\) needs"):
         layer.forward(x, missing)
     hs, cache = layer.forward(x, params)
-    with pytest.raises(ValueError, match=r"dhs must have shape \(N=4, T=5, 3\) \(set by the forward pass\); got \(2, 5, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"dhs must have shape \(N=4, T=5, 3\) \(set by the forward pass\); got \(2, 5, 3\)"
+    ):
         layer.backward(hs[:2], cache)
 
 
@@ -376,7 +383,9 @@ def test_recurrent_state_gradients_only_for_one_layer_and_one_direction(rng):
             layer.state_gradients(np.zeros_like(hs), cache)
     layer = Recurrent("lstm", 2, 3)
     hs, cache = layer.forward(rng.standard_normal((1, 2, 2)), layer.init(rng))
-    with pytest.raises(ValueError, match=r"dhs must have shape \(N=1, T=2, 3\) \(set by the forward pass\); got \(1, 3, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"dhs must have shape \(N=1, T=2, 3\) \(set by the forward pass\); got \(1, 3, 3\)"
+    ):
         layer.state_gradients(np.zeros((1, 3, 3)), cache)
     with pytest.raises(TypeError, match="cache must be the cache returned by Recurrent.forward; got dict"):
         layer.state_gradients(hs, {"hs": hs})
@@ -399,3 +408,22 @@ def test_recurrent_grads_survive_copy_deepcopy_and_pickle_with_dc0(rng, how):
     np.testing.assert_array_equal(dh0, out.dh0)
     assert grads.keys() == out.grads.keys()
     np.testing.assert_array_equal(again.dc0, out.dc0)
+
+
+def test_recurrent_checks_the_activation_when_built(rng):
+    from rnnlib.charlm import CharLM
+
+    with pytest.raises(
+        ValueError, match=r"activation must be one of \['linear', 'relu', 'sigmoid', 'tanh'\]; got 'gelu'"
+    ):
+        Recurrent("rnn", 2, 3, activation="gelu")
+    with pytest.raises(ValueError, match=r"activation must be one of .*; got 'gelu'"):
+        CharLM(5, 3, rng, activation="gelu")
+    for cell in ("lstm", "gru"):  # their gates fix their nonlinearities: another activation would be ignored
+        with pytest.raises(
+            ValueError,
+            match=rf"activation applies only to cell='rnn'; the {cell} cell has its own gates, so leave it at 'tanh' "
+            r"\(got activation='relu'\)",
+        ):
+            Recurrent(cell, 2, 3, activation="relu")
+    assert Recurrent("lstm", 2, 3).activation == "tanh"
