@@ -289,7 +289,7 @@ def truncated_bptt(
     -------
     loss : float
         the sum of the chunk losses
-    grads : dict
+    grads : tuple
         (dW_xh (D, H), dW_hh (H, H), db_h (H,)), summed over the chunks
     h_last : ndarray of shape (N, H)
         the state after the last step (the h0 of whatever

@@ -93,7 +93,8 @@ def lstm_step_backward(
     dh : ndarray of shape (N, H)
         dL/dh_t: everything that reaches h_t (its output and the next step)
     dc : ndarray of shape (N, H)
-        dL/dc_t from the next step only (zeros after the last step)
+        dL/dc_t from outside this step's h: from step t + 1 through c_{t+1}, or at the
+        last step whatever reaches the final cell state (``dc_final``, zeros if none)
     cache : dict
         from :func:`lstm_step_forward`
 

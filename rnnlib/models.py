@@ -76,7 +76,8 @@ class ManyToOne:
     rng : np.random.Generator
         for the initial weights, drawn in this order: the embedding table, the
         recurrent layer's weights (:meth:`rnnlib.recurrent.Recurrent.init`), W_hy
-        (variance 1/H); the biases start at zero
+        (variance one over its fan-in: 1/H, or 1/(2H) when bidirectional); the biases
+        start at zero
     embedding_size : int | None
         with ``vocab_size``: the length D of the embedding table's rows; None feeds
         one-hot vectors (D = V) and has no table

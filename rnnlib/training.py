@@ -283,7 +283,7 @@ def fit(
     clip_norm : float | None
         if set, rescale the gradients to at most this global norm
     print_every : int
-        print the loss every this many epochs (0: silent)
+        print the mean loss of every this many epochs as each ends (0: silent)
     lr_schedule : callable | None
         function of the update index (0-based, counted across epochs) returning the
         learning rate, as in :func:`train`
@@ -309,16 +309,29 @@ def fit(
         for _ in range(epochs):
             yield from minibatches(*data, batch_size=batch_size, rng=rng)
 
-    log = train(model.params, model.loss, epoch_after_epoch(), optimizer, clip_norm=clip_norm, lr_schedule=lr_schedule)
     per_epoch = -(-len(data[0]) // batch_size)  # updates in one epoch
-    history = []
-    for epoch in range(epochs):
+
+    def epoch_mean(log: Log, epoch: int) -> float:
         updates = slice(epoch * per_epoch, (epoch + 1) * per_epoch)
         sizes = log["batch_size"][updates]
-        history.append(sum(log["loss"][updates] * sizes) / sum(sizes))  # summed in order, as the batches came
-        if print_every and (epoch + 1) % print_every == 0:
-            print(f"epoch {epoch + 1:3d}  loss {history[-1]:.4f}")
-    return [float(h) for h in history]
+        return float(sum(log["loss"][updates] * sizes) / sum(sizes))  # summed in order, as the batches came
+
+    def report(log: Log) -> bool:  # prints as training goes, and never stops it
+        u = len(log["loss"])
+        if u % per_epoch == 0 and (u // per_epoch) % print_every == 0:
+            print(f"epoch {u // per_epoch:3d}  loss {epoch_mean(log, u // per_epoch - 1):.4f}")
+        return False
+
+    log = train(
+        model.params,
+        model.loss,
+        epoch_after_epoch(),
+        optimizer,
+        clip_norm=clip_norm,
+        lr_schedule=lr_schedule,
+        stop=report if print_every else None,
+    )
+    return [epoch_mean(log, epoch) for epoch in range(epochs)]
 
 
 # ---------------------------------------------------------------------------

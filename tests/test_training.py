@@ -251,6 +251,25 @@ def test_fit_prints_every_few_epochs(capsys):
     assert [line.split()[:2] for line in capsys.readouterr().out.splitlines()] == [["epoch", "2"], ["epoch", "4"]]
 
 
+def test_fit_prints_each_epoch_as_it_ends(capsys):
+    """A student watching a long fit sees every epoch's line when that epoch ends, not all at the end."""
+    model = Line()
+    printed_before_batch = []
+
+    def loss(x, y):
+        printed_before_batch.append(capsys.readouterr().out)
+        return Line.loss(model, x, y)
+
+    model.loss = loss
+    x, y = line_batches((10,))[0]
+    history = fit(model, (x, y), SGD(0.001), np.random.default_rng(0), epochs=3, batch_size=5, print_every=1)
+    after = capsys.readouterr().out
+    assert printed_before_batch[:2] == ["", ""] and printed_before_batch[3] == ""
+    assert printed_before_batch[2] == f"epoch   1  loss {history[0]:.4f}\n"  # before epoch 2's first batch
+    assert printed_before_batch[4] == f"epoch   2  loss {history[1]:.4f}\n"
+    assert after == f"epoch   3  loss {history[2]:.4f}\n"
+
+
 def test_fit_errors(rng):
     model = BagOfWordsClassifier(vocab_size=3)
     data = (np.array([[1, 2]]), np.array([1.0]))
