@@ -104,6 +104,9 @@ def rnn_forward_fast(
     f, _ = get_activation(activation)
     T = x.shape[1]
     states = x.transpose(1, 0, 2) @ W_xh + b_h  # (T, N, H), time-major: x_t W_xh + b_h of every step
+    # stored in the widest precision of the inputs, as rnn_forward stores it (a float64 h0 or W_hh
+    # beside float32 x and W_xh makes every step float64; adding into float32 storage would narrow it)
+    states = states.astype(np.result_type(x, h0, W_xh, W_hh, b_h), copy=False)
     h = h0
     for t in range(T):
         a = states[t]  # step t's contiguous (N, H) block, x_t W_xh + b_h; h_t replaces it below
@@ -201,7 +204,8 @@ def lstm_forward_fast(
     shift = np.where(half == 0.5, 0.5, 0.0).astype(W_x.dtype)
     half_cols = np.repeat(half, H)  # (4H,): the same factors, one per packed column
     W_h_blocks = gate_blocks(W_h * half_cols, 4)  # (4, H, H)
-    gates = np.empty((T, 4, N, H), dtype=np.result_type(x, W_x))  # gates[t, k]: gate k at step t
+    widest = np.result_type(x, h0, W_x, W_h, b, c0)  # the states' precision, as in lstm_forward
+    gates = np.empty((T, 4, N, H), dtype=widest)  # gates[t, k]: gate k at step t
     np.matmul(x.transpose(1, 0, 2)[:, None], gate_blocks(W_x * half_cols, 4), out=gates)  # all input terms at once
     gates += (b * half_cols).reshape(4, 1, H)
     hs = np.empty((T, N, H), dtype=gates.dtype)
@@ -319,7 +323,8 @@ def gru_forward_fast(
     # W_x, W_h and b halved in advance, and every gate of every step is a contiguous block.
     half = np.repeat(np.array([0.5, 0.5, 1.0], dtype=W_x.dtype), H)  # (3H,)
     W_h_blocks = gate_blocks(W_h * half, 3)  # (3, H, H)
-    gates = np.empty((T, 3, N, H), dtype=np.result_type(x, W_x))  # input terms, activated in place below
+    widest = np.result_type(x, h0, W_x, W_h, b, b_hn)  # the states' precision, as in gru_forward
+    gates = np.empty((T, 3, N, H), dtype=widest)  # input terms, activated in place below
     np.matmul(x.transpose(1, 0, 2)[:, None], gate_blocks(W_x * half, 3), out=gates)  # all input terms at once
     gates += (b * half).reshape(3, 1, H)
     hns = np.empty((T, N, H), dtype=gates.dtype)  # n_h = ha_n + b_hn, needed for the reset gate's gradient

@@ -148,7 +148,8 @@ def gru_forward(
     """
     x, h0, W_x, W_h, b, b_hn, mask = _checked_inputs(x, h0, W_x, W_h, b, b_hn, mask)
     N, T, _ = x.shape
-    kept = {k: np.empty((N, T, h0.shape[1]), dtype=np.result_type(x, h0, W_x)) for k in GATE_NAMES + ("hs",)}
+    widest = np.result_type(x, h0, W_x, W_h, b, b_hn)  # states keep the inputs' widest precision
+    kept = {k: np.empty((N, T, h0.shape[1]), dtype=widest) for k in GATE_NAMES + ("hs",)}
     h = h0
     for t in range(T):
         h_new, step = gru_step_forward(x[:, t], h, W_x, W_h, b, b_hn)

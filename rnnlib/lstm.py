@@ -155,7 +155,8 @@ def lstm_forward(
     """
     x, h0, W_x, W_h, b, mask, c0 = _checked_inputs(x, h0, W_x, W_h, b, mask, c0)
     N, T, _ = x.shape
-    kept = {k: np.empty((N, T, h0.shape[1]), dtype=np.result_type(x, h0, W_x)) for k in GATE_NAMES + ("hs",)}
+    widest = np.result_type(x, h0, W_x, W_h, b, c0)  # states keep the inputs' widest precision
+    kept = {k: np.empty((N, T, h0.shape[1]), dtype=widest) for k in GATE_NAMES + ("hs",)}
     h, c = h0, c0
     for t in range(T):
         h_new, c_new, step = lstm_step_forward(x[:, t], h, c, W_x, W_h, b)

@@ -634,7 +634,7 @@ CELL_NAME_CHECKS = {
 
 
 def _cell_name_comparisons(tree: ast.Module, module: str) -> list[tuple[str, str]]:
-    """(where, comparison) for every ==, !=, in or not in between something and a cell's name."""
+    """(where, comparison) for every == or != with a cell's name, and every in or not in a literal collection of them."""
     found = []
 
     def names(node: ast.expr) -> set[str]:
@@ -647,11 +647,14 @@ def _cell_name_comparisons(tree: ast.Module, module: str) -> list[tuple[str, str
     def visit(node: ast.AST, where: str) -> None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             where = f"{where}.{node.name}" if where else node.name
-        if isinstance(node, ast.Compare) and any(
-            isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn)) for op in node.ops
-        ):
-            if any(names(side) & CELL_NAMES for side in (node.left, *node.comparators)):
-                found.append((where, ast.unparse(node)))
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            for op, left, right in zip(node.ops, sides[:-1], sides[1:], strict=True):
+                equal = isinstance(op, (ast.Eq, ast.NotEq)) and (names(left) | names(right)) & CELL_NAMES
+                member = isinstance(op, (ast.In, ast.NotIn)) and names(right) & CELL_NAMES  # not "'rnn' in cache"
+                if equal or member:
+                    found.append((where, ast.unparse(node)))
+                    break
         for child in ast.iter_child_nodes(node):
             visit(child, where)
 
@@ -677,7 +680,7 @@ def test_the_cell_name_rule_catches_what_it_should():
     source = (
         "class M:\n    def f(self):\n        if self.cell == 'lstm':\n            pass\n"
         "        return cell.name != 'rnn' or c in ('gru', 'lstm')\n"
-        "def g(cell):\n    return cell.has_cell_state or cell == other or name == 'tanh'"
+        "def g(cell):\n    return cell.has_cell_state or cell == other or name == 'tanh' or 'rnn' in cache"
     )
     found = _cell_name_comparisons(ast.parse(source), "rnnlib.example")
     assert found == [

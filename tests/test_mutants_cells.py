@@ -174,6 +174,4 @@ def test_states_are_stored_in_the_widest_precision_of_the_inputs(fn, doc):
     arrays = [k for k in _inputs(doc, np.random.default_rng(4)) if k != "mask"]
     assert _mixed(fn, doc, None) == np.float32
     wide = {k: _mixed(fn, doc, k) for k in arrays}
-    if fn is not rnn_forward and any(d != np.float64 for d in wide.values()):
-        pytest.xfail(f"known bug (reported): states stored in {wide}, not all float64")
     assert wide == dict.fromkeys(arrays, np.float64)
