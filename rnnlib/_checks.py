@@ -13,6 +13,7 @@ from numbers import Integral, Real
 from typing import overload
 
 import numpy as np
+from numpy.typing import NDArray
 
 
 def _describe(x: object) -> str:
@@ -219,3 +220,31 @@ def check_rng(rng: object) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy Generator, e.g. np.random.default_rng(0); got {_describe(rng)}")
     return rng
+
+
+def check_temperature(temperature: object) -> float:
+    """A sampling temperature: a positive finite number (rnnlib.charlm's samplers, the temperature widget)."""
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.floating, np.integer)):
+        raise TypeError(f"temperature must be a positive number; got {_describe(temperature)}")
+    t = float(temperature)
+    if not np.isfinite(t) or t <= 0:
+        raise ValueError(
+            f"temperature must be a positive finite number; got {temperature}. "
+            f"For (almost) greedy decoding use a small temperature such as 0.01."
+        )
+    return t
+
+
+def check_probabilities(probs: object) -> NDArray[np.float64]:
+    """Distributions over V ids, shape (..., V), as float64: non-negative, each row summing to 1."""
+    p = np.array(as_float_array("probs", probs), dtype=np.float64)
+    if p.ndim == 0 or p.shape[-1] == 0:
+        raise ValueError(f"probs must have shape (..., V) with V >= 1; got shape {p.shape}")
+    sums = p.sum(axis=-1)
+    if (p < 0).any() or not np.allclose(sums, 1, atol=1e-6):
+        worst = sums.flat[np.argmax(np.abs(sums - 1))]
+        got = f"an entry {p.min():g}" if (p < 0).any() else f"a row summing to {worst:g}"
+        raise ValueError(
+            f"probs must be non-negative and each row must sum to 1 (a distribution over the V ids); got {got}"
+        )
+    return p

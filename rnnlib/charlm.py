@@ -44,7 +44,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib import init
-from rnnlib._checks import Shapes, _describe, as_float_array, as_int_array, check_rng, positive_float, positive_int
+from rnnlib._checks import (
+    Shapes,
+    _describe,
+    as_int_array,
+    check_probabilities,
+    check_rng,
+    check_temperature,
+    positive_float,
+    positive_int,
+)
 from rnnlib._types import Array
 from rnnlib.activations import softmax
 from rnnlib.data import Vocabulary, one_hot
@@ -57,6 +66,12 @@ from rnnlib.regularisation import check_dropout_rate, dropout_backward, dropout_
 
 State = dict[str, Array]
 
+
+def state_norm(state: State) -> float:
+    """Mean over streams of the norm of the top layer's carried state h (``state["h"][-1]``, (N, H))."""
+    return float(np.linalg.norm(state["h"][-1], axis=-1).mean())
+
+
 __all__ = [
     "CharLM",
     "char_vocabulary",
@@ -67,6 +82,7 @@ __all__ = [
     "nucleus_probabilities",
     "num_chunks",
     "sample",
+    "state_norm",
     "save_char_lm",
     "stream_chunks",
     "temperature_probabilities",
@@ -465,18 +481,6 @@ def _check_model(model: object) -> CharLM:
 # ---------------------------------------------------------------------------
 
 
-def _check_temperature(temperature: object) -> float:
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.floating, np.integer)):
-        raise TypeError(f"temperature must be a positive number; got {_describe(temperature)}")
-    t = float(temperature)
-    if not np.isfinite(t) or t <= 0:
-        raise ValueError(
-            f"temperature must be a positive finite number; got {temperature}. "
-            f"For (almost) greedy decoding use a small temperature such as 0.01."
-        )
-    return t
-
-
 def temperature_probabilities(scores: Array, temperature: float = 1.0, exclude: tuple[int, ...] = ()) -> Array:
     """softmax(scores / temperature) along the last axis, with the ``exclude`` ids given probability 0.
 
@@ -496,7 +500,7 @@ def temperature_probabilities(scores: Array, temperature: float = 1.0, exclude: 
     probs : float64 ndarray of shape (..., V)
         each row summing to 1
     """
-    t = _check_temperature(temperature)
+    t = check_temperature(temperature)
     z = np.array(scores, dtype=np.float64)
     if z.ndim == 0 or not np.isfinite(z).all():
         raise ValueError(f"scores must be a finite array of shape (..., V); got {_describe(scores)}")
@@ -509,15 +513,6 @@ def temperature_probabilities(scores: Array, temperature: float = 1.0, exclude: 
     with np.errstate(over="ignore"):  # a tiny temperature sends the losers to -inf, as it should
         z = (z - z.max(axis=-1, keepdims=True)) / t
     return softmax(z)
-
-
-def _check_probabilities(probs: object) -> NDArray[np.float64]:
-    p = np.array(as_float_array("probs", probs), dtype=np.float64)
-    if p.ndim == 0 or p.shape[-1] == 0:
-        raise ValueError(f"probs must have shape (..., V) with V >= 1; got shape {p.shape}")
-    if (p < 0).any() or not np.allclose(p.sum(axis=-1), 1, atol=1e-6):
-        raise ValueError("probs must be non-negative and each row must sum to 1 (a distribution over the V ids)")
-    return p
 
 
 def top_k_probabilities(probs: Array, k: int) -> NDArray[np.float64]:
@@ -538,7 +533,7 @@ def top_k_probabilities(probs: Array, k: int) -> NDArray[np.float64]:
     probs : float64 ndarray of shape (..., V)
         the kept ids' probabilities divided by their sum; 0 elsewhere
     """
-    p = _check_probabilities(probs)
+    p = check_probabilities(probs)
     V = p.shape[-1]
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
         raise TypeError(f"k must be an int between 1 and V = {V}; got {_describe(k)}")
@@ -571,7 +566,7 @@ def nucleus_probabilities(probs: Array, top_p: float) -> NDArray[np.float64]:
     probs : float64 ndarray of shape (..., V)
         the nucleus's probabilities divided by their sum; 0 elsewhere
     """
-    p = _check_probabilities(probs)
+    p = check_probabilities(probs)
     if isinstance(top_p, bool) or not isinstance(top_p, (int, float, np.integer, np.floating)):
         raise TypeError(f"top_p must be a number in (0, 1]; got {_describe(top_p)}")
     if not 0 < float(top_p) <= 1:
@@ -644,7 +639,7 @@ def sample(
         raise ValueError(f"prime holds characters the model has never seen: {unknown}")
     n = positive_int("length", length)
     rng = check_rng(rng)
-    t = _check_temperature(temperature)
+    t = check_temperature(temperature)
     if top_k is not None:  # check the arguments once, before any work
         top_k_probabilities(np.full(model.vocab_size, 1 / model.vocab_size), top_k)
     if top_p is not None:

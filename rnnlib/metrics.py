@@ -49,7 +49,7 @@ from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, _describe, as_int_array, positive_int
 from rnnlib._types import Array, BoolArray, IntArray
-from rnnlib.charlm import CharLM, State, num_chunks, stream_chunks
+from rnnlib.charlm import CharLM, num_chunks, state_norm, stream_chunks
 from rnnlib.losses import softmax_cross_entropy
 
 Mask = BoolArray | None
@@ -65,6 +65,7 @@ __all__ = [
     "ngrams",
     "perplexity",
     "rmse",
+    "running_mean",
     "sequence_accuracy",
     "translation_accuracy",
 ]
@@ -377,11 +378,6 @@ def _check_char_lm(model: object, streams: object) -> tuple[CharLM, IntArray]:
     return model, Shapes().ints("streams", streams, ("N", "S"), high=model.vocab_size)
 
 
-def _state_norm(state: State) -> float:
-    """Mean over streams of the norm of the top layer's carried state h."""
-    return float(np.linalg.norm(state["h"][-1], axis=-1).mean())
-
-
 def evaluate(model: CharLM, streams: IntArray, chunk_length: int) -> float:
     """Mean cross-entropy (nats per character) of a character model on streams, carrying the state.
 
@@ -455,7 +451,7 @@ def carried_state_norms(
     for x, _ in stream_chunks(streams, k):
         _, cache = model.forward(x, state)
         state = cache["state"]
-        norms.append(_state_norm(state))
+        norms.append(state_norm(state))
         if len(norms) == total:
             break
     return np.array(norms)
@@ -486,3 +482,34 @@ def rmse(forecast: Array, actual: Array, axis: int | None = 0) -> Array | float:
     if f.shape != a.shape:
         raise ValueError(f"forecast and actual must have the same shape; got {f.shape} and {a.shape}")
     return np.sqrt(np.mean((f - a) ** 2, axis=axis))
+
+
+# ---------------------------------------------------------------------------
+# Smoothing a log's values (the curves of chapters 6 and 7)
+# ---------------------------------------------------------------------------
+
+
+def running_mean(values: Sequence[float] | NDArray[np.floating], window: int) -> NDArray[np.float64]:
+    """The mean of the last ``window`` values at every point, e.g. of a log's losses, update by update.
+
+    Before the ``window``-th value, the mean of all the values so far.  The figures that
+    smooth a loss curve (:func:`rnnlib.plots.plot_curves` with ``smooth``) draw this.
+
+    Parameters
+    ----------
+    values : ndarray of shape (S,)
+    window : int
+
+    Returns
+    -------
+    means : ndarray of shape (S,)
+        ``means[s] = mean(values[max(0, s - window + 1) : s + 1])``
+    """
+    y = np.asarray(values, dtype=np.float64)
+    if y.ndim != 1:
+        raise ValueError(f"values must have shape (S,); got {y.shape}")
+    w = positive_int("window", window)
+    c = np.cumsum(np.concatenate([[0.0], y]))
+    idx = np.arange(1, y.size + 1)
+    lo = np.maximum(idx - w, 0)
+    return (c[idx] - c[lo]) / (idx - lo)

@@ -21,10 +21,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from numpy.typing import NDArray
 
-from rnnlib._checks import _describe, as_float_array, positive_int
-from rnnlib.charlm import _check_probabilities
+from rnnlib._checks import _describe, as_float_array, check_probabilities, positive_int
 from rnnlib.data import Vocabulary
-from rnnlib.training import running_mean
+from rnnlib.metrics import running_mean
 
 #: Okabe and Ito's palette of eight colours distinguishable with any colour vision.
 OKABE_ITO: Mapping[str, str] = {
@@ -201,7 +200,7 @@ def plot_curves(
         mark every point (turn off for long curves)
     smooth : int
         draw the mean of the last ``smooth`` values at every point
-        (:func:`rnnlib.training.running_mean`; 1: the values themselves); the y label says so
+        (:func:`rnnlib.metrics.running_mean`; 1: the values themselves); the y label says so
     ylim : tuple | None
         (bottom, top) of every y axis, either may be None; a curve that rises above
         ``top`` is cut off there and its peak written at the top edge (gid
@@ -1497,12 +1496,12 @@ def plot_truncation(
         with one Axes per entry of ``filtered``, stacked one above the other and
         sharing both axes
     """
-    p = _check_probabilities(probs)
+    p = check_probabilities(probs)
     if p.ndim != 1 or not isinstance(vocab, Vocabulary) or len(vocab) != p.size:
         raise ValueError(f"probs must have shape (V,) with V = len(vocab); got {p.shape}")
     if not isinstance(filtered, Mapping) or not filtered:
         raise TypeError(f"filtered must be a non-empty dict of title -> distribution; got {_describe(filtered)}")
-    dists = {name: _check_probabilities(q) for name, q in filtered.items()}
+    dists = {name: check_probabilities(q) for name, q in filtered.items()}
     order = np.argsort(-p, kind="stable")[: positive_int("top", top)]
     shown = {" ": "␣", "\n": "↵", "\t": "⇥"}
     labels = [shown.get(vocab.id_to_token[i], vocab.id_to_token[i]) for i in order]
@@ -1535,7 +1534,7 @@ def plot_overfitting(
         name -> list of training logs with validation measurements (one per seed), e.g. of
         :func:`rnnlib.training.train_tbptt` with ``validation``; the first entry is drawn on
         the left: each seed's training loss as the mean of the last ``smooth`` updates
-        (:func:`rnnlib.training.running_mean`), and its validation loss
+        (:func:`rnnlib.metrics.running_mean`), and its validation loss
     reference : Mapping[str, float] | None
         label -> a loss drawn on both panels as in :func:`plot_curves`
     smooth : int

@@ -47,7 +47,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from rnnlib._checks import _describe, positive_int
+from rnnlib._checks import _describe, check_temperature, positive_int
 from rnnlib.activations import sigmoid
 from rnnlib.data import Vocabulary, tokenize
 from rnnlib.plots import DIVERGING_CMAP, OKABE_ITO, PALETTE
@@ -679,7 +679,7 @@ def temperature_widget(
         The widget.
     """
     # imported here so that this chapter's block stays self-contained at the end of the module
-    from rnnlib.charlm import CharLM, _check_temperature, next_character_probabilities
+    from rnnlib.charlm import CharLM, next_character_probabilities
     from rnnlib.plots import plot_next_character
 
     if not isinstance(model, CharLM):
@@ -689,7 +689,7 @@ def temperature_widget(
     controls = {
         "prime": widgets.Text(value=prime, description="prime", continuous_update=False),
         "temperature": widgets.FloatLogSlider(
-            value=_check_temperature(temperature), base=10, min=-2, max=1, step=0.05, description="τ"
+            value=check_temperature(temperature), base=10, min=-2, max=1, step=0.05, description="τ"
         ),
     }
 

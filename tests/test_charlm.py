@@ -428,3 +428,14 @@ def test_dropout_changes_training_only(rng):
         model.forward(ids, input_dropout=0.5)
     with pytest.raises(ValueError, match=r"rate must be in \[0, 1\)"):
         model.forward(ids, dropout=1.0, rng=np.random.default_rng(0))
+
+
+def test_a_wrong_distribution_is_shown():
+    from rnnlib.charlm import top_k_probabilities
+
+    with pytest.raises(
+        ValueError, match=r"each row must sum to 1 \(a distribution over the V ids\); got a row summing to 1.1"
+    ):
+        top_k_probabilities(np.array([[0.5, 0.5], [0.5, 0.6]]), 1)
+    with pytest.raises(ValueError, match=r"probs must be non-negative .*; got an entry -0.1"):
+        top_k_probabilities(np.array([-0.1, 1.1]), 1)

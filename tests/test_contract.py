@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 import re
@@ -688,6 +689,68 @@ def test_the_cell_name_rule_catches_what_it_should():
         ("M.f", "cell.name != 'rnn'"),
         ("M.f", "c in ('gru', 'lstm')"),
     ]
+
+
+# ---------------------------------------------------------------- private names stay in their module
+
+#: Private modules are shared by the package by design; a private name of a public module is not,
+#: except where listed here with the reason.
+SHARED_PRIVATE_NAMES = {
+    ("rnnlib._fast", "rnnlib.rnn", "_checked_inputs"): "the tuned RNN checks its inputs as the readable one does",
+    ("rnnlib._fast", "rnnlib.lstm", "_checked_inputs"): "the tuned LSTM checks its inputs as the readable one does",
+    ("rnnlib._fast", "rnnlib.gru", "_checked_inputs"): "the tuned GRU checks its inputs as the readable one does",
+}
+
+
+def _private_imports(tree: ast.Module, module: str) -> list[tuple[str, str, str]]:
+    """(importer, module, name) for every private name imported from a public rnnlib module."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("rnnlib."):
+            if node.module.split(".")[-1].startswith("_"):
+                continue  # a private module: every name in it is for the package
+            found += [(module, node.module, a.name) for a in node.names if a.name.startswith("_")]
+    return found
+
+
+def test_no_module_imports_another_modules_private_names():
+    imports = [i for mod in MODULES for i in _private_imports(ast.parse(inspect.getsource(mod)), mod.__name__)]
+    found = [f"{m} imports {n} from {src}" for m, src, n in imports if (m, src, n) not in SHARED_PRIVATE_NAMES]
+    assert found == [], (
+        "a helper two modules need must live where both may import it (rnnlib._checks, or public); got:\n"
+        + "\n".join(found)
+    )
+    stale = sorted(set(SHARED_PRIVATE_NAMES) - set(imports))
+    assert stale == [], f"every SHARED_PRIVATE_NAMES entry must still be imported; got unused entries {stale}"
+
+
+def test_the_private_import_rule_catches_what_it_should():
+    source = "from rnnlib.charlm import CharLM, _check_temperature\nfrom rnnlib._checks import _describe\n"
+    assert _private_imports(ast.parse(source), "rnnlib.widgets") == [
+        ("rnnlib.widgets", "rnnlib.charlm", "_check_temperature")
+    ]
+
+
+def _imported_modules(name: str) -> set[str]:
+    """The rnnlib modules a module imports at its top level, directly or through the modules it imports."""
+    seen, todo = set(), [name]
+    while todo:
+        tree = ast.parse(inspect.getsource(importlib.import_module(todo.pop())))
+        for node in tree.body:  # top-level imports only: a function's own import runs when it is called
+            found = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("rnnlib"):
+                found = [node.module] if node.module != "rnnlib" else [f"rnnlib.{a.name}" for a in node.names]
+            found = [m for m in found if m not in seen and importlib.util.find_spec(m) is not None]
+            seen |= set(found)
+            todo += found
+    return seen
+
+
+def test_the_figures_do_not_import_the_training_loop():
+    # plots draws what it is given (it imported rnnlib.training for running_mean, and so the loop, and CharLM)
+    for module in ("rnnlib.plots", "rnnlib.widgets"):
+        found = _imported_modules(module)
+        assert "rnnlib.training" not in found, f"{module} must not import rnnlib.training; got imports {sorted(found)}"
 
 
 # ---------------------------------------------------------------- randomness is injected

@@ -26,6 +26,7 @@ from rnnlib.metrics import (
     ngrams,
     perplexity,
     rmse,
+    running_mean,
     sequence_accuracy,
 )
 
@@ -115,7 +116,13 @@ def test_bleu_errors():
 METRIC_NAME = re.compile(r"(^|_)(accuracy|bleu|perplexity|rmse|mae|mape|f1|precision|recall)($|_)")
 
 #: Names a module outside rnnlib.metrics may still import from it, each with the reason.
-REEXPORTS = {("rnnlib.forecasting", "rmse"): "chapter 4 imports it from there until its import names rnnlib.metrics"}
+REEXPORTS = {
+    ("rnnlib.forecasting", "rmse"): "chapter 4 imports it from there until its import names rnnlib.metrics",
+    (
+        "rnnlib.training",
+        "running_mean",
+    ): "chapters 6 and 7 import it from there until their imports name rnnlib.metrics",
+}
 
 
 def test_each_metric_lives_in_rnnlib_metrics_only():
@@ -203,3 +210,18 @@ def test_a_mask_with_other_values_shows_them():
         masked_accuracy(pred, target, np.array([[1, 2, 0], [3, 5, 7]]))
     with pytest.raises(ValueError, match=r"got 0\.5 at 1 of 6 entries"):
         masked_accuracy(pred, target, np.array([[1, 0.5, 0], [1, 1, 1]]))
+
+
+def test_running_mean_of_the_last_values_and_of_all_before_the_window():
+    np.testing.assert_allclose(running_mean([4.0, 2.0, 6.0, 0.0, 1.0], 3), [4.0, 3.0, 4.0, 8 / 3, 7 / 3])
+    np.testing.assert_array_equal(running_mean([1.0, 2.0], 1), [1.0, 2.0])
+    with pytest.raises(ValueError, match="window must be a positive int; got 0"):
+        running_mean([1.0], 0)
+    with pytest.raises(ValueError, match=r"values must have shape \(S,\); got \(1, 2\)"):
+        running_mean([[1.0, 2.0]], 2)
+
+
+def test_chapters_still_import_running_mean_from_training():
+    from rnnlib import training
+
+    assert training.running_mean is running_mean  # the same function, one definition

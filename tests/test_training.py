@@ -7,7 +7,7 @@ import pytest
 from rnnlib import SGD, Adam, BagOfWordsClassifier, softmax_cross_entropy
 from rnnlib.charlm import CharLM, char_vocabulary, encode_text, stream_chunks, text_streams
 from rnnlib.metrics import carried_state_norms, evaluate, perplexity
-from rnnlib.training import fit, running_mean, train, train_tbptt
+from rnnlib.training import fit, train, train_tbptt
 
 TEXT = "the cat sat on the mat. the dog sat on the log.\n"
 CELLS = ("rnn", "lstm", "gru")
@@ -177,15 +177,6 @@ def test_train_errors_name_what_was_expected_and_received():
         train(*ok, SGD(0.1), keep_best=True)
     with pytest.raises(ValueError, match="eval_every must be a positive int"):
         train(*ok, SGD(0.1), validate=lambda: 0.0, eval_every=0)
-
-
-def test_running_mean_of_the_last_values_and_of_all_before_the_window():
-    np.testing.assert_allclose(running_mean([4.0, 2.0, 6.0, 0.0, 1.0], 3), [4.0, 3.0, 4.0, 8 / 3, 7 / 3])
-    np.testing.assert_array_equal(running_mean([1.0, 2.0], 1), [1.0, 2.0])
-    with pytest.raises(ValueError, match="window must be a positive int; got 0"):
-        running_mean([1.0], 0)
-    with pytest.raises(ValueError, match=r"values must have shape \(S,\); got \(1, 2\)"):
-        running_mean([[1.0, 2.0]], 2)
 
 
 # -- fit: epochs of shuffled mini-batches ----------------------------------------------------
