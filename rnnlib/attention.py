@@ -466,6 +466,7 @@ def sinusoidal_positions(length: int, size: int) -> NDArray[np.float64]:
 # An encoder-decoder with attention
 # ---------------------------------------------------------------------------
 
+
 class AttentionEncoderDecoder:
     """Sequence to sequence with attention (Bahdanau, Cho and Bengio, 2015).
 
