@@ -41,7 +41,9 @@ The contract every module keeps (``tests/test_contract.py`` checks it across the
    beside ``translate``.
 
 6. **Randomness is injected.**  Anything random takes ``rng: np.random.Generator``;
-   there is no global seed, and the same generator state gives the same result.
+   there is no global seed, and the same generator state gives the same result.  The
+   two places that make a generator of their own from a seed are listed, with their
+   reasons, in ``tests/test_contract.py`` (``SEEDED_GENERATORS``).
 
 7. **Errors say what was expected and what was received**, naming the argument:
    ``W_xh must have shape (D=2, H=6) (set by x); got (5, 6) (axis 0 is 5, expected 2)``.
