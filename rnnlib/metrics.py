@@ -13,6 +13,8 @@ with teacher forcing and running free.
 
 :func:`rmse` is the root mean squared error of real-valued forecasts, one per horizon
 (chapter 4's forecasts of the sea-surface temperature, :mod:`rnnlib.forecasting`).
+:func:`running_mean` smooths a log's values, e.g. the loss of every update, as the loss
+curves of chapters 6 and 7 draw them.
 
 :func:`evaluate` is the mean cross-entropy of a character model (:mod:`rnnlib.charlm`,
 chapter 7) on held-out streams, read with the state carried from chunk to chunk, and
