@@ -38,7 +38,7 @@ from rnnlib.charlm import CharLM, State, num_chunks, state_norm, stream_chunks
 from rnnlib.data import minibatches
 from rnnlib.metrics import (
     evaluate,
-    running_mean,  # noqa: F401  # chapters 6 and 7 import it from here; goes when they do not
+    running_mean,  # noqa: F401  # chapter 6 imports it from here; goes when it does not
 )
 from rnnlib.optim import Optimizer, clip_grad_norm, global_norm
 from rnnlib.regularisation import check_dropout_rate
