@@ -29,9 +29,6 @@ from numpy.typing import NDArray
 from rnnlib._checks import positive_int
 from rnnlib._types import Array
 
-# Chapter 4 imports rmse from here: once its import names rnnlib.metrics, this line goes.
-from rnnlib.metrics import rmse  # noqa: F401
-
 
 def _series(series: object) -> Array:
     s = np.asarray(series, dtype=float)

@@ -117,7 +117,6 @@ METRIC_NAME = re.compile(r"(^|_)(accuracy|bleu|perplexity|rmse|mae|mape|f1|preci
 
 #: Names a module outside rnnlib.metrics may still import from it, each with the reason.
 REEXPORTS = {
-    ("rnnlib.forecasting", "rmse"): "chapter 4 imports it from there until its import names rnnlib.metrics",
     ("rnnlib.training", "running_mean"): "chapter 6 imports it from there until its import names rnnlib.metrics",
 }
 
