@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, _describe, check_bool, check_rng, positive_float, positive_int
 from rnnlib._types import Array
-from rnnlib.activations import softmax
+from rnnlib.activations import log_softmax, softmax
 from rnnlib.data import one_hot, pad_sequences
 from rnnlib.init import embedding, normal
 from rnnlib.layers import embedding_backward, embedding_forward, temporal_affine_backward, temporal_affine_forward
@@ -603,6 +603,57 @@ class EncoderDecoder:
         loss, dscores = softmax_cross_entropy(scores, cache["tgt"], cache["mask"])
         return loss, self.backward(dscores, cache)
 
+    def decode_start(self, src: NDArray[np.integer], src_mask: Mask = None) -> dict[str, Array]:
+        """The decoder's state before its first step, for :meth:`translate` and
+        :func:`rnnlib.decoding.beam_search`.
+
+        Parameters
+        ----------
+        src : ndarray of shape (N, S)
+            source ids
+        src_mask : optional ndarray of shape (N, S)
+
+        Returns
+        -------
+        state : dict
+            "h", the context (N, H), where the decoder starts; with a cell that carries a
+            cell state (the LSTM), also "c" (N, H), zeros
+        """
+        h, _ = self.encode(src, src_mask)
+        state = {"h": h}
+        if self.decoder.cell.has_cell_state:
+            state["c"] = np.zeros_like(h)
+        return state
+
+    def decode_step(self, state: dict[str, Array], tokens: NDArray[np.integer]) -> tuple[Array, dict[str, Array]]:
+        """One step of the decoder from ``state``, reading the previous ``tokens``.
+
+        Parameters
+        ----------
+        state : dict
+            from :meth:`decode_start` or an earlier :meth:`decode_step`
+        tokens : ndarray of shape (N,)
+            the previous target token of each row (<bos> at the first step)
+
+        Returns
+        -------
+        log_probs : ndarray of shape (N, V_tgt)
+            log p(next token | tokens so far, source)
+        state : dict
+            the state after this step, like ``state``
+        """
+        scores, state = self._step_scores(state, tokens)
+        return log_softmax(scores), state
+
+    def _step_scores(self, state: dict[str, Array], tokens: NDArray[np.integer]) -> tuple[Array, dict[str, Array]]:
+        p = self.params
+        x, _ = _embed(np.asarray(tokens)[:, None], p.get("dec_E"), self.tgt_vocab_size)  # one step, (N, 1, D)
+        ss, cache = self.decoder.forward(x, p, None, state["h"], prefix="dec_", c0=state.get("c"))
+        new = {"h": cache["final"][0]}  # the decoder has one layer: final is (1, N, H)
+        if "c" in state:
+            new["c"] = cache["final_c"][0]
+        return ss[:, -1] @ p["W_hy"] + p["b_y"], new
+
     def translate(self, src: NDArray[np.integer], src_mask: Mask = None, max_len: int = 20) -> list[list[int]]:
         """Greedy decoding: start from <bos>, feed back the most likely token, stop at <eos>.
 
@@ -620,17 +671,12 @@ class EncoderDecoder:
             of N lists of target ids, without <bos> and <eos>
         """
         max_len = positive_int("max_len", max_len)
-        context, _ = self.encode(src, src_mask)
-        p = self.params
-        N = context.shape[0]
+        state = self.decode_start(src, src_mask)  # the decoder starts from the encoder's final state
+        N = state["h"].shape[0]
         tokens = np.full((N, 1), self.bos_id, dtype=np.int64)
-        h, c = context, None  # the decoder starts from the encoder's final state(s); c: an LSTM's cell state
         for _ in range(max_len + 1):  # + 1: room for the <eos> after max_len tokens
-            x, _ = _embed(tokens[:, -1:], p.get("dec_E"), self.tgt_vocab_size)  # the last token only
-            ss, cache = self.decoder.forward(x, p, None, h, prefix="dec_", c0=c)  # one step
-            h, c = cache["final"], cache.get("final_c")
-            nxt = np.argmax(ss[:, -1] @ p["W_hy"] + p["b_y"], axis=1)
-            tokens = np.concatenate([tokens, nxt[:, None]], axis=1)
+            scores, state = self._step_scores(state, tokens[:, -1])  # the last token only
+            tokens = np.concatenate([tokens, np.argmax(scores, axis=1)[:, None]], axis=1)
             if (tokens[:, 1:] == self.eos_id).any(axis=1).all():
                 break
         outputs = []

@@ -21,8 +21,8 @@ token). With a beam of width 1 only the extensions of a single output compete, a
 the same length, so beam search is exactly greedy decoding whatever nu.
 
 :func:`beam_search` decodes a whole batch at once, ``beam_width`` rows per source. It
-works with any model that offers two methods (as :class:`rnnlib.attention.AttentionEncoderDecoder`
-does), and with :class:`rnnlib.architectures.EncoderDecoder` through an adapter:
+works with any model that offers two methods, as :class:`rnnlib.architectures.EncoderDecoder`
+and :class:`rnnlib.attention.AttentionEncoderDecoder` do (their ``translate`` runs the same step):
 
     decode_start(src, src_mask) -> state             a dict of arrays, each with N rows
     decode_step(state, tokens)  -> (log_probs, state) log_probs (N, V), tokens (N,)
@@ -38,46 +38,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnlib._checks import Shapes, _describe, positive_int
-from rnnlib._types import Array, IntArray
-from rnnlib.activations import log_softmax
-from rnnlib.data import one_hot
+from rnnlib._types import IntArray
 
 __all__ = ["beam_search", "sequence_log_probs"]
-
-
-class _PlainSteps:
-    """The two decoding methods for :class:`rnnlib.architectures.EncoderDecoder`, which
-    decodes only greedily itself: the decoder starts from the encoder's final state."""
-
-    def __init__(self, model: Any) -> None:
-        self.model, self.bos_id, self.eos_id = model, model.bos_id, model.eos_id
-
-    def decode_start(self, src: IntArray, src_mask: Any = None) -> dict[str, Array]:
-        h, _ = self.model.encode(src, src_mask)
-        state = {"h": h}
-        if self.model.decoder.cell.has_cell_state:  # its cell state starts at 0, as in translate
-            state["c"] = np.zeros_like(h)
-        return state
-
-    def decode_step(self, state: dict[str, Array], tokens: IntArray) -> tuple[Array, dict[str, Array]]:
-        m, p = self.model, self.model.params
-        ids = np.asarray(tokens)[:, None]
-        x = p["dec_E"][ids] if "dec_E" in p else one_hot(ids, m.tgt_vocab_size)
-        ss, cache = m.decoder.forward(x, p, None, state["h"], prefix="dec_", c0=state.get("c"))
-        new = {"h": cache["final"][0]}
-        if "c" in state:
-            new["c"] = cache["final_c"][0]
-        return log_softmax(ss[:, -1] @ p["W_hy"] + p["b_y"]), new
 
 
 def _steps(model: Any) -> Any:
     if hasattr(model, "decode_start") and hasattr(model, "decode_step"):
         return model
-    if hasattr(model, "encode") and hasattr(model, "decoder") and hasattr(model, "params"):
-        return _PlainSteps(model)
     raise TypeError(
-        "model must have decode_start and decode_step methods (like AttentionEncoderDecoder) "
-        f"or be an EncoderDecoder; got {_describe(model)}"
+        "model must have decode_start and decode_step methods, like EncoderDecoder and "
+        f"AttentionEncoderDecoder; got {_describe(model)}"
     )
 
 
@@ -107,7 +78,7 @@ def beam_search(
     ----------
     model : AttentionEncoderDecoder or EncoderDecoder
         anything with ``decode_start``, ``decode_step``, ``bos_id`` and ``eos_id``
-        (see the module docstring), or an :class:`rnnlib.architectures.EncoderDecoder`
+        (see the module docstring)
     src : ndarray of shape (N, S)
         source ids
     src_mask : optional ndarray of shape (N, S)

@@ -116,6 +116,20 @@ def test_decode_steps_agree_with_teacher_forcing(rng, cell):
     np.testing.assert_allclose(sequence_log_probs(model, SRC, [[4, 5], [6], [5, 4]], SRC_MASK), expected, rtol=1e-12)
 
 
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_plain_decode_steps_agree_with_teacher_forcing(rng, cell):
+    """The plain model's decode_step, which translate also runs, is the step its forward takes."""
+    model = trained_like(EncoderDecoder(6, 7, 4, rng, 2, 3, embedding_size=3, cell=cell), rng)
+    tgt = np.array([[4, 5, 3], [6, 3, 3], [5, 4, 3]])
+    scores, _ = model.forward(SRC, tgt, SRC_MASK)
+    state, last = model.decode_start(SRC, SRC_MASK), np.full(3, 2)
+    assert sorted(state) == (["c", "h"] if cell == "lstm" else ["h"])
+    for t in range(3):
+        lp, state = model.decode_step(state, last)
+        np.testing.assert_allclose(lp, log_softmax(scores[:, t]), rtol=1e-12, atol=1e-13)
+        last = tgt[:, t]
+
+
 class Counting:
     """A decoder whose next-token distribution depends only on the step: A, then A, then
     ``last`` (a distribution over the five tokens) at the third step and after."""
