@@ -36,10 +36,7 @@ from rnnlib._checks import Shapes, _describe, check_rng, positive_float, positiv
 from rnnlib._types import Array, IntArray
 from rnnlib.charlm import CharLM, State, num_chunks, state_norm, stream_chunks
 from rnnlib.data import minibatches
-from rnnlib.metrics import (
-    evaluate,
-    running_mean,  # noqa: F401  # chapter 6 imports it from here; goes when it does not
-)
+from rnnlib.metrics import evaluate
 from rnnlib.optim import Optimizer, clip_grad_norm, global_norm
 from rnnlib.regularisation import check_dropout_rate
 

@@ -115,11 +115,6 @@ def test_bleu_errors():
 #: figures (plot_*) are not metrics.
 METRIC_NAME = re.compile(r"(^|_)(accuracy|bleu|perplexity|rmse|mae|mape|f1|precision|recall)($|_)")
 
-#: Names a module outside rnnlib.metrics may still import from it, each with the reason.
-REEXPORTS = {
-    ("rnnlib.training", "running_mean"): "chapter 6 imports it from there until its import names rnnlib.metrics",
-}
-
 
 def test_each_metric_lives_in_rnnlib_metrics_only():
     """One home per metric: no other module defines a function named like a metric, or
@@ -135,7 +130,7 @@ def test_each_metric_lives_in_rnnlib_metrics_only():
                 continue
             if obj.__module__ == module.__name__ and METRIC_NAME.search(name):
                 defined.append(f"{module.__name__}.{name}")
-            elif obj.__module__ == "rnnlib.metrics" and (module.__name__, name) not in REEXPORTS:
+            elif obj.__module__ == "rnnlib.metrics":
                 if name in metrics.__all__ and name not in used:  # imported only to be imported from here
                     reexported.append(f"{module.__name__}.{name}")
     assert defined == [], f"every metric must be defined in rnnlib.metrics; got definitions in {defined}"
@@ -215,9 +210,3 @@ def test_running_mean_of_the_last_values_and_of_all_before_the_window():
         running_mean([1.0], 0)
     with pytest.raises(ValueError, match=r"values must have shape \(S,\); got \(1, 2\)"):
         running_mean([[1.0, 2.0]], 2)
-
-
-def test_chapters_still_import_running_mean_from_training():
-    from rnnlib import training
-
-    assert training.running_mean is running_mean  # the same function, one definition
