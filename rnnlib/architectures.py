@@ -626,21 +626,10 @@ class EncoderDecoder:
         return state
 
     def decode_step(self, state: dict[str, Array], tokens: NDArray[np.integer]) -> tuple[Array, dict[str, Array]]:
-        """One step of the decoder from ``state``, reading the previous ``tokens``.
-
-        Parameters
-        ----------
-        state : dict
-            from :meth:`decode_start` or an earlier :meth:`decode_step`
-        tokens : ndarray of shape (N,)
-            the previous target token of each row (<bos> at the first step)
-
-        Returns
-        -------
-        log_probs : ndarray of shape (N, V_tgt)
-            log p(next token | tokens so far, source)
-        state : dict
-            the state after this step, like ``state``
+        """One decoder step, as :mod:`rnnlib.decoding` expects of every encoder-decoder: from
+        ``state`` (:meth:`decode_start`'s or an earlier step's), reading ``tokens`` (N,), the
+        previous target tokens (<bos> first), it returns log p(next token | tokens so far, source),
+        an ndarray of shape (N, V_tgt), and the state after the step, like ``state``.
         """
         scores, state = self._step_scores(state, tokens)
         return log_softmax(scores), state
