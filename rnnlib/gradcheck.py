@@ -186,6 +186,12 @@ def check_gradients(
         analytic = np.asarray(gs[name], dtype=np.float64)
         numeric = numerical_gradient(f, x, h)
         errors[name] = err = rel_error(numeric, analytic)
+        if not (np.isfinite(analytic).all() and np.isfinite(numeric).all()):  # NaN compares False: say so
+            failures.append(
+                f"{name!r}: both gradients must be finite; got {np.count_nonzero(~np.isfinite(analytic))} "
+                f"non-finite analytic and {np.count_nonzero(~np.isfinite(numeric))} non-finite numerical entries"
+            )
+            continue
         diff = np.abs(numeric - analytic)
         worst = float(diff.max()) if diff.size else 0.0
         if err > rtol and worst > atol:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnlib._checks import _describe, positive_float
+from rnnlib._checks import _describe, positive_float, positive_int
 
 Params = dict[str, NDArray[np.floating]]
 
@@ -194,4 +194,4 @@ def exponential_schedule(step: int, lr0: float, decay: float, every: int = 1) ->
         raise ValueError(f"decay must be in (0, 1]; got {decay}")
     if step < 0:
         raise ValueError(f"step must be non-negative; got {step}")
-    return lr0 * decay ** (step // int(positive_float("every", every)))
+    return lr0 * decay ** (step // positive_int("every", every))

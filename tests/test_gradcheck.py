@@ -191,3 +191,12 @@ def test_every_backward_names_the_forward_whose_cache_it_expects():
             backward(*args)
     with pytest.raises(TypeError, match=r"cache must be the dict returned by rnn_forward; got list"):
         rnn_backward(hs, [rnn_cache])
+
+
+def test_a_gradient_of_nan_fails_the_check_by_name():
+    """NaN compares False with every tolerance, so a check of 'err > rtol' alone let it pass."""
+    x = np.array([1.0, 2.0])
+    with pytest.raises(AssertionError, match=r"'x': both gradients must be finite; got 2 non-finite analytic"):
+        check_gradients(lambda: float(np.sum(x**2)), {"x": x}, {"x": np.array([np.nan, np.nan])})
+    with pytest.raises(AssertionError, match=r"got 0 non-finite analytic and 2 non-finite numerical"):
+        check_gradients(lambda: float(np.sum(x**2)) if x[0] == 1.0 and x[1] == 2.0 else np.nan, {"x": x}, {"x": 2 * x})

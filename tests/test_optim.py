@@ -84,7 +84,9 @@ def test_optimisers_name_lists_int_and_read_only_arrays_before_any_update(opt):
     good = np.zeros(2)
     with pytest.raises(TypeError, match=r"params\['W'\] must be a floating-point numpy array; got list"):
         opt.step({"W": [0.0, 0.0]}, {"W": good})
-    with pytest.raises(TypeError, match=r"params\['W'\] must be a floating-point numpy array; got an array of dtype int64"):
+    with pytest.raises(
+        TypeError, match=r"params\['W'\] must be a floating-point numpy array; got an array of dtype int64"
+    ):
         opt.step({"W": np.zeros(2, dtype=np.int64)}, {"W": good})
     with pytest.raises(TypeError, match=r"grads\['W'\] must be a floating-point numpy array; got list"):
         opt.step({"W": np.zeros(2)}, {"W": [1.0, 1.0]})
@@ -101,7 +103,9 @@ def test_optimisers_name_lists_int_and_read_only_arrays_before_any_update(opt):
 def test_clip_grad_norm_checks_its_gradients_and_passes_non_finite_ones_through():
     with pytest.raises(TypeError, match="grads must be a dict of arrays; got list"):
         clip_grad_norm([np.ones(2)], 1.0)
-    with pytest.raises(TypeError, match=r"grads\['b'\] must be a floating-point numpy array; got an array of dtype int64"):
+    with pytest.raises(
+        TypeError, match=r"grads\['b'\] must be a floating-point numpy array; got an array of dtype int64"
+    ):
         clip_grad_norm({"b": np.array([3, 4])}, 1.0)
     for bad in (np.nan, np.inf):
         g = np.array([bad, 1.0])
@@ -215,7 +219,7 @@ def test_hyperparameter_errors_name_the_hyperparameter():
         (lambda: cosine_schedule(0, 10, 1.0, 0, -1), "warmup_steps must be a non-negative finite number; got -1"),
         (lambda: exponential_schedule(0, 0, 0.5), "lr0 must be a positive finite number; got 0"),
         (lambda: exponential_schedule(0, 1.0, 0), "decay must be a positive finite number; got 0"),
-        (lambda: exponential_schedule(0, 1.0, 0.5, 0), "every must be a positive finite number; got 0"),
+        (lambda: exponential_schedule(0, 1.0, 0.5, 0), "every must be a positive int; got 0"),
         (lambda: exponential_schedule(-1, 1.0, 0.5), "step must be non-negative; got -1"),
     ]
     for call, message in cases:
@@ -240,3 +244,13 @@ def test_schedules_over_their_whole_range():
     assert exponential_schedule(0, 0.1, 0.5) == 0.1
     assert exponential_schedule(3, 1.0, 0.5) == 0.125  # every defaults to 1
     assert exponential_schedule(7, 0.1, 1.0, every=2) == 0.1  # decay 1 keeps the rate
+
+
+def test_exponential_schedule_counts_whole_steps_between_decays():
+    """every is a number of updates: a fraction is refused by name (0.5 divided by zero, 1.5 meant 1)."""
+    from rnnlib.optim import exponential_schedule
+
+    assert exponential_schedule(4, 1.0, 0.5, every=np.int64(2)) == 0.25
+    for every in (0.5, 1.5):
+        with pytest.raises(TypeError, match=f"every must be a positive int; got float {every}"):
+            exponential_schedule(3, 1.0, 0.5, every=every)
